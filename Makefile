@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each sets up its own
+# virtual environment first; nothing else is needed beyond Python 3.11+ and, for the tests,
+# the PostgreSQL server binaries of the machine image.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check lint typecheck pytest clean
+
+$(STAMP): pyproject.toml plugins/*/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]' $(addprefix -e ,$(wildcard plugins/*/))
+	touch $(STAMP)
+
+## Start the service on the embedded SQLite database, with demo data, at http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/connecting-families demo load
+	$(BIN)/connecting-families serve
+
+## Lint, format check, type check, and the whole test suite on SQLite and PostgreSQL
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests plugins
+	$(BIN)/ruff format --check src tests plugins
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

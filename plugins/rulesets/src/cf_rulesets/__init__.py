@@ -1,0 +1,1 @@
+"""The built-in rule sets of connecting_families, shipped as ordinary plugins."""

@@ -1,0 +1,1 @@
+"""Accounts: users, teams, roles and programme membership."""

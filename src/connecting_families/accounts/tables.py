@@ -1,0 +1,44 @@
+"""Account tables."""
+
+from piccolo.columns import Boolean, Timestamptz, Varchar
+from piccolo.table import Table
+
+from connecting_families.database.columns import refers_to
+from connecting_families.programmes.tables import Programme
+
+ROLES = ("key_worker", "team_manager", "programme_manager", "auditor", "admin")
+
+
+class Team(Table):
+    """A team of key workers under one team manager."""
+
+    name = Varchar(length=100, unique=True)
+    programme = refers_to(Programme, null=True)
+    created_at = Timestamptz()
+
+
+class User(Table, tablename="app_user"):
+    """A person who signs in. Never deleted: deactivated, so the audit log keeps its actor."""
+
+    username = Varchar(length=64, unique=True)
+    display_name = Varchar(length=200)
+    email = Varchar(length=254, default="")
+    password_hash = Varchar(length=255, null=True, default=None)
+    team = refers_to(Team, null=True)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class UserRole(Table):
+    """One role a user holds (a user may hold several)."""
+
+    user = refers_to(User)
+    role = Varchar(length=32)
+
+
+class UserProgramme(Table):
+    """A programme a user works in; an installation can serve several."""
+
+    user = refers_to(User)
+    programme = refers_to(Programme)

@@ -1,0 +1,1 @@
+"""Early help assessments (CAF/EHA) and the needs they identify."""

@@ -1,0 +1,36 @@
+"""Assessment and need tables (append-and-supersede, like evidence)."""
+
+from piccolo.columns import Date, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from connecting_families.accounts.tables import User
+from connecting_families.database.columns import refers_to
+from connecting_families.evidence.provenance import Recorded
+from connecting_families.families.tables import Family, Person
+
+
+class Assessment(Recorded, Table):
+    """An early help assessment opened for a family or one child in it."""
+
+    family = refers_to(Family)
+    assessment_ref = Varchar(length=64)
+    subject_person = refers_to(Person, null=True)
+    started_on = Date()
+    completed_on = Date(null=True, default=None)
+    lead_professional = Varchar(length=200, null=True, default=None)
+    agency = Varchar(length=200, null=True, default=None)
+    signed_off_by = refers_to(User, null=True)
+    signed_off_at = Timestamptz(null=True, default=None)
+
+
+class Need(Recorded, Table):
+    """A need identified under one of the rule set's headlines, and its outcome."""
+
+    family = refers_to(Family)
+    person = refers_to(Person, null=True)
+    need_ref = Varchar(length=64)
+    headline = Varchar(length=64, index=True)
+    identified_on = Date()
+    evidence = Text(null=True, default=None)
+    outcome = Varchar(length=16, null=True, default=None)
+    outcome_on = Date(null=True, default=None)

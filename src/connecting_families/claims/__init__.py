@@ -1,0 +1,1 @@
+"""Payment-by-results claims: windows, claims and their lines."""

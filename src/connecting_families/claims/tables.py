@@ -1,0 +1,66 @@
+"""Claim tables.
+
+A claim line is *live* while its claim is not withdrawn or rejected and the line itself is
+neither excluded nor rejected; a partial unique index (see the migrations) lets the database
+itself refuse two live lines for the same family and route.
+"""
+
+from piccolo.columns import JSON, BigInt, Boolean, Date, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from connecting_families.accounts.tables import User
+from connecting_families.database.columns import refers_to
+from connecting_families.families.tables import Family
+from connecting_families.programmes.tables import Programme
+
+CLAIM_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected", "withdrawn")
+
+
+class ClaimWindow(Table):
+    """When a programme may claim, and the date results are evaluated at."""
+
+    programme = refers_to(Programme)
+    name = Varchar(length=100)
+    opens_on = Date()
+    closes_on = Date()
+    as_of = Date()
+
+
+class Claim(Table):
+    """A batch of results claimed at one `as_of` date, and where it is in its lifecycle."""
+
+    programme = refers_to(Programme)
+    claim_ref = Varchar(length=64, unique=True)
+    claim_window = refers_to(ClaimWindow, null=True)
+    as_of = Date()
+    status = Varchar(length=16, default="draft", index=True)
+    ruleset = Varchar(length=64)
+    near_misses = JSON(default="[]")
+    prepared_by = refers_to(User, null=True)
+    prepared_at = Timestamptz()
+    sample_seed = BigInt(null=True, default=None)
+    sample_spec = Varchar(length=32, null=True, default=None)
+    sample_drawn_at = Timestamptz(null=True, default=None)
+    submitted_by = refers_to(User, null=True)
+    submitted_at = Timestamptz(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    withdrawn_at = Timestamptz(null=True, default=None)
+    withdrawn_reason = Text(null=True, default=None)
+
+
+class ClaimLine(Table):
+    """One family's result in a claim, frozen with the verdict and evidence it rests on."""
+
+    claim = refers_to(Claim)
+    family = refers_to(Family)
+    route = Varchar(length=64)
+    amount_pence = BigInt()
+    ruleset = Varchar(length=64)
+    verdict = JSON()
+    evidence_sha256 = Varchar(length=64)
+    is_live = Boolean(default=True)
+    excluded_reason = Text(null=True, default=None)
+    sampled = Boolean(default=False)
+    signed_off_by = refers_to(User, null=True)
+    signed_off_at = Timestamptz(null=True, default=None)
+    rejected_reason = Text(null=True, default=None)

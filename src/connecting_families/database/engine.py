@@ -1,0 +1,87 @@
+"""Engines for SQLite and PostgreSQL, and the one way to open a write transaction."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from piccolo.apps.migrations.tables import Migration
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from connecting_families.database.registry import TABLES
+from connecting_families.settings import DatabaseUrl
+
+# How long a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+POSTGRES_POOL_MIN = 1
+POSTGRES_POOL_MAX = 10
+PICCOLO_CONF_MODULE = "connecting_families.piccolo_conf"
+
+_installed: Engine | None = None
+
+
+def create_engine(database: DatabaseUrl) -> Engine:
+    """An engine for the configured database. It connects lazily, on first use."""
+    if database.kind == "sqlite":
+        assert database.sqlite_path is not None
+        # sqlite3's `timeout` is its busy timeout.
+        return SQLiteEngine(path=str(database.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    return PostgresEngine(config={"dsn": database.url})
+
+
+def use_engine(engine: Engine) -> None:
+    """Make `engine` the one every table and Piccolo's migration machinery talks to.
+
+    Piccolo binds a table to an engine at class level, so one process serves one database at
+    a time; the app factory and the CLI call this before touching the database.
+    """
+    global _installed
+    _installed = engine
+    # Piccolo's migration manager looks its engine up through PICCOLO_CONF on every run.
+    os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
+    for table in (*TABLES, Migration):
+        table._meta.db = engine
+
+
+def installed_engine() -> Engine | None:
+    """The engine `use_engine()` installed, if any."""
+    return _installed
+
+
+def database_kind(engine: Engine) -> str:
+    """`sqlite` or `postgresql`, as `/health` reports it."""
+    return "postgresql" if engine.engine_type == "postgres" else str(engine.engine_type)
+
+
+async def open_database(engine: Engine) -> None:
+    """Prepare a connection to the database: WAL for SQLite, a pool for PostgreSQL."""
+    if isinstance(engine, SQLiteEngine):
+        # WAL lets readers go on while one writer writes; the mode is kept in the file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
+    elif isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=POSTGRES_POOL_MIN, max_size=POSTGRES_POOL_MAX)
+
+
+async def close_database(engine: Engine) -> None:
+    """Release what `open_database` opened."""
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+@asynccontextmanager
+async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
+    """A transaction for writing, on either engine.
+
+    On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, so two writers
+    queue on the busy timeout instead of one failing half-way with "database is locked".
+    """
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate) as txn:
+            yield txn
+    else:
+        async with engine.transaction() as txn:
+            yield txn

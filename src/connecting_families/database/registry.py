@@ -1,0 +1,65 @@
+"""Every table of the service, in the order they can be created."""
+
+from piccolo.table import Table
+
+from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
+from connecting_families.assessments.tables import Assessment, Need
+from connecting_families.audit.tables import AuditEvent
+from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.evidence.tables import (
+    AntisocialBehaviour,
+    Attendance,
+    BenefitSpell,
+    EmploymentSpell,
+    Exclusion,
+    Observation,
+    Offence,
+    WorkProgrammeStart,
+)
+from connecting_families.families.tables import (
+    Allocation,
+    CaseNote,
+    Family,
+    FamilyShare,
+    FamilyStatusChange,
+    Membership,
+    Person,
+)
+from connecting_families.imports.tables import ImportRun
+from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
+from connecting_families.programmes.tables import ChildPopulation, Programme
+
+TABLES: tuple[type[Table], ...] = (
+    Programme,
+    ChildPopulation,
+    Team,
+    User,
+    UserRole,
+    UserProgramme,
+    ImportRun,
+    Family,
+    FamilyStatusChange,
+    Person,
+    Membership,
+    Allocation,
+    FamilyShare,
+    CaseNote,
+    Assessment,
+    Need,
+    FamilyPlan,
+    PlanGoal,
+    PlanAction,
+    PlanReview,
+    Attendance,
+    Exclusion,
+    Offence,
+    AntisocialBehaviour,
+    BenefitSpell,
+    EmploymentSpell,
+    WorkProgrammeStart,
+    Observation,
+    ClaimWindow,
+    Claim,
+    ClaimLine,
+    AuditEvent,
+)

@@ -1,0 +1,1 @@
+"""Evidence: partners' and key workers' records of what happened, append-and-supersede."""

@@ -1,0 +1,1 @@
+"""Families: households on the programme, their members, allocation and case notes."""

@@ -1,0 +1,1 @@
+"""Imports of partner data files (the data-exchange CSVs)."""

@@ -1,0 +1,1 @@
+"""Family plans: goals, actions and reviews agreed with the family."""

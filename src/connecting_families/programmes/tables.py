@@ -1,0 +1,28 @@
+"""Programme tables."""
+
+from piccolo.columns import JSON, Date, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+from connecting_families.database.columns import refers_to
+
+
+class Programme(Table):
+    """One programme: an authority's run of a rule set, with its targets."""
+
+    code = Varchar(length=32, unique=True)
+    name = Varchar(length=200)
+    local_authority = Varchar(length=200)
+    ruleset_id = Varchar(length=64)
+    ruleset_config = JSON(default="{}")
+    starts_on = Date(null=True, default=None)
+    ends_on = Date(null=True, default=None)
+    target_families = Integer(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class ChildPopulation(Table):
+    """Resident children aged 0-17 in the programme's area, by year: the rate denominator."""
+
+    programme = refers_to(Programme)
+    year = Integer()
+    children = Integer()

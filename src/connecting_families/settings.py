@@ -1,0 +1,128 @@
+"""Settings, read from the environment once, into one frozen value."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+import attrs
+
+DEFAULT_DATA_DIR = Path("var")
+DEFAULT_SQLITE_FILE = "connecting_families.sqlite3"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+DatabaseKind = Literal["sqlite", "postgresql"]
+
+
+class SettingsError(ValueError):
+    """A setting in the environment is not usable; the message names it."""
+
+
+@attrs.frozen
+class DatabaseUrl:
+    """A parsed `CF_DATABASE_URL`: `sqlite:///path/file.sqlite3` or `postgresql://…`."""
+
+    kind: DatabaseKind
+    url: str
+    sqlite_path: Path | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseUrl:
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            # sqlite:///relative/file and sqlite:////absolute/file, as SQLAlchemy spells them.
+            path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+            if not path or path == ":memory:":
+                raise SettingsError(
+                    "CF_DATABASE_URL: a SQLite database must be a file, "
+                    "e.g. sqlite:///var/connecting_families.sqlite3"
+                )
+            return cls(kind="sqlite", url=url, sqlite_path=Path(path))
+        if parts.scheme in ("postgres", "postgresql"):
+            if not parts.hostname and not parts.path.strip("/"):
+                raise SettingsError("CF_DATABASE_URL: a PostgreSQL URL needs a host or a database")
+            return cls(kind="postgresql", url=url)
+        raise SettingsError(
+            "CF_DATABASE_URL: the scheme must be sqlite:// or postgresql:// "
+            f"(got {parts.scheme or 'none'!r})"
+        )
+
+    @property
+    def redacted(self) -> str:
+        """The URL with any password hidden, safe for logs and messages."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+
+
+@attrs.frozen
+class Settings:
+    """Everything the service is configured with. Build it with `Settings.from_env()`."""
+
+    database: DatabaseUrl
+    secret_key: str = attrs.field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, data_dir: Path = DEFAULT_DATA_DIR
+    ) -> Settings:
+        """Read `CF_*` variables; what is unset gets a default that works with no set-up.
+
+        The default database is a SQLite file under `data_dir` (created when missing) and
+        the default secret is generated once and kept beside it, so restarts keep sessions.
+        """
+        env = os.environ if environ is None else environ
+        url = env.get("CF_DATABASE_URL", "").strip()
+        if url:
+            database = DatabaseUrl.parse(url)
+        else:
+            database = DatabaseUrl.parse(f"sqlite:///{data_dir / DEFAULT_SQLITE_FILE}")
+        if database.sqlite_path is not None:
+            database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+
+        secret_key = env.get("CF_SECRET_KEY", "").strip() or _kept_secret(data_dir)
+        if len(secret_key) < 32:
+            raise SettingsError("CF_SECRET_KEY: must be at least 32 characters long")
+
+        port_text = env.get("CF_PORT", "8000").strip()
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise SettingsError(f"CF_PORT: must be a port number, got {port_text!r}")
+
+        log_level = env.get("CF_LOG_LEVEL", "INFO").strip().upper()
+        if log_level not in LOG_LEVELS:
+            raise SettingsError(f"CF_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
+
+        return cls(
+            database=database,
+            secret_key=secret_key,
+            host=env.get("CF_HOST", "127.0.0.1").strip() or "127.0.0.1",
+            port=int(port_text),
+            log_level=log_level,
+        )
+
+
+def _kept_secret(data_dir: Path) -> str:
+    """The secret in `data_dir/secret_key`, generated (readable by the owner only) if missing."""
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not each write their own secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(secret + "\n")
+    return secret
