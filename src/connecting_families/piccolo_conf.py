@@ -8,12 +8,13 @@ import: `DB` is looked up when Piccolo asks for it, and is the engine the servic
 from __future__ import annotations
 
 from piccolo.conf.apps import AppRegistry
-from piccolo.engine.base import Engine
+
+from connecting_families.database.engine import AnyEngine
 
 APP_REGISTRY = AppRegistry(apps=["connecting_families.piccolo_app"])
 
 
-def __getattr__(name: str) -> Engine:
+def __getattr__(name: str) -> AnyEngine:
     if name != "DB":
         raise AttributeError(name)
     from connecting_families.database import engine

@@ -11,6 +11,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
 
 from connecting_families.database.registry import TABLES
 from connecting_families.settings import DatabaseUrl
@@ -21,10 +22,12 @@ POSTGRES_POOL_MIN = 1
 POSTGRES_POOL_MAX = 10
 PICCOLO_CONF_MODULE = "connecting_families.piccolo_conf"
 
-_installed: Engine | None = None
+AnyEngine = Engine[Any]
+
+_installed: AnyEngine | None = None
 
 
-def create_engine(database: DatabaseUrl) -> Engine:
+def create_engine(database: DatabaseUrl) -> AnyEngine:
     """An engine for the configured database. It connects lazily, on first use."""
     if database.kind == "sqlite":
         assert database.sqlite_path is not None
@@ -33,7 +36,7 @@ def create_engine(database: DatabaseUrl) -> Engine:
     return PostgresEngine(config={"dsn": database.url})
 
 
-def use_engine(engine: Engine) -> None:
+def use_engine(engine: AnyEngine) -> None:
     """Make `engine` the one every table and Piccolo's migration machinery talks to.
 
     Piccolo binds a table to an engine at class level, so one process serves one database at
@@ -43,21 +46,22 @@ def use_engine(engine: Engine) -> None:
     _installed = engine
     # Piccolo's migration manager looks its engine up through PICCOLO_CONF on every run.
     os.environ["PICCOLO_CONF"] = PICCOLO_CONF_MODULE
-    for table in (*TABLES, Migration):
+    tables: tuple[type[Table], ...] = (*TABLES, Migration)
+    for table in tables:
         table._meta.db = engine
 
 
-def installed_engine() -> Engine | None:
+def installed_engine() -> AnyEngine | None:
     """The engine `use_engine()` installed, if any."""
     return _installed
 
 
-def database_kind(engine: Engine) -> str:
+def database_kind(engine: AnyEngine) -> str:
     """`sqlite` or `postgresql`, as `/health` reports it."""
     return "postgresql" if engine.engine_type == "postgres" else str(engine.engine_type)
 
 
-async def open_database(engine: Engine) -> None:
+async def open_database(engine: AnyEngine) -> None:
     """Prepare a connection to the database: WAL for SQLite, a pool for PostgreSQL."""
     if isinstance(engine, SQLiteEngine):
         # WAL lets readers go on while one writer writes; the mode is kept in the file.
@@ -66,14 +70,14 @@ async def open_database(engine: Engine) -> None:
         await engine.start_connection_pool(min_size=POSTGRES_POOL_MIN, max_size=POSTGRES_POOL_MAX)
 
 
-async def close_database(engine: Engine) -> None:
+async def close_database(engine: AnyEngine) -> None:
     """Release what `open_database` opened."""
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
 
 
 @asynccontextmanager
-async def write_transaction(engine: Engine) -> AsyncIterator[Any]:
+async def write_transaction(engine: AnyEngine) -> AsyncIterator[Any]:
     """A transaction for writing, on either engine.
 
     On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, so two writers

@@ -16,9 +16,8 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import MigrationModule
-from piccolo.engine.base import Engine
 
-from connecting_families.database.engine import write_transaction
+from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.piccolo_app import APP_CONFIG, APP_NAME
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ def _modules() -> dict[str, MigrationModule]:
 
 
 async def _applied_ids() -> list[str]:
-    await Migration.create_table(if_not_exists=True).run()
+    await Migration.create_table(if_not_exists=True).run()  # type: ignore[no-untyped-call]
     return list(await Migration.get_migrations_which_ran(app_name=APP_NAME))
 
 
@@ -47,7 +46,7 @@ async def migration_status() -> list[MigrationState]:
     return [MigrationState(i, i in applied) for i in sorted(_modules())]
 
 
-async def _run(engine: Engine, module: MigrationModule, *, backwards: bool) -> None:
+async def _run(engine: AnyEngine, module: MigrationModule, *, backwards: bool) -> None:
     # A Piccolo migration describes both directions in the manager `forwards()` returns.
     manager = await module.forwards()
     if not isinstance(manager, MigrationManager):
@@ -57,7 +56,7 @@ async def _run(engine: Engine, module: MigrationModule, *, backwards: bool) -> N
         await manager.run(backwards=backwards)
 
 
-async def migrate(engine: Engine) -> list[str]:
+async def migrate(engine: AnyEngine) -> list[str]:
     """Apply every pending migration in order; returns the ids applied (none when current)."""
     modules = _modules()
     pending = sorted(set(modules) - set(await _applied_ids()))
@@ -69,7 +68,7 @@ async def migrate(engine: Engine) -> list[str]:
     return pending
 
 
-async def rollback(engine: Engine, steps: int | None = None) -> list[str]:
+async def rollback(engine: AnyEngine, steps: int | None = None) -> list[str]:
     """Reverse the latest `steps` applied migrations (all when None); returns their ids."""
     modules = _modules()
     applied = sorted(await _applied_ids(), reverse=True)

@@ -1,0 +1,56 @@
+"""Domain errors. Services raise these; `problems.py` turns them into RFC 9457 responses.
+
+Messages are shown to the caller: they name what was wrong and where, and never hold
+personal data (no names, dates of birth or identifiers of people).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A request the service understood but will not carry out, as a problem it can explain."""
+
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+
+class NotFound(DomainError):
+    """The record does not exist, or the caller may not know that it does."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a duplicate, a closed claim, …)."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class Invalid(DomainError):
+    """The request's content breaks a rule; `errors` lists each problem and where it is."""
+
+    status_code = 422
+    title = "Invalid request"
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
+class Unavailable(DomainError):
+    """The service cannot answer now (the database is locked, full or unreachable)."""
+
+    status_code = 503
+    title = "Service unavailable"

@@ -1,0 +1,38 @@
+"""`GET /health`."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from connecting_families import __version__
+from connecting_families.database.engine import AnyEngine, database_kind
+from connecting_families.errors import Unavailable
+
+
+class Health(msgspec.Struct):
+    """The service is up and its database answers."""
+
+    status: str
+    version: str
+    database: str
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get(summary="Check the service and its database")
+    async def get_health(self, state: State) -> Health:
+        """Answer 200 when the database answers a query, 503 when it does not.
+
+        Args:
+            state: The application state, holding the database engine.
+        """
+        engine: AnyEngine = state.engine
+        try:
+            await engine.run_ddl("SELECT 1")
+        except Exception as exc:
+            raise Unavailable("The database did not answer.") from exc
+        return Health(status="ok", version=__version__, database=database_kind(engine))

@@ -1,0 +1,151 @@
+"""`serve` as an operator runs it: a real process, real signals, real sockets on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import TEST_SECRET
+
+READY_TIMEOUT_S = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A `connecting-families serve` process."""
+
+    def __init__(self, database_url: str, cwd: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.started = time.monotonic()
+        env = {
+            **os.environ,
+            "CF_DATABASE_URL": database_url,
+            "CF_SECRET_KEY": TEST_SECRET,
+            "CF_PORT": str(self.port),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "connecting_families", "serve"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self) -> float:
+        """Seconds from process start until /health answered 200."""
+        deadline = self.started + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"serve exited early: {self.process.communicate()[1]}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
+                    return time.monotonic() - self.started
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise AssertionError("serve did not become ready")
+
+    def stop(self, timeout: float) -> str:
+        """Send SIGTERM, wait, check the shutdown was clean; return the server's log."""
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=timeout)
+        # Uvicorn re-raises the signal once shut down, so the shell sees "killed by SIGTERM".
+        assert self.process.returncode in (0, -signal.SIGTERM), stderr
+        assert "Application shutdown complete." in stderr
+        assert '"level": "ERROR"' not in stderr
+        return stderr
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.kill()
+
+
+def test_fresh_database_is_migrated_and_restart_is_quick(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """The embedded database is migrated on first start; a restart applies nothing, < 2 s."""
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    first = Server(url, tmp_path)
+    servers.append(first)
+    first.wait_ready()
+    assert "migration applied" in first.stop(timeout=10)
+
+    second = Server(url, tmp_path)
+    servers.append(second)
+    ready_after = second.wait_ready()
+    assert "migration applied" not in second.stop(timeout=10)
+    assert ready_after < 2.0, f"ready after {ready_after:.2f} s"
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_server_database_with_pending_migrations_is_refused(
+    servers: list[Server], tmp_path: Path, empty_database_url: str
+) -> None:
+    """On PostgreSQL, serve never migrates by itself: it says what to run, and exits 1."""
+    server = Server(empty_database_url, tmp_path)
+    servers.append(server)
+    _, stderr = server.process.communicate(timeout=30)
+    assert server.process.returncode == 1
+    assert "connecting-families db migrate" in stderr
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgresql"])
+def test_sigterm_stops_within_5_seconds_under_load(
+    servers: list[Server], tmp_path: Path, database_url: str
+) -> None:
+    """SIGTERM while requests are in flight stops the server cleanly within 5 seconds."""
+    server = Server(database_url, tmp_path)
+    servers.append(server)
+    server.wait_ready()
+
+    stop_load = threading.Event()
+    answered: list[int] = []
+
+    def load() -> None:
+        with httpx.Client(base_url=server.url, timeout=5) as client:
+            while not stop_load.is_set():
+                try:
+                    answered.append(client.get("/health").status_code)
+                except httpx.TransportError:
+                    return  # the server has gone away, as it should
+
+    workers = [threading.Thread(target=load) for _ in range(16)]
+    for worker in workers:
+        worker.start()
+    try:
+        time.sleep(0.5)
+        assert answered, "no request was answered before SIGTERM"
+        signalled = time.monotonic()
+        server.stop(timeout=10)
+        took = time.monotonic() - signalled
+    finally:
+        stop_load.set()
+        for worker in workers:
+            worker.join()
+    assert took < 5.0, f"stopped after {took:.2f} s"
+    assert set(answered) == {200}
