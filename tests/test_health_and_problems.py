@@ -56,6 +56,7 @@ async def test_interactive_page_uses_only_assets_the_app_serves(
     client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     """The Swagger page loads its scripts and styles from the app itself, not a CDN."""
+    assert (await client.get("/schema")).status_code == 200
     page = await client.get("/schema/swagger")
     assert page.status_code == 200
     assert "https://" not in page.text
