@@ -10,6 +10,7 @@ from litestar import Litestar, get, post
 from litestar.params import JSONBody
 
 from connecting_families import __version__
+from connecting_families.access.policy import PUBLIC
 from connecting_families.errors import Conflict
 from connecting_families.request_log import JsonFormatter
 from connecting_families.settings import Settings
@@ -83,12 +84,12 @@ class Payload(msgspec.Struct):
     count: int
 
 
-@post("/test/validate", sync_to_thread=False)
+@post("/api/v1/test/validate", sync_to_thread=False, opt={"access": PUBLIC})
 def validate_payload(data: JSONBody[Payload]) -> dict[str, int]:
     return {"count": data.count}
 
 
-@get("/test/conflict", sync_to_thread=False)
+@get("/api/v1/test/conflict", sync_to_thread=False, opt={"access": PUBLIC})
 def raise_conflict() -> None:
     raise Conflict("That claim was already submitted.")
 
@@ -96,7 +97,7 @@ def raise_conflict() -> None:
 LEAKED_UPN = "A123456789012"
 
 
-@get("/test/crash", sync_to_thread=False)
+@get("/api/v1/test/crash", sync_to_thread=False, opt={"access": PUBLIC})
 def crash() -> None:
     raise RuntimeError(f"duplicate key value (upn)=({LEAKED_UPN}) already exists")
 
@@ -104,7 +105,7 @@ def crash() -> None:
 async def test_invalid_body_lists_what_was_wrong(app: Litestar, client: httpx.AsyncClient) -> None:
     """A body of the wrong shape is a 400 problem naming the bad field."""
     app.register(validate_payload)
-    response = await client.post("/test/validate", json={"count": "many"})
+    response = await client.post("/api/v1/test/validate", json={"count": "many"})
     assert response.status_code == 400
     body = response.json()
     assert body["title"] == "Invalid request"
@@ -116,7 +117,7 @@ async def test_domain_error_keeps_its_status_and_message(
 ) -> None:
     """A service's domain error reaches the caller with its own status and detail."""
     app.register(raise_conflict)
-    response = await client.get("/test/conflict")
+    response = await client.get("/api/v1/test/conflict")
     assert response.status_code == 409
     assert response.json()["detail"] == "That claim was already submitted."
 
@@ -126,7 +127,7 @@ async def test_unexpected_error_is_500_without_its_message(
 ) -> None:
     """A bug answers a 500 problem; neither the answer nor the log quotes the exception."""
     app.register(crash)
-    response = await client.get("/test/crash")
+    response = await client.get("/api/v1/test/crash")
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert LEAKED_UPN not in response.text

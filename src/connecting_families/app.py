@@ -7,22 +7,35 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import swagger_ui
-from litestar import Litestar
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
 from connecting_families import __version__
+from connecting_families.access.dependencies import ACCESS_DEPENDENCIES
+from connecting_families.access.guard import API_PREFIX, requires_access, route_access
+from connecting_families.access.policy import PUBLIC
+from connecting_families.accounts.controller import SessionController, TokenController
+from connecting_families.accounts.service import AccountService
+from connecting_families.audit.controller import AuditController
 from connecting_families.database.engine import (
     close_database,
     create_engine,
     open_database,
     use_engine,
 )
+from connecting_families.families.controller import FamilyController
+from connecting_families.families.service import FamilyService
 from connecting_families.health.controller import HealthController
+from connecting_families.http_security import add_security_headers
 from connecting_families.problems import EXCEPTION_HANDLERS
-from connecting_families.request_log import request_log_middleware
+from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
 
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
@@ -42,14 +55,74 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await close_database(engine)
 
-    openapi = OpenAPIConfig(
+    app = Litestar(
+        route_handlers=[
+            HealthController,
+            SessionController,
+            TokenController,
+            FamilyController,
+            AuditController,
+            create_static_files_router(
+                path=SWAGGER_ASSETS_PATH,
+                directories=[SWAGGER_ASSETS],
+                include_in_schema=False,
+                name="swagger_assets",
+                opt={"access": PUBLIC},
+            ),
+        ],
+        lifespan=[database_lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "accounts": AccountService(engine, settings.secret_key),
+                "families": FamilyService(engine),
+            }
+        ),
+        guards=[requires_access],
+        dependencies=ACCESS_DEPENDENCIES,
+        openapi_config=_openapi(),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_log_middleware],
+        before_send=[add_security_headers],
+        # Pages (cookie sessions) need CSRF tokens; the API takes bearer tokens only.
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_httponly=False,
+            exclude=[API_PREFIX, "/health", "/schema"],
+        ),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        # Logging is configured once by the CLI (JSON lines); Litestar must not replace it.
+        logging_config=None,
+    )
+    _check_every_route_declares_access(app)
+    return app
+
+
+def app_from_environment() -> Litestar:
+    """The app as `serve` runs it in each worker process: settings from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
         title="connecting_families",
         version=__version__,
         description=(
             "Case work, partner evidence and payment-by-results claims for an early help "
-            "whole-family programme. Errors are RFC 9457 problem details."
+            "whole-family programme. Errors are RFC 9457 problem details. Send a bearer "
+            "token from `POST /api/v1/auth/token` or a personal token."
         ),
         path="/schema",
+        openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}),
+        components=Components(
+            security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"bearer": []}],
         render_plugins=[
             # Served by the app itself: the service runs where no CDN can be reached.
             SwaggerRenderPlugin(
@@ -62,21 +135,10 @@ def create_app(settings: Settings) -> Litestar:
         ],
     )
 
-    return Litestar(
-        route_handlers=[
-            HealthController,
-            create_static_files_router(
-                path=SWAGGER_ASSETS_PATH,
-                directories=[SWAGGER_ASSETS],
-                include_in_schema=False,
-                name="swagger_assets",
-            ),
-        ],
-        lifespan=[database_lifespan],
-        state=State({"settings": settings, "engine": engine}),
-        openapi_config=openapi,
-        exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_log_middleware],
-        # Logging is configured once by the CLI (JSON lines); Litestar must not replace it.
-        logging_config=None,
-    )
+
+def _check_every_route_declares_access(app: Litestar) -> None:
+    """Refuse to start if any route forgot to say who may use it."""
+    for route in app.routes:
+        handlers = route.route_handlers if isinstance(route, HTTPRoute) else [route.route_handler]
+        for handler in handlers:
+            route_access(handler)

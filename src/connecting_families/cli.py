@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connecting_families import __version__
+from connecting_families.access.policy import ROLES
+from connecting_families.accounts.service import AccountService, UserSummary
+from connecting_families.audit.service import Actor
 from connecting_families.database.engine import (
     AnyEngine,
     close_database,
@@ -17,6 +21,7 @@ from connecting_families.database.engine import (
     use_engine,
 )
 from connecting_families.database.migrations import migrate, migration_status, rollback
+from connecting_families.errors import DomainError, Invalid
 from connecting_families.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -36,7 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result: int = args.command(settings, args)
+    try:
+        result: int = args.command(settings, args)
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
     return result
 
 
@@ -50,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web service")
     serve.add_argument("--host", help="address to listen on (default: CF_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: CF_PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1)",
+    )
     serve.set_defaults(command=cmd_serve)
 
     version = commands.add_parser("version", help="print the version")
@@ -66,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     back.add_argument("--steps", type=int, default=1, help="how many to reverse (default 1)")
     back.set_defaults(command=cmd_db_rollback)
 
+    _add_user_commands(commands)
+
     demo = commands.add_parser("demo", help="demonstration data").add_subparsers(
         title="demo commands", metavar="COMMAND", required=True
     )
@@ -73,6 +90,116 @@ def _parser() -> argparse.ArgumentParser:
         command=cmd_demo_load
     )
     return parser
+
+
+def _add_user_commands(commands: Any) -> None:
+    users = commands.add_parser(
+        "users", help="user accounts (each command is audited as the local operator)"
+    )
+    users.add_argument(
+        "--operator",
+        default=getpass.getuser(),
+        help="who is running this command, for the audit log (default: your login name)",
+    )
+    verbs = users.add_subparsers(title="users commands", metavar="COMMAND", required=True)
+
+    create = verbs.add_parser("create", help="create a user (the first admin is made this way)")
+    create.add_argument("username")
+    create.add_argument("--display-name", required=True)
+    create.add_argument("--email", default="")
+    create.add_argument(
+        "--role", action="append", required=True, choices=ROLES, help="repeat for several roles"
+    )
+    create.add_argument("--team", help="team name; created if it does not exist")
+    create.add_argument(
+        "--programme", action="append", default=[], help="programme code; repeat for several"
+    )
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(command=cmd_users_create)
+
+    password = verbs.add_parser("set-password", help="set a user's password")
+    password.add_argument("username")
+    password.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(command=cmd_users_set_password)
+
+    deactivate = verbs.add_parser("deactivate", help="refuse a user and revoke their tokens")
+    deactivate.add_argument("username")
+    deactivate.set_defaults(command=cmd_users_deactivate)
+
+    verbs.add_parser("list", help="list users").set_defaults(command=cmd_users_list)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From standard input with --password-stdin, else asked for twice at the terminal."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise Invalid("no terminal to ask for a password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise Invalid("the two passwords differ")
+    return first
+
+
+def _accounts(settings: Settings, engine: AnyEngine) -> AccountService:
+    return AccountService(engine, settings.secret_key)
+
+
+def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+
+    async def create(engine: AnyEngine) -> UserSummary:
+        return await _accounts(settings, engine).create_user(
+            Actor.operator(args.operator),
+            username=args.username,
+            display_name=args.display_name,
+            password=password,
+            email=args.email,
+            roles=args.role,
+            team=args.team,
+            programmes=args.programme,
+        )
+
+    user = _with_database(settings, create)
+    print(f"created {user.username} ({', '.join(user.roles)})")
+    return 0
+
+
+def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    password = _read_password(args)
+    _with_database(
+        settings,
+        lambda engine: _accounts(settings, engine).set_password(
+            Actor.operator(args.operator), args.username, password
+        ),
+    )
+    print(f"password set for {args.username}")
+    return 0
+
+
+def cmd_users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    _with_database(
+        settings,
+        lambda engine: _accounts(settings, engine).deactivate(
+            Actor.operator(args.operator), args.username
+        ),
+    )
+    print(f"deactivated {args.username}; their sessions and tokens are revoked")
+    return 0
+
+
+def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
+    users = _with_database(settings, lambda engine: _accounts(settings, engine).list_users())
+    for user in users:
+        state = "active" if user.is_active else "inactive"
+        print(
+            f"{user.username:<24} {state:<8} {','.join(user.roles):<30} "
+            f"{user.team or '-':<20} {','.join(user.programmes) or '-'}"
+        )
+    print(f"{len(users)} user(s)")
+    return 0
 
 
 def _with_database(settings: Settings, work: Callable[[AnyEngine], Awaitable[T]]) -> T:
@@ -136,9 +263,11 @@ def cmd_demo_load(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
     import uvicorn
 
-    from connecting_families.app import create_app
     from connecting_families.request_log import configure_logging
 
     configure_logging(settings.log_level)
@@ -159,13 +288,15 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
 
-    config = uvicorn.Config(
-        create_app(settings),
+    # Each worker process builds its own app (and engine) from the environment.
+    uvicorn.run(
+        "connecting_families.app:app_from_environment",
+        factory=True,
         host=args.host or settings.host,
         port=args.port if args.port is not None else settings.port,
+        workers=args.workers,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    uvicorn.Server(config).run()
     return 0

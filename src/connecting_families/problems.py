@@ -56,7 +56,7 @@ def handle_domain_error(
     request: Request[Any, Any, Any], exc: DomainError
 ) -> Response[dict[str, Any]]:
     extra = {"errors": exc.errors} if exc.errors else None
-    return problem(exc.status_code, exc.title, exc.detail, extra=extra)
+    return problem(exc.status_code, exc.title, exc.detail, extra=extra, headers=exc.headers)
 
 
 def handle_http_exception(

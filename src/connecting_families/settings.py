@@ -71,6 +71,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Origins allowed to call the API from a browser; none (CORS off) unless configured.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -102,12 +104,24 @@ class Settings:
         if log_level not in LOG_LEVELS:
             raise SettingsError(f"CF_LOG_LEVEL: must be one of {', '.join(LOG_LEVELS)}")
 
+        cors_origins = tuple(
+            origin.strip()
+            for origin in env.get("CF_CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        )
+        for origin in cors_origins:
+            if not origin.startswith(("https://", "http://")) or origin.count("/") != 2:
+                raise SettingsError(
+                    f"CF_CORS_ORIGINS: {origin!r} is not an origin like https://example.org"
+                )
+
         return cls(
             database=database,
             secret_key=secret_key,
             host=env.get("CF_HOST", "127.0.0.1").strip() or "127.0.0.1",
             port=int(port_text),
             log_level=log_level,
+            cors_origins=cors_origins,
         )
 
 

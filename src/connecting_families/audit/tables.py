@@ -17,7 +17,8 @@ class AuditEvent(Table):
     actor = refers_to(User, null=True)
     # The username, or `cli:<operator>` for a command run on the server.
     actor_name = Varchar(length=80, index=True)
-    actor_role = Varchar(length=32, null=True, default=None)
+    # The caller's roles, comma separated.
+    actor_role = Varchar(length=100, null=True, default=None)
     source = Varchar(length=64, null=True, default=None)
     action = Varchar(length=64, index=True)
     resource_type = Varchar(length=32, index=True)

@@ -5,7 +5,7 @@ neither excluded nor rejected; a partial unique index (see the migrations) lets 
 itself refuse two live lines for the same family and route.
 """
 
-from piccolo.columns import JSON, BigInt, Boolean, Date, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Date, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -19,6 +19,7 @@ CLAIM_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected"
 class ClaimWindow(Table):
     """When a programme may claim, and the date results are evaluated at."""
 
+    id = Serial(primary_key=True)
     programme = refers_to(Programme)
     name = Varchar(length=100)
     opens_on = Date()
@@ -29,6 +30,7 @@ class ClaimWindow(Table):
 class Claim(Table):
     """A batch of results claimed at one `as_of` date, and where it is in its lifecycle."""
 
+    id = Serial(primary_key=True)
     programme = refers_to(Programme)
     claim_ref = Varchar(length=64, unique=True)
     claim_window = refers_to(ClaimWindow, null=True)
@@ -51,6 +53,7 @@ class Claim(Table):
 class ClaimLine(Table):
     """One family's result in a claim, frozen with the verdict and evidence it rests on."""
 
+    id = Serial(primary_key=True)
     claim = refers_to(Claim)
     family = refers_to(Family)
     route = Varchar(length=64)

@@ -2,7 +2,14 @@
 
 from piccolo.table import Table
 
-from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
+from connecting_families.accounts.tables import (
+    AuthToken,
+    LoginAttempt,
+    Team,
+    User,
+    UserProgramme,
+    UserRole,
+)
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
@@ -36,6 +43,8 @@ TABLES: tuple[type[Table], ...] = (
     User,
     UserRole,
     UserProgramme,
+    AuthToken,
+    LoginAttempt,
     ImportRun,
     Family,
     FamilyStatusChange,

@@ -1,6 +1,6 @@
 """Family, person, membership, allocation, sharing and case note tables."""
 
-from piccolo.columns import Boolean, Date, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import Team, User
@@ -15,6 +15,7 @@ FAMILY_STATUSES = ("identified", "attached", "closed")
 class Family(Table):
     """A household worked with as a whole. `family_ref` is the authority's own key."""
 
+    id = Serial(primary_key=True)
     programme = refers_to(Programme)
     family_ref = Varchar(length=64)
     status = Varchar(length=16, default="identified", index=True)
@@ -34,6 +35,7 @@ class Family(Table):
 class FamilyStatusChange(Table):
     """Each step of a family's lifecycle; a reopening within 12 months is a re-referral."""
 
+    id = Serial(primary_key=True)
     family = refers_to(Family)
     status = Varchar(length=16)
     changed_on = Date()
@@ -46,6 +48,7 @@ class FamilyStatusChange(Table):
 class Person(Table):
     """A person known to the programme; households are in `Membership`."""
 
+    id = Serial(primary_key=True)
     programme = refers_to(Programme)
     person_ref = Varchar(length=64)
     given_name = Varchar(length=100)
@@ -72,6 +75,7 @@ class Membership(Recorded, Table):
 class Allocation(Table):
     """A family's key worker over a span; the open row (no `ended_at`) is the current one."""
 
+    id = Serial(primary_key=True)
     family = refers_to(Family)
     key_worker = refers_to(User)
     team = refers_to(Team, null=True)
@@ -84,6 +88,7 @@ class Allocation(Table):
 class FamilyShare(Table):
     """Access to a family granted to a worker who is not its key worker."""
 
+    id = Serial(primary_key=True)
     family = refers_to(Family)
     user = refers_to(User)
     granted_by = refers_to(User, null=True)
@@ -94,6 +99,7 @@ class FamilyShare(Table):
 class CaseNote(Table):
     """A key worker's note of a visit, call or meeting with the family."""
 
+    id = Serial(primary_key=True)
     family = refers_to(Family)
     person = refers_to(Person, null=True)
     author = refers_to(User)

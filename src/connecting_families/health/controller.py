@@ -7,6 +7,7 @@ from litestar import Controller, get
 from litestar.datastructures import State
 
 from connecting_families import __version__
+from connecting_families.access.policy import PUBLIC
 from connecting_families.database.engine import AnyEngine, database_kind
 from connecting_families.errors import Unavailable
 
@@ -23,7 +24,7 @@ class HealthController(Controller):
     path = "/health"
     tags = ["health"]
 
-    @get(summary="Check the service and its database")
+    @get(summary="Check the service and its database", opt={"access": PUBLIC})
     async def get_health(self, state: State) -> Health:
         """Answer 200 when the database answers a query, 503 when it does not.
 

@@ -1,6 +1,6 @@
 """Family plan tables."""
 
-from piccolo.columns import Date, Text, Timestamptz, Varchar
+from piccolo.columns import Date, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -11,6 +11,7 @@ from connecting_families.families.tables import Family
 class FamilyPlan(Table):
     """The plan agreed with a family: what will change, by when, and who does what."""
 
+    id = Serial(primary_key=True)
     family = refers_to(Family)
     status = Varchar(length=16, default="draft")
     agreed_on = Date(null=True, default=None)
@@ -23,6 +24,7 @@ class FamilyPlan(Table):
 class PlanGoal(Table):
     """A goal in a plan, usually against one need's headline."""
 
+    id = Serial(primary_key=True)
     plan = refers_to(FamilyPlan)
     headline = Varchar(length=64, null=True, default=None)
     need_ref = Varchar(length=64, null=True, default=None)
@@ -35,6 +37,7 @@ class PlanGoal(Table):
 class PlanAction(Table):
     """Something someone (a worker, a partner agency or the family) will do for a goal."""
 
+    id = Serial(primary_key=True)
     goal = refers_to(PlanGoal)
     description = Text()
     owner = refers_to(User, null=True)
@@ -47,6 +50,7 @@ class PlanAction(Table):
 class PlanReview(Table):
     """A review of the plan with the family and what it concluded."""
 
+    id = Serial(primary_key=True)
     plan = refers_to(FamilyPlan)
     reviewed_on = Date()
     reviewed_by = refers_to(User)

@@ -1,6 +1,6 @@
 """Programme tables."""
 
-from piccolo.columns import JSON, Date, Integer, Timestamptz, Varchar
+from piccolo.columns import JSON, Date, Integer, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.database.columns import refers_to
@@ -9,6 +9,7 @@ from connecting_families.database.columns import refers_to
 class Programme(Table):
     """One programme: an authority's run of a rule set, with its targets."""
 
+    id = Serial(primary_key=True)
     code = Varchar(length=32, unique=True)
     name = Varchar(length=200)
     local_authority = Varchar(length=200)
@@ -23,6 +24,7 @@ class Programme(Table):
 class ChildPopulation(Table):
     """Resident children aged 0-17 in the programme's area, by year: the rate denominator."""
 
+    id = Serial(primary_key=True)
     programme = refers_to(Programme)
     year = Integer()
     children = Integer()

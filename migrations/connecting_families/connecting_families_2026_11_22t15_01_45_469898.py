@@ -27,7 +27,7 @@ class Claim(Table, tablename="claim", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -40,7 +40,7 @@ class ClaimWindow(Table, tablename="claim_window", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -53,7 +53,7 @@ class Family(Table, tablename="family", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -66,7 +66,7 @@ class FamilyPlan(Table, tablename="family_plan", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -92,7 +92,7 @@ class Person(Table, tablename="person", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -105,7 +105,7 @@ class PlanGoal(Table, tablename="plan_goal", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -118,7 +118,7 @@ class Programme(Table, tablename="programme", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -131,7 +131,7 @@ class Team(Table, tablename="team", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
@@ -144,12 +144,12 @@ class User(Table, tablename="app_user", schema=None):
         index=False,
         index_method=IndexMethod.btree,
         choices=None,
-        db_column_name="id",
+        db_column_name=None,
         secret=False,
     )
 
 
-ID = "2026-11-22T14:50:14:468378"
+ID = "2026-11-22T15:01:45:469898"
 VERSION = "1.38.0"
 DESCRIPTION = "initial data model"
 
@@ -157,6 +157,140 @@ DESCRIPTION = "initial data model"
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="connecting_families", description=DESCRIPTION
+    )
+
+    manager.add_table(
+        class_name="CaseNote", tablename="case_note", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="FamilyShare",
+        tablename="family_share",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="LoginAttempt",
+        tablename="login_attempt",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="ChildPopulation",
+        tablename="child_population",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Family", tablename="family", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Person", tablename="person", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="ImportRun", tablename="import_run", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Need", tablename="need", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Team", tablename="team", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="BenefitSpell",
+        tablename="benefit_spell",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Claim", tablename="claim", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Exclusion", tablename="exclusion", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Programme", tablename="programme", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="ClaimWindow",
+        tablename="claim_window",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="ClaimLine", tablename="claim_line", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Observation",
+        tablename="observation",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="User", tablename="app_user", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Membership", tablename="membership", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="PlanReview",
+        tablename="plan_review",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Offence", tablename="offence", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="Attendance", tablename="attendance", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="AuthToken", tablename="auth_token", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="PlanGoal", tablename="plan_goal", schema=None, columns=None
+    )
+
+    manager.add_table(
+        class_name="PlanAction",
+        tablename="plan_action",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="AuditEvent",
+        tablename="audit_event",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="EmploymentSpell",
+        tablename="employment_spell",
+        schema=None,
+        columns=None,
     )
 
     manager.add_table(
@@ -174,144 +308,7 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="UserProgramme",
-        tablename="user_programme",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Programme", tablename="programme", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Offence", tablename="offence", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Assessment", tablename="assessment", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="ImportRun", tablename="import_run", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="PlanReview",
-        tablename="plan_review",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="ClaimLine", tablename="claim_line", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="EmploymentSpell",
-        tablename="employment_spell",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="ClaimWindow",
-        tablename="claim_window",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="AuditEvent",
-        tablename="audit_event",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Exclusion", tablename="exclusion", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="ChildPopulation",
-        tablename="child_population",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Person", tablename="person", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Need", tablename="need", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Observation",
-        tablename="observation",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Claim", tablename="claim", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="BenefitSpell",
-        tablename="benefit_spell",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Membership", tablename="membership", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="PlanAction",
-        tablename="plan_action",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
-        class_name="Attendance", tablename="attendance", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="Family", tablename="family", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="FamilyShare",
-        tablename="family_share",
-        schema=None,
-        columns=None,
-    )
-
-    manager.add_table(
         class_name="Allocation", tablename="allocation", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="UserRole", tablename="user_role", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="CaseNote", tablename="case_note", schema=None, columns=None
-    )
-
-    manager.add_table(
-        class_name="PlanGoal", tablename="plan_goal", schema=None, columns=None
     )
 
     manager.add_table(
@@ -322,20 +319,34 @@ async def forwards():
     )
 
     manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
+        class_name="UserRole", tablename="user_role", schema=None, columns=None
     )
 
     manager.add_table(
-        class_name="Team", tablename="team", schema=None, columns=None
+        class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="UserProgramme",
+        tablename="user_programme",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_table(
+        class_name="Assessment", tablename="assessment", schema=None, columns=None
     )
 
     manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
+        table_class_name="CaseNote",
+        tablename="case_note",
         column_name="id",
         db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
+        column_class_name="Serial",
+        column_class=Serial,
         params={
             "null": False,
             "primary_key": True,
@@ -350,189 +361,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="provision",
-        db_column_name="provision",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="WorkProgrammeStart",
-        tablename="work_programme_start",
-        column_name="start_date",
-        db_column_name="start_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
+        table_class_name="CaseNote",
+        tablename="case_note",
         column_name="family",
         db_column_name="family",
         column_class_name="ForeignKey",
@@ -555,15 +385,63 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="status",
-        db_column_name="status",
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="author",
+        db_column_name="author",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="kind",
+        db_column_name="kind",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
             "length": 16,
-            "default": "",
+            "default": "visit",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -577,10 +455,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="changed_on",
-        db_column_name="changed_on",
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="occurred_on",
+        db_column_name="occurred_on",
         column_class_name="Date",
         column_class=Date,
         params={
@@ -598,36 +476,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="reason",
-        db_column_name="reason",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="body",
+        db_column_name="body",
+        column_class_name="Text",
+        column_class=Text,
         params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="is_re_referral",
-        db_column_name="is_re_referral",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -641,34 +497,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="changed_by",
-        db_column_name="changed_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FamilyStatusChange",
-        tablename="family_status_change",
-        column_name="changed_at",
-        db_column_name="changed_at",
+        table_class_name="CaseNote",
+        tablename="case_note",
+        column_name="created_at",
+        db_column_name="created_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -686,8 +518,52 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="UserProgramme",
-        tablename="user_programme",
+        table_class_name="FamilyShare",
+        tablename="family_share",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyShare",
+        tablename="family_share",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyShare",
+        tablename="family_share",
         column_name="user",
         db_column_name="user",
         column_class_name="ForeignKey",
@@ -710,8 +586,200 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="UserProgramme",
-        tablename="user_programme",
+        table_class_name="FamilyShare",
+        tablename="family_share",
+        column_name="granted_by",
+        db_column_name="granted_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyShare",
+        tablename="family_share",
+        column_name="granted_at",
+        db_column_name="granted_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyShare",
+        tablename="family_share",
+        column_name="revoked_at",
+        db_column_name="revoked_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="username",
+        db_column_name="username",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="address",
+        db_column_name="address",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="attempted_at",
+        db_column_name="attempted_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="LoginAttempt",
+        tablename="login_attempt",
+        column_name="succeeded",
+        db_column_name="succeeded",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ChildPopulation",
+        tablename="child_population",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ChildPopulation",
+        tablename="child_population",
         column_name="programme",
         db_column_name="programme",
         column_class_name="ForeignKey",
@@ -734,37 +802,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="code",
-        db_column_name="code",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="ChildPopulation",
+        tablename="child_population",
+        column_name="year",
+        db_column_name="year",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": True,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": "",
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -778,15 +823,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="local_authority",
-        db_column_name="local_authority",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="ChildPopulation",
+        tablename="child_population",
+        column_name="children",
+        db_column_name="children",
+        column_class_name="Integer",
+        column_class=Integer,
         params={
-            "length": 200,
-            "default": "",
+            "default": 0,
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -800,10 +844,54 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="ruleset_id",
-        db_column_name="ruleset_id",
+        table_class_name="Family",
+        tablename="family",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="family_ref",
+        db_column_name="family_ref",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
@@ -822,14 +910,80 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="ruleset_config",
-        db_column_name="ruleset_config",
-        column_class_name="JSON",
-        column_class=JSON,
+        table_class_name="Family",
+        tablename="family",
+        column_name="status",
+        db_column_name="status",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": "{}",
+            "length": 16,
+            "default": "identified",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="postcode",
+        db_column_name="postcode",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="ward",
+        db_column_name="ward",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="identified_on",
+        db_column_name="identified_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -843,10 +997,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="starts_on",
-        db_column_name="starts_on",
+        table_class_name="Family",
+        tablename="family",
+        column_name="attached_on",
+        db_column_name="attached_on",
         column_class_name="Date",
         column_class=Date,
         params={
@@ -864,10 +1018,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="ends_on",
-        db_column_name="ends_on",
+        table_class_name="Family",
+        tablename="family",
+        column_name="closed_on",
+        db_column_name="closed_on",
         column_class_name="Date",
         column_class=Date,
         params={
@@ -885,13 +1039,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
-        column_name="target_families",
-        db_column_name="target_families",
-        column_class_name="Integer",
-        column_class=Integer,
+        table_class_name="Family",
+        tablename="family",
+        column_name="closure_reason",
+        db_column_name="closure_reason",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
+            "length": 64,
             "default": None,
             "null": True,
             "primary_key": False,
@@ -906,8 +1061,74 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Programme",
-        tablename="programme",
+        table_class_name="Family",
+        tablename="family",
+        column_name="local_filter",
+        db_column_name="local_filter",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="expectant_parent",
+        db_column_name="expectant_parent",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Family",
+        tablename="family",
         column_name="created_at",
         db_column_name="created_at",
         column_class_name="Timestamptz",
@@ -927,12 +1148,33 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
+        table_class_name="Family",
+        tablename="family",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
         column_name="id",
         db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
+        column_class_name="Serial",
+        column_class=Serial,
         params={
             "null": False,
             "primary_key": True,
@@ -947,8 +1189,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
+        table_class_name="Person",
+        tablename="person",
         column_name="programme",
         db_column_name="programme",
         column_class_name="ForeignKey",
@@ -971,14 +1213,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="Person",
+        tablename="person",
+        column_name="person_ref",
+        db_column_name="person_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": TimestamptzNow(),
+            "length": 64,
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -992,13 +1235,79 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="Person",
+        tablename="person",
+        column_name="given_name",
+        db_column_name="given_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
+        column_name="family_name",
+        db_column_name="family_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
+        column_name="date_of_birth",
+        db_column_name="date_of_birth",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
+        column_name="sex",
+        db_column_name="sex",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 8,
             "default": None,
             "null": True,
             "primary_key": False,
@@ -1013,8 +1322,52 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
+        table_class_name="Person",
+        tablename="person",
+        column_name="upn",
+        db_column_name="upn",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 13,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
+        column_name="ni_number",
+        db_column_name="ni_number",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 9,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Person",
+        tablename="person",
         column_name="import_run",
         db_column_name="import_run",
         column_class_name="ForeignKey",
@@ -1037,188 +1390,10 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="offence_ref",
-        db_column_name="offence_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="offence_date",
-        db_column_name="offence_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="outcome_date",
-        db_column_name="outcome_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Offence",
-        tablename="offence",
-        column_name="category",
-        db_column_name="category",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
+        table_class_name="Person",
+        tablename="person",
+        column_name="created_at",
+        db_column_name="created_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -1236,510 +1411,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="assessment_ref",
-        db_column_name="assessment_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="subject_person",
-        db_column_name="subject_person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="started_on",
-        db_column_name="started_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="completed_on",
-        db_column_name="completed_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="lead_professional",
-        db_column_name="lead_professional",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="agency",
-        db_column_name="agency",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 200,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="signed_off_by",
-        db_column_name="signed_off_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Assessment",
-        tablename="assessment",
-        column_name="signed_off_at",
-        db_column_name="signed_off_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
+        table_class_name="Person",
+        tablename="person",
+        column_name="updated_at",
+        db_column_name="updated_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="asb_ref",
-        db_column_name="asb_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="incident_date",
-        db_column_name="incident_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AntisocialBehaviour",
-        tablename="antisocial_behaviour",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -2045,1545 +1724,6 @@ async def forwards():
             "length": 64,
             "default": None,
             "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="plan",
-        db_column_name="plan",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": FamilyPlan,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="reviewed_on",
-        db_column_name="reviewed_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="reviewed_by",
-        db_column_name="reviewed_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="summary",
-        db_column_name="summary",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="next_review_on",
-        db_column_name="next_review_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanReview",
-        tablename="plan_review",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="claim",
-        db_column_name="claim",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Claim,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="route",
-        db_column_name="route",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="amount_pence",
-        db_column_name="amount_pence",
-        column_class_name="BigInt",
-        column_class=BigInt,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="ruleset",
-        db_column_name="ruleset",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="verdict",
-        db_column_name="verdict",
-        column_class_name="JSON",
-        column_class=JSON,
-        params={
-            "default": "{}",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="evidence_sha256",
-        db_column_name="evidence_sha256",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="is_live",
-        db_column_name="is_live",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": True,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="excluded_reason",
-        db_column_name="excluded_reason",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="sampled",
-        db_column_name="sampled",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="signed_off_by",
-        db_column_name="signed_off_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="signed_off_at",
-        db_column_name="signed_off_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimLine",
-        tablename="claim_line",
-        column_name="rejected_reason",
-        db_column_name="rejected_reason",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="start_date",
-        db_column_name="start_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="end_date",
-        db_column_name="end_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="EmploymentSpell",
-        tablename="employment_spell",
-        column_name="hours_per_week",
-        db_column_name="hours_per_week",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimWindow",
-        tablename="claim_window",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimWindow",
-        tablename="claim_window",
-        column_name="name",
-        db_column_name="name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimWindow",
-        tablename="claim_window",
-        column_name="opens_on",
-        db_column_name="opens_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimWindow",
-        tablename="claim_window",
-        column_name="closes_on",
-        db_column_name="closes_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ClaimWindow",
-        tablename="claim_window",
-        column_name="as_of",
-        db_column_name="as_of",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="occurred_at",
-        db_column_name="occurred_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="actor",
-        db_column_name="actor",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="actor_name",
-        db_column_name="actor_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 80,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="actor_role",
-        db_column_name="actor_role",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="source",
-        db_column_name="source",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="action",
-        db_column_name="action",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="resource_type",
-        db_column_name="resource_type",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="resource_id",
-        db_column_name="resource_id",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="allowed",
-        db_column_name="allowed",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": True,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="AuditEvent",
-        tablename="audit_event",
-        column_name="detail",
-        db_column_name="detail",
-        column_class_name="JSON",
-        column_class=JSON,
-        params={
-            "default": "{}",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="id",
-        db_column_name="id",
-        column_class_name="BigSerial",
-        column_class=BigSerial,
-        params={
-            "null": False,
-            "primary_key": True,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="recorded_at",
-        db_column_name="recorded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="superseded_at",
-        db_column_name="superseded_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="recorded_by",
-        db_column_name="recorded_by",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="exclusion_ref",
-        db_column_name="exclusion_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="start_date",
-        db_column_name="start_date",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Exclusion",
-        tablename="exclusion",
-        column_name="sessions",
-        db_column_name="sessions",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ChildPopulation",
-        tablename="child_population",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ChildPopulation",
-        tablename="child_population",
-        column_name="year",
-        db_column_name="year",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="ChildPopulation",
-        tablename="child_population",
-        column_name="children",
-        db_column_name="children",
-        column_class_name="Integer",
-        column_class=Integer,
-        params={
-            "default": 0,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="person_ref",
-        db_column_name="person_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="given_name",
-        db_column_name="given_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="family_name",
-        db_column_name="family_name",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="date_of_birth",
-        db_column_name="date_of_birth",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="sex",
-        db_column_name="sex",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 8,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="upn",
-        db_column_name="upn",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 13,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="ni_number",
-        db_column_name="ni_number",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 9,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Person",
-        tablename="person",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -3907,8 +2047,95 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="Team",
+        tablename="team",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Team",
+        tablename="team",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Team",
+        tablename="team",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Team",
+        tablename="team",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="id",
         db_column_name="id",
         column_class_name="BigSerial",
@@ -3927,8 +2154,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="programme",
         db_column_name="programme",
         column_class_name="ForeignKey",
@@ -3951,8 +2178,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="recorded_at",
         db_column_name="recorded_at",
         column_class_name="Timestamptz",
@@ -3972,8 +2199,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="superseded_at",
         db_column_name="superseded_at",
         column_class_name="Timestamptz",
@@ -3993,8 +2220,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="import_run",
         db_column_name="import_run",
         column_class_name="ForeignKey",
@@ -4017,8 +2244,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="recorded_by",
         db_column_name="recorded_by",
         column_class_name="ForeignKey",
@@ -4041,8 +2268,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
         column_name="person",
         db_column_name="person",
         column_class_name="ForeignKey",
@@ -4052,52 +2279,6 @@ async def forwards():
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="measure",
-        db_column_name="measure",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -4111,99 +2292,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="observation_ref",
-        db_column_name="observation_ref",
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
+        column_name="benefit",
+        db_column_name="benefit",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="observed_on",
-        db_column_name="observed_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="period_start",
-        db_column_name="period_start",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="period_end",
-        db_column_name="period_end",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="value",
-        db_column_name="value",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 255,
+            "length": 16,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -4218,16 +2314,57 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Observation",
-        tablename="observation",
-        column_name="numeric_value",
-        db_column_name="numeric_value",
-        column_class_name="DoublePrecision",
-        column_class=DoublePrecision,
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
+        column_name="start_date",
+        db_column_name="start_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="BenefitSpell",
+        tablename="benefit_spell",
+        column_name="end_date",
+        db_column_name="end_date",
+        column_class_name="Date",
+        column_class=Date,
         params={
             "default": None,
             "null": True,
             "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Claim",
+        tablename="claim",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -4612,8 +2749,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="id",
         db_column_name="id",
         column_class_name="BigSerial",
@@ -4632,8 +2769,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="programme",
         db_column_name="programme",
         column_class_name="ForeignKey",
@@ -4656,8 +2793,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="recorded_at",
         db_column_name="recorded_at",
         column_class_name="Timestamptz",
@@ -4677,8 +2814,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="superseded_at",
         db_column_name="superseded_at",
         column_class_name="Timestamptz",
@@ -4698,8 +2835,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="import_run",
         db_column_name="import_run",
         column_class_name="ForeignKey",
@@ -4722,8 +2859,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="recorded_by",
         db_column_name="recorded_by",
         column_class_name="ForeignKey",
@@ -4746,8 +2883,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="person",
         db_column_name="person",
         column_class_name="ForeignKey",
@@ -4770,14 +2907,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
-        column_name="benefit",
-        db_column_name="benefit",
+        table_class_name="Exclusion",
+        tablename="exclusion",
+        column_name="exclusion_ref",
+        db_column_name="exclusion_ref",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 16,
+            "length": 64,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -4792,8 +2929,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
+        table_class_name="Exclusion",
+        tablename="exclusion",
         column_name="start_date",
         db_column_name="start_date",
         column_class_name="Date",
@@ -4813,15 +2950,1211 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="BenefitSpell",
-        tablename="benefit_spell",
-        column_name="end_date",
-        db_column_name="end_date",
+        table_class_name="Exclusion",
+        tablename="exclusion",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Exclusion",
+        tablename="exclusion",
+        column_name="sessions",
+        db_column_name="sessions",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="code",
+        db_column_name="code",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="local_authority",
+        db_column_name="local_authority",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="ruleset_id",
+        db_column_name="ruleset_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="ruleset_config",
+        db_column_name="ruleset_config",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "{}",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="starts_on",
+        db_column_name="starts_on",
         column_class_name="Date",
         column_class=Date,
         params={
             "default": None,
             "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="ends_on",
+        db_column_name="ends_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="target_families",
+        db_column_name="target_families",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Programme",
+        tablename="programme",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="opens_on",
+        db_column_name="opens_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="closes_on",
+        db_column_name="closes_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimWindow",
+        tablename="claim_window",
+        column_name="as_of",
+        db_column_name="as_of",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="claim",
+        db_column_name="claim",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Claim,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="route",
+        db_column_name="route",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="amount_pence",
+        db_column_name="amount_pence",
+        column_class_name="BigInt",
+        column_class=BigInt,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="ruleset",
+        db_column_name="ruleset",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="verdict",
+        db_column_name="verdict",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "{}",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="evidence_sha256",
+        db_column_name="evidence_sha256",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="is_live",
+        db_column_name="is_live",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="excluded_reason",
+        db_column_name="excluded_reason",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="sampled",
+        db_column_name="sampled",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="signed_off_by",
+        db_column_name="signed_off_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="signed_off_at",
+        db_column_name="signed_off_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="ClaimLine",
+        tablename="claim_line",
+        column_name="rejected_reason",
+        db_column_name="rejected_reason",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="measure",
+        db_column_name="measure",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="observation_ref",
+        db_column_name="observation_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="observed_on",
+        db_column_name="observed_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="period_start",
+        db_column_name="period_start",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="period_end",
+        db_column_name="period_end",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="value",
+        db_column_name="value",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Observation",
+        tablename="observation",
+        column_name="numeric_value",
+        db_column_name="numeric_value",
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="username",
+        db_column_name="username",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="display_name",
+        db_column_name="display_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="email",
+        db_column_name="email",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 254,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="password_hash",
+        db_column_name="password_hash",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="team",
+        db_column_name="team",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Team,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="is_active",
+        db_column_name="is_active",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="User",
+        tablename="app_user",
+        column_name="updated_at",
+        db_column_name="updated_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -5080,14 +4413,34 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="goal",
-        db_column_name="goal",
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="plan",
+        db_column_name="plan",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": PlanGoal,
+            "references": FamilyPlan,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -5104,10 +4457,55 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="description",
-        db_column_name="description",
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="reviewed_on",
+        db_column_name="reviewed_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="reviewed_by",
+        db_column_name="reviewed_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="summary",
+        db_column_name="summary",
         column_class_name="Text",
         column_class=Text,
         params={
@@ -5125,10 +4523,162 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="owner",
-        db_column_name="owner",
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="next_review_on",
+        db_column_name="next_review_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanReview",
+        tablename="plan_review",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -5149,37 +4699,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="owner_text",
-        db_column_name="owner_text",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "length": 200,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="due_on",
-        db_column_name="due_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
             "primary_key": False,
             "unique": False,
             "index": True,
@@ -5192,10 +4723,53 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="completed_on",
-        db_column_name="completed_on",
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="offence_ref",
+        db_column_name="offence_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="offence_date",
+        db_column_name="offence_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="outcome_date",
+        db_column_name="outcome_date",
         column_class_name="Date",
         column_class=Date,
         params={
@@ -5213,15 +4787,16 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="PlanAction",
-        tablename="plan_action",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="Offence",
+        tablename="offence",
+        column_name="category",
+        db_column_name="category",
+        column_class_name="Varchar",
+        column_class=Varchar,
         params={
-            "default": TimestamptzNow(),
-            "null": False,
+            "length": 64,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
@@ -5519,41 +5094,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="programme",
-        db_column_name="programme",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
         params={
-            "references": Programme,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
             "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="family_ref",
-        db_column_name="family_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": "",
-            "null": False,
-            "primary_key": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -5565,291 +5114,8 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="status",
-        db_column_name="status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "identified",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="postcode",
-        db_column_name="postcode",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="ward",
-        db_column_name="ward",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 100,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="identified_on",
-        db_column_name="identified_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="attached_on",
-        db_column_name="attached_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="closed_on",
-        db_column_name="closed_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="closure_reason",
-        db_column_name="closure_reason",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="local_filter",
-        db_column_name="local_filter",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="expectant_parent",
-        db_column_name="expectant_parent",
-        column_class_name="Boolean",
-        column_class=Boolean,
-        params={
-            "default": False,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="import_run",
-        db_column_name="import_run",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": ImportRun,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="Family",
-        tablename="family",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FamilyShare",
-        tablename="family_share",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="FamilyShare",
-        tablename="family_share",
+        table_class_name="AuthToken",
+        tablename="auth_token",
         column_name="user",
         db_column_name="user",
         column_class_name="ForeignKey",
@@ -5872,10 +5138,377 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyShare",
-        tablename="family_share",
-        column_name="granted_by",
-        db_column_name="granted_by",
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="name",
+        db_column_name="name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="token_hash",
+        db_column_name="token_hash",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": True,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="created_at",
+        db_column_name="created_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="expires_at",
+        db_column_name="expires_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuthToken",
+        tablename="auth_token",
+        column_name="revoked_at",
+        db_column_name="revoked_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="plan",
+        db_column_name="plan",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": FamilyPlan,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="headline",
+        db_column_name="headline",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="need_ref",
+        db_column_name="need_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="description",
+        db_column_name="description",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="target_on",
+        db_column_name="target_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="achieved_on",
+        db_column_name="achieved_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanGoal",
+        tablename="plan_goal",
+        column_name="status",
+        db_column_name="status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "open",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="goal",
+        db_column_name="goal",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": PlanGoal,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="description",
+        db_column_name="description",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="owner",
+        db_column_name="owner",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
@@ -5896,10 +5529,74 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyShare",
-        tablename="family_share",
-        column_name="granted_at",
-        db_column_name="granted_at",
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="owner_text",
+        db_column_name="owner_text",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="due_on",
+        db_column_name="due_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="completed_on",
+        db_column_name="completed_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="PlanAction",
+        tablename="plan_action",
+        column_name="created_at",
+        db_column_name="created_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
@@ -5917,16 +5614,851 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="FamilyShare",
-        tablename="family_share",
-        column_name="revoked_at",
-        db_column_name="revoked_at",
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="occurred_at",
+        db_column_name="occurred_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="actor",
+        db_column_name="actor",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="actor_name",
+        db_column_name="actor_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 80,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="actor_role",
+        db_column_name="actor_role",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 100,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="source",
+        db_column_name="source",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="action",
+        db_column_name="action",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="resource_type",
+        db_column_name="resource_type",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="resource_id",
+        db_column_name="resource_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="allowed",
+        db_column_name="allowed",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AuditEvent",
+        tablename="audit_event",
+        column_name="detail",
+        db_column_name="detail",
+        column_class_name="JSON",
+        column_class=JSON,
+        params={
+            "default": "{}",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
             "default": None,
             "null": True,
             "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="start_date",
+        db_column_name="start_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="end_date",
+        db_column_name="end_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="EmploymentSpell",
+        tablename="employment_spell",
+        column_name="hours_per_week",
+        db_column_name="hours_per_week",
+        column_class_name="DoublePrecision",
+        column_class=DoublePrecision,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="provision",
+        db_column_name="provision",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 32,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="WorkProgrammeStart",
+        tablename="work_programme_start",
+        column_name="start_date",
+        db_column_name="start_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="status",
+        db_column_name="status",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="changed_on",
+        db_column_name="changed_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="reason",
+        db_column_name="reason",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="is_re_referral",
+        db_column_name="is_re_referral",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="changed_by",
+        db_column_name="changed_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FamilyStatusChange",
+        tablename="family_status_change",
+        column_name="changed_at",
+        db_column_name="changed_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Allocation",
+        tablename="allocation",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -6097,351 +6629,15 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="UserRole",
-        tablename="user_role",
-        column_name="user",
-        db_column_name="user",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
+        table_class_name="FamilyPlan",
+        tablename="family_plan",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
         params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
             "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="UserRole",
-        tablename="user_role",
-        column_name="role",
-        db_column_name="role",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 32,
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="family",
-        db_column_name="family",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Family,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="person",
-        db_column_name="person",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": Person,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="author",
-        db_column_name="author",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": User,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="kind",
-        db_column_name="kind",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "visit",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="occurred_on",
-        db_column_name="occurred_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": DateNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="body",
-        db_column_name="body",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="CaseNote",
-        tablename="case_note",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
-        params={
-            "default": TimestamptzNow(),
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="plan",
-        db_column_name="plan",
-        column_class_name="ForeignKey",
-        column_class=ForeignKey,
-        params={
-            "references": FamilyPlan,
-            "on_delete": OnDelete.restrict,
-            "on_update": OnUpdate.cascade,
-            "target_column": None,
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": True,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="headline",
-        db_column_name="headline",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="need_ref",
-        db_column_name="need_ref",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 64,
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="description",
-        db_column_name="description",
-        column_class_name="Text",
-        column_class=Text,
-        params={
-            "default": "",
-            "null": False,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="target_on",
-        db_column_name="target_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="achieved_on",
-        db_column_name="achieved_on",
-        column_class_name="Date",
-        column_class=Date,
-        params={
-            "default": None,
-            "null": True,
-            "primary_key": False,
-            "unique": False,
-            "index": False,
-            "index_method": IndexMethod.btree,
-            "choices": None,
-            "db_column_name": None,
-            "secret": False,
-        },
-        schema=None,
-    )
-
-    manager.add_column(
-        table_class_name="PlanGoal",
-        tablename="plan_goal",
-        column_name="status",
-        db_column_name="status",
-        column_class_name="Varchar",
-        column_class=Varchar,
-        params={
-            "length": 16,
-            "default": "open",
-            "null": False,
-            "primary_key": False,
+            "primary_key": True,
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
@@ -6607,18 +6803,16 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="username",
-        db_column_name="username",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="UserRole",
+        tablename="user_role",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
         params={
-            "length": 64,
-            "default": "",
             "null": False,
-            "primary_key": False,
-            "unique": True,
+            "primary_key": True,
+            "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -6629,14 +6823,38 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="display_name",
-        db_column_name="display_name",
+        table_class_name="UserRole",
+        tablename="user_role",
+        column_name="user",
+        db_column_name="user",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="UserRole",
+        tablename="user_role",
+        column_name="role",
+        db_column_name="role",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 200,
+            "length": 32,
             "default": "",
             "null": False,
             "primary_key": False,
@@ -6651,15 +6869,58 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="email",
-        db_column_name="email",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
         params={
-            "length": 254,
-            "default": "",
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
             "null": False,
             "primary_key": False,
             "unique": False,
@@ -6673,14 +6934,13 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="password_hash",
-        db_column_name="password_hash",
-        column_class_name="Varchar",
-        column_class=Varchar,
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
         params={
-            "length": 255,
             "default": None,
             "null": True,
             "primary_key": False,
@@ -6695,14 +6955,14 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="team",
-        db_column_name="team",
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="import_run",
+        db_column_name="import_run",
         column_class_name="ForeignKey",
         column_class=ForeignKey,
         params={
-            "references": Team,
+            "references": ImportRun,
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
@@ -6719,18 +6979,21 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="is_active",
-        db_column_name="is_active",
-        column_class_name="Boolean",
-        column_class=Boolean,
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": True,
-            "null": False,
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -6740,18 +7003,21 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="created_at",
-        db_column_name="created_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="person",
+        db_column_name="person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": TimestamptzNow(),
-            "null": False,
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -6761,18 +7027,21 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="User",
-        tablename="app_user",
-        column_name="updated_at",
-        db_column_name="updated_at",
-        column_class_name="Timestamptz",
-        column_class=Timestamptz,
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
         params={
-            "default": TimestamptzNow(),
-            "null": False,
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
@@ -6782,18 +7051,18 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Team",
-        tablename="team",
-        column_name="name",
-        db_column_name="name",
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="asb_ref",
+        db_column_name="asb_ref",
         column_class_name="Varchar",
         column_class=Varchar,
         params={
-            "length": 100,
+            "length": 64,
             "default": "",
             "null": False,
             "primary_key": False,
-            "unique": True,
+            "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
@@ -6804,8 +7073,95 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Team",
-        tablename="team",
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="incident_date",
+        db_column_name="incident_date",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="AntisocialBehaviour",
+        tablename="antisocial_behaviour",
+        column_name="kind",
+        db_column_name="kind",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 16,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="UserProgramme",
+        tablename="user_programme",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="Serial",
+        column_class=Serial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="UserProgramme",
+        tablename="user_programme",
+        column_name="user",
+        db_column_name="user",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="UserProgramme",
+        tablename="user_programme",
         column_name="programme",
         db_column_name="programme",
         column_class_name="ForeignKey",
@@ -6815,6 +7171,116 @@ async def forwards():
             "on_delete": OnDelete.restrict,
             "on_update": OnUpdate.cascade,
             "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="programme",
+        db_column_name="programme",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Programme,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="recorded_at",
+        db_column_name="recorded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="superseded_at",
+        db_column_name="superseded_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="import_run",
+        db_column_name="import_run",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": ImportRun,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
             "null": True,
             "primary_key": False,
             "unique": False,
@@ -6828,15 +7294,219 @@ async def forwards():
     )
 
     manager.add_column(
-        table_class_name="Team",
-        tablename="team",
-        column_name="created_at",
-        db_column_name="created_at",
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="recorded_by",
+        db_column_name="recorded_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="family",
+        db_column_name="family",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Family,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="assessment_ref",
+        db_column_name="assessment_ref",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="subject_person",
+        db_column_name="subject_person",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": Person,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="started_on",
+        db_column_name="started_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": DateNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="completed_on",
+        db_column_name="completed_on",
+        column_class_name="Date",
+        column_class=Date,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="lead_professional",
+        db_column_name="lead_professional",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="agency",
+        db_column_name="agency",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 200,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="signed_off_by",
+        db_column_name="signed_off_by",
+        column_class_name="ForeignKey",
+        column_class=ForeignKey,
+        params={
+            "references": User,
+            "on_delete": OnDelete.restrict,
+            "on_update": OnUpdate.cascade,
+            "target_column": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Assessment",
+        tablename="assessment",
+        column_name="signed_off_at",
+        db_column_name="signed_off_at",
         column_class_name="Timestamptz",
         column_class=Timestamptz,
         params={
-            "default": TimestamptzNow(),
-            "null": False,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,

@@ -1,0 +1,80 @@
+"""Who is calling, and whether the route lets them in. One guard for every route.
+
+The API takes bearer tokens only and pages take the session cookie only, so a cookie can
+never carry an API call that its user did not mean to make.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Scope
+
+from connecting_families.access.policy import PUBLIC, Access, Principal
+from connecting_families.accounts.service import AccountService
+from connecting_families.audit.service import Actor, record
+
+API_PREFIX = "/api/"
+SESSION_COOKIE = "cf_session"
+BEARER_KINDS = frozenset({"access", "personal"})
+COOKIE_KINDS = frozenset({"session"})
+
+
+def route_access(handler: BaseRouteHandler) -> Access:
+    """The access a route declared in `opt["access"]`; `create_app` checks every route has one."""
+    access = handler.opt.get("access")
+    if access is None and getattr(handler, "http_methods", None) == {"OPTIONS"}:
+        return PUBLIC  # Litestar's own preflight handler: it returns no data.
+    if not isinstance(access, Access):
+        raise RuntimeError(f"route {handler.paths} declares no access in opt['access']")
+    return access
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+def presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, frozenset[str]]:
+    """The credential the request carries, and which kinds of token it may be."""
+    if connection.url.path.startswith(API_PREFIX):
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        return (token.strip() if scheme.lower() == "bearer" else ""), BEARER_KINDS
+    return connection.cookies.get(SESSION_COOKIE, ""), COOKIE_KINDS
+
+
+async def requires_access(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Authenticate the caller and refuse them unless the route's `Access` allows them."""
+    access = route_access(handler)
+    principal: Principal | None = None
+    token, kinds = presented_token(connection)
+    if token:
+        accounts: AccountService = connection.app.state.accounts
+        found = await accounts.principal_for(token, kinds)
+        if found:
+            principal, token_id = found
+            _remember(connection.scope, principal, token_id)
+    if access.allows(principal):
+        return
+    if principal is None:
+        raise NotAuthorizedException(
+            "Sign in, or send a valid bearer token, to use this endpoint.",
+            headers={"WWW-Authenticate": 'Bearer realm="connecting_families"'},
+        )
+    await record(
+        Actor.of(principal, client_address(connection)),
+        "access.denied",
+        "route",
+        connection.scope.get("path_template", ""),
+        allowed=False,
+    )
+    raise PermissionDeniedException("Your role does not allow this.")
+
+
+def _remember(scope: Scope, principal: Principal, token_id: int) -> None:
+    scope["user"] = principal
+    scope["auth"] = token_id

@@ -1,0 +1,214 @@
+"""Sign-in, sign-out and tokens: sessions for pages, bearer tokens for the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, JSONBody
+
+from connecting_families.access.guard import SESSION_COOKIE, client_address
+from connecting_families.access.policy import PUBLIC, SIGNED_IN, Principal
+from connecting_families.accounts.schemas import (
+    AccessToken,
+    Credentials,
+    Me,
+    PersonalToken,
+    PersonalTokenCreate,
+    PersonalTokenIssued,
+)
+from connecting_families.accounts.service import (
+    PERSONAL_TOKEN_MAX_LIFETIME,
+    SESSION_LIFETIME,
+    AccountService,
+)
+from connecting_families.audit.service import Actor, record
+from connecting_families.errors import Invalid
+
+
+def _accounts(state: State) -> AccountService:
+    service: AccountService = state.accounts
+    return service
+
+
+class SessionController(Controller):
+    """Sign in and out of the pages (a session cookie)."""
+
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/login", opt={"access": PUBLIC, "exclude_from_csrf": True}, status_code=204)
+    async def log_in(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: Annotated[Credentials, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[None]:
+        """Sign in with a username and password; sets the session cookie.
+
+        Args:
+            request: The request, for the client address and scheme.
+            state: Application state.
+            data: The form's username and password.
+        """
+        issued = await _accounts(state).sign_in(
+            data.username, data.password, client_address(request), "session"
+        )
+        response = Response(content=None, status_code=204)
+        response.set_cookie(
+            SESSION_COOKIE,
+            issued.token,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @post("/logout", opt={"access": SIGNED_IN}, status_code=204)
+    async def log_out(
+        self, request: Request[Any, Any, Any], state: State, actor: NamedDependency[Actor]
+    ) -> Response[None]:
+        """Sign out: the session is revoked and its cookie removed.
+
+        Args:
+            request: The request, whose session is ended.
+            state: Application state.
+            actor: The signed-in caller.
+        """
+        await _accounts(state).revoke_token(actor, request.scope["auth"], actor.user_id or 0)
+        response = Response(content=None, status_code=204)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+
+class TokenController(Controller):
+    """Bearer tokens for programs that use the API."""
+
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/token", opt={"access": PUBLIC}, status_code=200)
+    async def issue_access_token(
+        self, request: Request[Any, Any, Any], state: State, data: JSONBody[Credentials]
+    ) -> AccessToken:
+        """Exchange a username and password for a short-lived access token.
+
+        Args:
+            request: The request, for the client address.
+            state: Application state.
+            data: The username and password.
+        """
+        issued = await _accounts(state).sign_in(
+            data.username, data.password, client_address(request), "access"
+        )
+        assert issued.expires_at is not None
+        expires_in = int((issued.expires_at - dt.datetime.now(dt.UTC)).total_seconds())
+        return AccessToken(
+            access_token=issued.token,
+            token_type="bearer",  # noqa: S106 - the OAuth 2 token type, not a secret
+            expires_in=expires_in,
+        )
+
+    @delete("/token", opt={"access": SIGNED_IN}, status_code=204)
+    async def revoke_current_token(
+        self, request: Request[Any, Any, Any], state: State, actor: NamedDependency[Actor]
+    ) -> None:
+        """Revoke the token this request was made with.
+
+        Args:
+            request: The request whose token is revoked.
+            state: Application state.
+            actor: The signed-in caller.
+        """
+        await _accounts(state).revoke_token(actor, request.scope["auth"], actor.user_id or 0)
+
+    @get("/me", opt={"access": SIGNED_IN})
+    async def get_me(self, principal: NamedDependency[Principal]) -> Me:
+        """Who the token belongs to, with their roles and programmes.
+
+        Args:
+            principal: The signed-in caller.
+        """
+        return Me(
+            username=principal.username,
+            roles=sorted(principal.roles),
+            team_id=principal.team_id,
+            programme_ids=sorted(principal.programme_ids),
+        )
+
+    @post("/personal-tokens", opt={"access": SIGNED_IN})
+    async def create_personal_token(
+        self,
+        state: State,
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        data: JSONBody[PersonalTokenCreate],
+    ) -> PersonalTokenIssued:
+        """Create a personal API token; it is shown in this answer only.
+
+        Args:
+            state: Application state.
+            principal: The signed-in caller, who will own the token.
+            actor: The caller, for the audit log.
+            data: A name for the token and, optionally, days until it expires.
+        """
+        name = data.name.strip()
+        if not 1 <= len(name) <= 100:
+            raise Invalid("name: give the token a name of 1-100 characters")
+        lifetime = PERSONAL_TOKEN_MAX_LIFETIME
+        if data.expires_in_days is not None:
+            if not 1 <= data.expires_in_days <= PERSONAL_TOKEN_MAX_LIFETIME.days:
+                raise Invalid(f"expires_in_days: must be 1-{PERSONAL_TOKEN_MAX_LIFETIME.days}")
+            lifetime = dt.timedelta(days=data.expires_in_days)
+        issued = await _accounts(state).issue_token(
+            principal.user_id, "personal", name=name, lifetime=lifetime
+        )
+        await record(actor, "auth.create_token", "token", issued.id)
+        return PersonalTokenIssued(
+            id=issued.id, name=name, token=issued.token, expires_at=issued.expires_at
+        )
+
+    @get("/personal-tokens", opt={"access": SIGNED_IN})
+    async def list_personal_tokens(
+        self, state: State, principal: NamedDependency[Principal]
+    ) -> list[PersonalToken]:
+        """The caller's personal tokens, without their values.
+
+        Args:
+            state: Application state.
+            principal: The signed-in caller.
+        """
+        rows = await _accounts(state).list_tokens(principal.user_id, "personal")
+        return [
+            PersonalToken(
+                id=row["id"],
+                name=row["name"],
+                created_at=row["created_at"],
+                expires_at=row["expires_at"],
+                revoked_at=row["revoked_at"],
+            )
+            for row in rows
+        ]
+
+    @delete("/personal-tokens/{token_id:int}", opt={"access": SIGNED_IN}, status_code=204)
+    async def revoke_personal_token(
+        self,
+        state: State,
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        token_id: FromPath[int],
+    ) -> None:
+        """Revoke one of the caller's personal tokens.
+
+        Args:
+            state: Application state.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            token_id: The token to revoke.
+        """
+        await _accounts(state).revoke_token(actor, token_id, principal.user_id)

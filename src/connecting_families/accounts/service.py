@@ -1,0 +1,397 @@
+"""Users, sign-in with throttling, and tokens. Services own their transactions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from connecting_families.access.policy import ROLES, Principal
+from connecting_families.accounts import credentials
+from connecting_families.accounts.tables import (
+    AuthToken,
+    LoginAttempt,
+    Team,
+    User,
+    UserProgramme,
+    UserRole,
+)
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.errors import Conflict, DomainError, Invalid, NotFound
+from connecting_families.programmes.tables import Programme
+
+SESSION_LIFETIME = dt.timedelta(hours=8)
+ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=15)
+PERSONAL_TOKEN_MAX_LIFETIME = dt.timedelta(days=365)
+
+# Throttling: this many failures within the window locks the username, or the address.
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+USERNAME_FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 20
+
+TOKEN_PREFIXES = {"session": "cfs", "access": "cfa", "personal": "cfp"}
+
+
+class SignInRefused(DomainError):
+    """The username and password did not match an active account."""
+
+    status_code = 401
+    title = "Unauthorised"
+
+
+class SignInThrottled(DomainError):
+    """Too many failed attempts; Retry-After says how many seconds to wait."""
+
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+@attrs.frozen
+class UserSummary:
+    """A user as listed to administrators and the CLI."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    team: str | None
+    roles: tuple[str, ...]
+    programmes: tuple[str, ...]
+    is_active: bool
+
+
+@attrs.frozen
+class IssuedToken:
+    """A token just issued: `token` is shown to its owner this once and never stored."""
+
+    id: int
+    token: str
+    kind: str
+    expires_at: dt.datetime | None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AccountService:
+    """Everything about accounts and credentials."""
+
+    def __init__(self, engine: AnyEngine, secret_key: str) -> None:
+        self.engine = engine
+        self.secret_key = secret_key
+
+    # Users ---------------------------------------------------------------------------------
+
+    async def create_user(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        display_name: str,
+        password: str,
+        email: str = "",
+        roles: Sequence[str] = (),
+        team: str | None = None,
+        programmes: Sequence[str] = (),
+    ) -> UserSummary:
+        username = username.strip()
+        problems = []
+        if not username or len(username) > 64 or username != username.lower():
+            problems.append("username: 1-64 characters, lower case")
+        if not display_name.strip():
+            problems.append("display_name: required")
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            problems.append(f"roles: unknown {', '.join(unknown)}; known: {', '.join(ROLES)}")
+        if not roles:
+            problems.append("roles: give at least one")
+        password_problem = credentials.password_problem(password, username)
+        if password_problem:
+            problems.append(f"password: {password_problem}")
+        if problems:
+            raise Invalid("The user cannot be created: " + "; ".join(problems))
+        password_hash = credentials.hash_password(password)
+
+        async with write_transaction(self.engine):
+            if await User.exists().where(User.username == username):
+                raise Conflict(f"A user named {username!r} exists already.")
+            team_id = await self._team_id(team) if team else None
+            programme_ids = [await self._programme_id(code) for code in programmes]
+            inserted = await User.insert(
+                User(
+                    username=username,
+                    display_name=display_name.strip(),
+                    email=email.strip(),
+                    password_hash=password_hash,
+                    team=team_id,
+                )
+            ).returning(User.id)
+            user_id = inserted[0]["id"]
+            for role in sorted(set(roles)):
+                await UserRole.insert(UserRole(user=user_id, role=role))
+            for programme_id in sorted(set(programme_ids)):
+                await UserProgramme.insert(UserProgramme(user=user_id, programme=programme_id))
+            await record(actor, "user.create", "user", user_id, detail={"roles": sorted(roles)})
+        return await self.get_user(username)
+
+    async def _team_id(self, name: str) -> int:
+        row = await Team.select(Team.id).where(Team.name == name).first()
+        if row is None:
+            row = (await Team.insert(Team(name=name)).returning(Team.id))[0]
+        return int(row["id"])
+
+    async def _programme_id(self, code: str) -> int:
+        row = await Programme.select(Programme.id).where(Programme.code == code).first()
+        if row is None:
+            raise Invalid(f"programmes: there is no programme with the code {code!r}")
+        return int(row["id"])
+
+    async def set_password(self, actor: Actor, username: str, password: str) -> None:
+        problem = credentials.password_problem(password, username)
+        if problem:
+            raise Invalid(f"password: {problem}")
+        password_hash = credentials.hash_password(password)
+        async with write_transaction(self.engine):
+            user_id = await self._user_id(username)
+            await User.update({User.password_hash: password_hash, User.updated_at: _now()}).where(
+                User.id == user_id
+            )
+            await record(actor, "user.set_password", "user", user_id)
+
+    async def deactivate(self, actor: Actor, username: str) -> None:
+        """Refuse the user from now on and revoke every credential they hold."""
+        async with write_transaction(self.engine):
+            user_id = await self._user_id(username)
+            await User.update({User.is_active: False, User.updated_at: _now()}).where(
+                User.id == user_id
+            )
+            await AuthToken.update({AuthToken.revoked_at: _now()}).where(
+                AuthToken.user == user_id, AuthToken.revoked_at.is_null()
+            )
+            await record(actor, "user.deactivate", "user", user_id)
+
+    async def _user_id(self, username: str) -> int:
+        row = await User.select(User.id).where(User.username == username).first()
+        if row is None:
+            raise NotFound(f"There is no user named {username!r}.")
+        return int(row["id"])
+
+    async def get_user(self, username: str) -> UserSummary:
+        users = await self.list_users(username=username)
+        if not users:
+            raise NotFound(f"There is no user named {username!r}.")
+        return users[0]
+
+    async def list_users(self, username: str | None = None) -> list[UserSummary]:
+        select = User.select(
+            User.id,
+            User.username,
+            User.display_name,
+            User.email,
+            User.is_active,
+            User.team.name.as_alias("team_name"),
+        ).order_by(User.username)
+        if username is not None:
+            select = select.where(User.username == username)
+        users = await select
+        ids = [u["id"] for u in users]
+        roles: dict[int, list[str]] = {i: [] for i in ids}
+        programmes: dict[int, list[str]] = {i: [] for i in ids}
+        if ids:
+            for row in await UserRole.select(UserRole.user, UserRole.role).where(
+                UserRole.user.is_in(ids)
+            ):
+                roles[row["user"]].append(row["role"])
+            for row in await UserProgramme.select(
+                UserProgramme.user, UserProgramme.programme.code.as_alias("code")
+            ).where(UserProgramme.user.is_in(ids)):
+                programmes[row["user"]].append(row["code"])
+        return [
+            UserSummary(
+                id=u["id"],
+                username=u["username"],
+                display_name=u["display_name"],
+                email=u["email"],
+                team=u["team_name"],
+                roles=tuple(sorted(roles[u["id"]])),
+                programmes=tuple(sorted(programmes[u["id"]])),
+                is_active=bool(u["is_active"]),
+            )
+            for u in users
+        ]
+
+    # Sign-in -------------------------------------------------------------------------------
+
+    async def sign_in(self, username: str, password: str, address: str, kind: str) -> IssuedToken:
+        """Check a password, throttled per username and per address; issue a token of `kind`.
+
+        The throttle is checked before the password, so a locked account cannot be probed.
+        """
+        username = username.strip().lower()[:64]
+        address = address[:64]
+        actor = Actor.anonymous(username, address)
+        retry_after = await self._locked_for(username, address)
+        if retry_after:
+            await record(
+                actor, "auth.login", "user", None, allowed=False, detail={"reason": "throttled"}
+            )
+            minutes = max(1, round(retry_after / 60))
+            raise SignInThrottled(
+                f"Too many failed sign-ins; try again in about {minutes} minute(s).", retry_after
+            )
+
+        user = (
+            await User.select(User.id, User.password_hash, User.is_active)
+            .where(User.username == username)
+            .first()
+        )
+        matched = credentials.verify_password(user["password_hash"] if user else None, password)
+        succeeded = bool(user and matched and user["is_active"])
+        async with write_transaction(self.engine):
+            await LoginAttempt.insert(
+                LoginAttempt(username=username, address=address, succeeded=succeeded)
+            )
+            if not succeeded:
+                reason = "inactive" if user and matched else "bad_credentials"
+                await record(
+                    actor,
+                    "auth.login",
+                    "user",
+                    user["id"] if user else None,
+                    allowed=False,
+                    detail={"reason": reason},
+                )
+        if not succeeded:
+            raise SignInRefused("The username or password is wrong.")
+        assert user is not None
+        issued = await self.issue_token(user["id"], kind)
+        await record(
+            Actor(name=username, source=address, user_id=user["id"]),
+            "auth.login",
+            "user",
+            user["id"],
+            detail={"credential": kind},
+        )
+        return issued
+
+    async def _locked_for(self, username: str, address: str) -> int:
+        """Seconds until another attempt is allowed (0: allowed now)."""
+        since = _now() - THROTTLE_WINDOW
+        waits = []
+        for column, value, limit in (
+            (LoginAttempt.username, username, USERNAME_FAILURE_LIMIT),
+            (LoginAttempt.address, address, ADDRESS_FAILURE_LIMIT),
+        ):
+            failures = await (
+                LoginAttempt.select(LoginAttempt.attempted_at)
+                .where(
+                    column == value,
+                    LoginAttempt.attempted_at >= since,
+                    LoginAttempt.succeeded.eq(False),
+                )
+                .order_by(LoginAttempt.attempted_at, ascending=False)
+                .limit(limit)
+            )
+            if len(failures) >= limit:
+                oldest_counted = failures[-1]["attempted_at"]
+                waits.append((oldest_counted + THROTTLE_WINDOW - _now()).total_seconds())
+        return max(0, int(max(waits, default=0)) + 1) if waits else 0
+
+    # Tokens --------------------------------------------------------------------------------
+
+    async def issue_token(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        name: str = "",
+        lifetime: dt.timedelta | None = None,
+    ) -> IssuedToken:
+        token = credentials.new_token(TOKEN_PREFIXES[kind])
+        if kind == "session":
+            lifetime = SESSION_LIFETIME
+        elif kind == "access":
+            lifetime = ACCESS_TOKEN_LIFETIME
+        expires_at = _now() + lifetime if lifetime else None
+        row = await AuthToken.insert(
+            AuthToken(
+                user=user_id,
+                kind=kind,
+                name=name,
+                token_hash=credentials.token_digest(self.secret_key, token),
+                expires_at=expires_at,
+            )
+        ).returning(AuthToken.id)
+        return IssuedToken(id=row[0]["id"], token=token, kind=kind, expires_at=expires_at)
+
+    async def revoke_token(self, actor: Actor, token_id: int, owner_id: int) -> None:
+        """Revoke one of `owner_id`'s tokens; another user's token is not found."""
+        async with write_transaction(self.engine):
+            found = await AuthToken.exists().where(
+                AuthToken.id == token_id, AuthToken.user == owner_id
+            )
+            if not found:
+                raise NotFound("There is no such token.")
+            await AuthToken.update({AuthToken.revoked_at: _now()}).where(
+                AuthToken.id == token_id, AuthToken.revoked_at.is_null()
+            )
+            await record(actor, "auth.revoke_token", "token", token_id)
+
+    async def list_tokens(self, owner_id: int, kind: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await (
+            AuthToken.select(
+                AuthToken.id,
+                AuthToken.name,
+                AuthToken.created_at,
+                AuthToken.expires_at,
+                AuthToken.revoked_at,
+            )
+            .where(AuthToken.user == owner_id, AuthToken.kind == kind)
+            .order_by(AuthToken.id)
+        )
+        return rows
+
+    async def principal_for(
+        self, token: str, kinds: frozenset[str]
+    ) -> tuple[Principal, int] | None:
+        """The active user a live token of one of `kinds` belongs to, and the token's id."""
+        row = (
+            await AuthToken.select(
+                AuthToken.id,
+                AuthToken.kind,
+                AuthToken.expires_at,
+                AuthToken.user.id.as_alias("user_id"),
+                AuthToken.user.username.as_alias("username"),
+                AuthToken.user.team.as_alias("team"),
+                AuthToken.user.is_active.as_alias("is_active"),
+            )
+            .where(
+                AuthToken.token_hash == credentials.token_digest(self.secret_key, token),
+                AuthToken.revoked_at.is_null(),
+            )
+            .first()
+        )
+        if row is None or row["kind"] not in kinds or not row["is_active"]:
+            return None
+        if row["expires_at"] is not None and row["expires_at"] <= _now():
+            return None
+        user_id = row["user_id"]
+        roles = await UserRole.select(UserRole.role).where(UserRole.user == user_id)
+        programmes = await UserProgramme.select(UserProgramme.programme).where(
+            UserProgramme.user == user_id
+        )
+        principal = Principal(
+            user_id=user_id,
+            username=row["username"],
+            roles=frozenset(r["role"] for r in roles),
+            team_id=row["team"],
+            programme_ids=frozenset(p["programme"] for p in programmes),
+        )
+        return principal, int(row["id"])
