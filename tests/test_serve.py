@@ -29,7 +29,7 @@ def _free_port() -> int:
 class Server:
     """A `connecting-families serve` process."""
 
-    def __init__(self, database_url: str, cwd: Path) -> None:
+    def __init__(self, database_url: str, cwd: Path, *extra: str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.monotonic()
@@ -40,7 +40,7 @@ class Server:
             "CF_PORT": str(self.port),
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "connecting_families", "serve"],
+            [sys.executable, "-m", "connecting_families", "serve", *extra],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -149,3 +149,31 @@ def test_sigterm_stops_within_5_seconds_under_load(
             worker.join()
     assert took < 5.0, f"stopped after {took:.2f} s"
     assert set(answered) == {200}
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgresql"])
+def test_login_throttle_holds_across_two_workers(
+    servers: list[Server], tmp_path: Path, database_url: str
+) -> None:
+    """With 2 workers, the 6th attempt after 5 failures is refused, right password or not."""
+    env = {**os.environ, "CF_DATABASE_URL": database_url, "CF_SECRET_KEY": TEST_SECRET}
+    subprocess.run(
+        [sys.executable, "-m", "connecting_families", "users", "create", "kw.lee",
+         "--display-name", "Lee", "--role", "key_worker", "--password-stdin"],
+        input="the right passphrase\n", text=True, env=env, cwd=tmp_path, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = Server(database_url, tmp_path, "--workers", "2")
+    servers.append(server)
+    server.wait_ready()
+    statuses = []
+    for password in ["wrong passphrase!"] * 5 + ["the right passphrase"]:
+        # A new connection each time, so the workers take turns accepting them.
+        response = httpx.post(
+            f"{server.url}/api/v1/auth/token",
+            json={"username": "kw.lee", "password": password},
+            headers={"Connection": "close"},
+        )
+        statuses.append(response.status_code)
+    server.stop(timeout=10)
+    assert statuses == [401] * 5 + [429]

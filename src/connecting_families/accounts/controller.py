@@ -69,6 +69,15 @@ class SessionController(Controller):
         )
         return response
 
+    @get("/session", opt={"access": SIGNED_IN})
+    async def get_session(self, principal: NamedDependency[Principal]) -> Me:
+        """Who is signed in to the pages; also sets the CSRF cookie that forms send back.
+
+        Args:
+            principal: The signed-in caller.
+        """
+        return Me.of(principal)
+
     @post("/logout", opt={"access": SIGNED_IN}, status_code=204)
     async def log_out(
         self, request: Request[Any, Any, Any], state: State, actor: NamedDependency[Actor]
@@ -134,12 +143,7 @@ class TokenController(Controller):
         Args:
             principal: The signed-in caller.
         """
-        return Me(
-            username=principal.username,
-            roles=sorted(principal.roles),
-            team_id=principal.team_id,
-            programme_ids=sorted(principal.programme_ids),
-        )
+        return Me.of(principal)
 
     @post("/personal-tokens", opt={"access": SIGNED_IN})
     async def create_personal_token(

@@ -6,6 +6,8 @@ import datetime as dt
 
 import msgspec
 
+from connecting_families.access.policy import Principal
+
 
 class Credentials(msgspec.Struct, forbid_unknown_fields=True):
     username: str = msgspec.field()
@@ -49,3 +51,12 @@ class Me(msgspec.Struct):
     roles: list[str]
     team_id: int | None
     programme_ids: list[int]
+
+    @classmethod
+    def of(cls, principal: Principal) -> Me:
+        return cls(
+            username=principal.username,
+            roles=sorted(principal.roles),
+            team_id=principal.team_id,
+            programme_ids=sorted(principal.programme_ids),
+        )
