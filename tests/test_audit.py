@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
+
 import httpx
 import pytest
 from litestar import Litestar
@@ -105,15 +109,19 @@ async def test_database_refuses_update_and_delete(
     assert await AuditEvent.count() == count
 
 
-def test_cli_user_commands_are_audited_as_the_operator(
-    database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
-) -> None:
-    """`users create`, `list` and `deactivate` work and name the local operator in the log."""
-    import io
-
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI pointed at the test's migrated database."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CF_DATABASE_URL", database_url)
     monkeypatch.setenv("CF_SECRET_KEY", "cli-test-secret-" + "x" * 32)
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_cli_user_commands_are_audited_as_the_operator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`users create`, `list` and `deactivate` work and name the local operator in the log."""
     monkeypatch.setattr("sys.stdin", io.StringIO("first admin passphrase\n"))
     assert main(["users", "--operator", "jo", "create", "root.admin", "--display-name",
                  "Admin", "--role", "admin", "--password-stdin"]) == 0  # fmt: skip
@@ -123,8 +131,6 @@ def test_cli_user_commands_are_audited_as_the_operator(
     assert main(["users", "list"]) == 0
     assert "inactive" in capsys.readouterr().out
 
-    import asyncio
-
     async def actions() -> list[tuple[str, str]]:
         rows = await AuditEvent.select(AuditEvent.actor_name, AuditEvent.action)
         return [(r["actor_name"], r["action"]) for r in rows]
@@ -132,15 +138,11 @@ def test_cli_user_commands_are_audited_as_the_operator(
     assert asyncio.run(actions()) == [("cli:jo", "user.create"), ("cli:jo", "user.deactivate")]
 
 
+@pytest.mark.usefixtures("cli_env")
 def test_cli_refuses_a_weak_first_password(
-    database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """There is no default password: a short one is refused with the reason."""
-    import io
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CF_DATABASE_URL", database_url)
-    monkeypatch.setenv("CF_SECRET_KEY", "cli-test-secret-" + "x" * 32)
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "create", "admin", "--display-name", "A", "--role", "admin",
                  "--password-stdin"]) == 1  # fmt: skip
