@@ -8,7 +8,7 @@ import attrs
 
 from connecting_families.accounts.service import AccountService
 from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
-from connecting_families.families.tables import Allocation, Family
+from connecting_families.families.tables import Allocation, Family, FamilyShare
 from connecting_families.programmes.tables import Programme
 
 
@@ -29,6 +29,7 @@ class World:
 USERS = {
     "kw_own": (["key_worker"], "team_a", ["P1"]),
     "kw_other": (["key_worker"], "team_b", ["P1"]),
+    "kw_spare": (["key_worker"], "team_a", ["P1"]),
     "tm": (["team_manager"], "team_a", ["P1"]),
     "pm": (["programme_manager"], None, ["P1"]),
     "auditor": (["auditor"], None, ["P1"]),
@@ -39,6 +40,7 @@ USERS = {
 OWN_AND_OTHER = {
     "kw_own": ("own", "other_team"),
     "kw_other": ("other_team", "own"),
+    "kw_spare": ("shared", "own"),
     "tm": ("own", "other_team"),
     "pm": ("own", "other_programme"),
     "auditor": ("own", "other_programme"),
@@ -78,6 +80,7 @@ async def build_world(accounts: AccountService) -> World:
         "other_team": ("P1", "kw_other"),
         "unallocated": ("P1", None),
         "other_programme": ("P2", None),
+        "shared": ("P1", "kw_own"),
     }
     for name, (code, worker) in families.items():
         family_id = await _insert(
@@ -96,4 +99,7 @@ async def build_world(accounts: AccountService) -> World:
                     started_at=dt.datetime(2013, 2, 1, tzinfo=dt.UTC),
                 )
             )
+    await FamilyShare.insert(
+        FamilyShare(family=world.families["shared"], user=world.users["kw_spare"])
+    )
     return world

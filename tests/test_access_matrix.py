@@ -6,6 +6,10 @@ exists; one with no example request here fails until someone adds one.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+from collections.abc import Awaitable, Callable
+
 import httpx
 import pytest
 from litestar import Litestar
@@ -13,18 +17,137 @@ from litestar.routes import HTTPRoute
 
 from connecting_families.access.guard import route_access
 from connecting_families.access.policy import Access
-from connecting_families.families.tables import CaseNote
+from connecting_families.families.tables import (
+    Allocation,
+    CaseNote,
+    Family,
+    FamilyStatusChange,
+    Membership,
+    Person,
+)
 
 from access_world import OWN_AND_OTHER, USERS, World, build_world
 
-# (method, route template) -> JSON body for a valid request.
-EXAMPLE_BODIES: dict[tuple[str, str], object] = {
-    ("GET", "/api/v1/families/{family_id:int}"): None,
-    ("POST", "/api/v1/families/{family_id:int}/notes"): {
-        "occurred_on": "2014-01-02",
-        "body": "Home visit.",
-    },
+_names = itertools.count(1)
+
+
+async def _version(family_id: int) -> int:
+    row = await Family.select(Family.version).where(Family.id == family_id).first()
+    return int(row["version"]) if row else 1
+
+
+async def _new_member(family_id: int) -> tuple[int, int]:
+    """A fresh person and membership in the family: (membership id, person id)."""
+    family = await Family.select(Family.programme).where(Family.id == family_id).first()
+    assert family is not None
+    number = next(_names)
+    person = await Person.insert(
+        Person(
+            programme=family["programme"],
+            person_ref=f"M{number}",
+            given_name="Matrix",
+            family_name=f"Member{number}",
+            date_of_birth=dt.date(2008, 1, 1),
+        )
+    ).returning(Person.id)
+    membership = await Membership.insert(
+        Membership(
+            programme=family["programme"],
+            person=person[0]["id"],
+            family=family_id,
+            role="child",
+            recorded_by=None,
+        )
+    ).returning(Membership.id)
+    return membership[0]["id"], person[0]["id"]
+
+
+async def _other_key_worker(family_id: int) -> str:
+    current = (
+        await Allocation.select(Allocation.key_worker.username.as_alias("u"))
+        .where(Allocation.family == family_id, Allocation.ended_at.is_null())
+        .first()
+    )
+    return "kw_own" if current and current["u"] == "kw_spare" else "kw_spare"
+
+
+Example = Callable[[int], Awaitable[tuple[dict[str, int], object]]]
+
+
+async def _no_body(family_id: int) -> tuple[dict[str, int], object]:
+    return {}, None
+
+
+async def _update(family_id: int) -> tuple[dict[str, int], object]:
+    return {}, {"version": await _version(family_id), "ward": "North"}
+
+
+async def _status(family_id: int) -> tuple[dict[str, int], object]:
+    row = await Family.select(Family.status).where(Family.id == family_id).first()
+    status = "closed" if row and row["status"] == "attached" else "attached"
+    body = {
+        "version": await _version(family_id),
+        "status": status,
+        "on": "2014-01-02",
+        "reason": "outcomes_met",
+    }
+    return {}, body
+
+
+async def _add_member(family_id: int) -> tuple[dict[str, int], object]:
+    person = {
+        "given_name": "New",
+        "family_name": f"Child{next(_names)}",
+        "date_of_birth": "2010-01-01",
+    }
+    return {}, {"role": "child", "person": person}
+
+
+async def _leave(family_id: int) -> tuple[dict[str, int], object]:
+    membership_id, _ = await _new_member(family_id)
+    return {"membership_id": membership_id}, {"version": 1, "left_on": "2014-01-02"}
+
+
+async def _update_person(family_id: int) -> tuple[dict[str, int], object]:
+    _, person_id = await _new_member(family_id)
+    return {"person_id": person_id}, {"version": 1, "given_name": "Corrected"}
+
+
+async def _allocate(family_id: int) -> tuple[dict[str, int], object]:
+    return {}, {"key_worker": await _other_key_worker(family_id), "reason": "balancing"}
+
+
+async def _note(family_id: int) -> tuple[dict[str, int], object]:
+    return {}, {"occurred_on": "2014-01-02", "body": "Home visit.", "attendees": "Mum"}
+
+
+FAMILY = "/api/v1/families/{family_id:int}"
+# (method, route template) -> how to make a valid request for a given family.
+EXAMPLES: dict[tuple[str, str], Example] = {
+    ("GET", FAMILY): _no_body,
+    ("PATCH", FAMILY): _update,
+    ("POST", FAMILY + "/status"): _status,
+    ("GET", FAMILY + "/members"): _no_body,
+    ("POST", FAMILY + "/members"): _add_member,
+    ("POST", FAMILY + "/members/{membership_id:int}/leave"): _leave,
+    ("PATCH", FAMILY + "/people/{person_id:int}"): _update_person,
+    ("GET", FAMILY + "/allocations"): _no_body,
+    ("PUT", FAMILY + "/allocation"): _allocate,
+    ("GET", FAMILY + "/notes"): _no_body,
+    ("POST", FAMILY + "/notes"): _note,
 }
+
+
+async def footprint(family_id: int) -> tuple[object, ...]:
+    """What a write to the family would change."""
+    return (
+        await _version(family_id),
+        await CaseNote.count().where(CaseNote.family == family_id),
+        await Membership.count().where(Membership.family == family_id),
+        await Allocation.count().where(Allocation.family == family_id),
+        await FamilyStatusChange.count().where(FamilyStatusChange.family == family_id),
+        str(await Person.select(Person.given_name, Person.version).order_by(Person.id)),
+    )
 
 
 def family_routes(app: Litestar) -> list[tuple[str, str, str]]:
@@ -52,7 +175,7 @@ def test_every_family_route_has_an_example(app: Litestar) -> None:
     """A new family route must be added to this matrix before the suite passes."""
     routes = family_routes(app)
     assert routes, "no family-level routes found"
-    missing = [(m, p) for m, p, _ in routes if (m, p) not in EXAMPLE_BODIES]
+    missing = [(m, p) for m, p, _ in routes if (m, p) not in EXAMPLES]
     assert not missing, f"add example requests for {missing}"
 
 
@@ -68,11 +191,12 @@ async def test_no_cross_caseload_access(
         role_allows = bool(set(roles) & set(access.roles or ()))
         for which, family in (("own", own), ("other", other)):
             family_id = world.families[family]
+            params, body = await EXAMPLES[(method, template)](family_id)
             path = template.replace("{family_id:int}", str(family_id))
-            notes_before = await CaseNote.count().where(CaseNote.family == family_id)
-            response = await client.request(
-                method, path, json=EXAMPLE_BODIES[(method, template)], headers=world.headers(user)
-            )
+            for name, value in params.items():
+                path = path.replace(f"{{{name}:int}}", str(value))
+            before = await footprint(family_id)
+            response = await client.request(method, path, json=body, headers=world.headers(user))
             label = f"{user} {method} {template} on {which} caseload"
             if not role_allows:
                 assert response.status_code == 403, label
@@ -82,7 +206,7 @@ async def test_no_cross_caseload_access(
             else:
                 assert 200 <= response.status_code < 300, f"{label}: {response.text}"
             if which == "other" or not role_allows or action == "read":
-                assert await CaseNote.count().where(CaseNote.family == family_id) == notes_before
+                assert await footprint(family_id) == before, f"{label} changed the family"
 
 
 def route_access_of(app: Litestar, method: str, template: str) -> Access:
@@ -97,11 +221,12 @@ def route_access_of(app: Litestar, method: str, template: str) -> Access:
 @pytest.mark.parametrize(
     ("user", "visible"),
     [
-        ("kw_own", {"own"}),
+        ("kw_own", {"own", "shared"}),
         ("kw_other", {"other_team"}),
-        ("tm", {"own", "unallocated"}),
-        ("pm", {"own", "other_team", "unallocated"}),
-        ("auditor", {"own", "other_team", "unallocated"}),
+        ("kw_spare", {"shared"}),
+        ("tm", {"own", "unallocated", "shared"}),
+        ("pm", {"own", "other_team", "unallocated", "shared"}),
+        ("auditor", {"own", "other_team", "unallocated", "shared"}),
     ],
 )
 async def test_family_list_follows_the_caseload(
@@ -110,7 +235,8 @@ async def test_family_list_follows_the_caseload(
     """The list shows exactly the families in the caller's scope."""
     response = await client.get("/api/v1/families", headers=world.headers(user))
     assert response.status_code == 200
-    assert {f["family_ref"] for f in response.json()} == {f"F-{name}" for name in visible}
+    refs = {f["family_ref"] for f in response.json()["families"]}
+    assert refs == {f"F-{name}" for name in visible}
 
 
 async def test_admin_sees_no_family_data(client: httpx.AsyncClient, world: World) -> None:

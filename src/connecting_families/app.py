@@ -11,6 +11,7 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,7 +31,12 @@ from connecting_families.database.engine import (
     open_database,
     use_engine,
 )
+from connecting_families.families.allocation import AllocationService
+from connecting_families.families.caseload_controller import CaseloadController
 from connecting_families.families.controller import FamilyController
+from connecting_families.families.household_controller import HouseholdController
+from connecting_families.families.members import MemberService
+from connecting_families.families.notes import NoteService
 from connecting_families.families.service import FamilyService
 from connecting_families.health.controller import HealthController
 from connecting_families.http_security import add_security_headers
@@ -55,12 +61,21 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await close_database(engine)
 
+    services: dict[str, object] = {
+        "accounts": AccountService(engine, settings.secret_key),
+        "families": FamilyService(engine),
+        "members": MemberService(engine),
+        "allocations": AllocationService(engine),
+        "notes": NoteService(engine),
+    }
     app = Litestar(
         route_handlers=[
             HealthController,
             SessionController,
             TokenController,
             FamilyController,
+            HouseholdController,
+            CaseloadController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,
@@ -71,16 +86,9 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ],
         lifespan=[database_lifespan],
-        state=State(
-            {
-                "settings": settings,
-                "engine": engine,
-                "accounts": AccountService(engine, settings.secret_key),
-                "families": FamilyService(engine),
-            }
-        ),
+        state=State({"settings": settings, "engine": engine, **services}),
         guards=[requires_access],
-        dependencies=ACCESS_DEPENDENCIES,
+        dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_log_middleware],
@@ -99,6 +107,15 @@ def create_app(settings: Settings) -> Litestar:
     )
     _check_every_route_declares_access(app)
     return app
+
+
+def _provide(services: dict[str, object]) -> dict[str, Provide]:
+    """Each service as a dependency handlers ask for by name."""
+
+    def provider(service: object) -> Provide:
+        return Provide(lambda: service, sync_to_thread=False, use_cache=True)
+
+    return {name: provider(service) for name, service in services.items()}
 
 
 def app_from_environment() -> Litestar:

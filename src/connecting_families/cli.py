@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -98,7 +99,7 @@ def _add_user_commands(commands: Any) -> None:
     )
     users.add_argument(
         "--operator",
-        default=getpass.getuser(),
+        default=None,
         help="who is running this command, for the audit log (default: your login name)",
     )
     verbs = users.add_subparsers(title="users commands", metavar="COMMAND", required=True)
@@ -131,6 +132,17 @@ def _add_user_commands(commands: Any) -> None:
     verbs.add_parser("list", help="list users").set_defaults(command=cmd_users_list)
 
 
+def _operator(args: argparse.Namespace) -> Actor:
+    """The local operator: as named, else the login name, else the numeric user id."""
+    name = args.operator
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # a container user with no name
+            name = f"uid{os.getuid()}"
+    return Actor.operator(name)
+
+
 def _read_password(args: argparse.Namespace) -> str:
     """From standard input with --password-stdin, else asked for twice at the terminal."""
     if args.password_stdin:
@@ -152,7 +164,7 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
 
     async def create(engine: AnyEngine) -> UserSummary:
         return await _accounts(settings, engine).create_user(
-            Actor.operator(args.operator),
+            _operator(args),
             username=args.username,
             display_name=args.display_name,
             password=password,
@@ -172,7 +184,7 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     _with_database(
         settings,
         lambda engine: _accounts(settings, engine).set_password(
-            Actor.operator(args.operator), args.username, password
+            _operator(args), args.username, password
         ),
     )
     print(f"password set for {args.username}")
@@ -182,9 +194,7 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
     _with_database(
         settings,
-        lambda engine: _accounts(settings, engine).deactivate(
-            Actor.operator(args.operator), args.username
-        ),
+        lambda engine: _accounts(settings, engine).deactivate(_operator(args), args.username),
     )
     print(f"deactivated {args.username}; their sessions and tokens are revoked")
     return 0

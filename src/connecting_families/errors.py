@@ -21,11 +21,14 @@ class DomainError(Exception):
         *,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
         self.headers = headers or {}
+        # More members for the problem document, e.g. the current state of a record.
+        self.extra = extra or {}
 
 
 class NotFound(DomainError):
@@ -61,3 +64,24 @@ class Unavailable(DomainError):
 
     status_code = 503
     title = "Service unavailable"
+
+
+def field_error(field: str, message: str) -> dict[str, str]:
+    """One entry of a problem's `errors` list."""
+    return {"field": field, "message": message}
+
+
+def refuse_if(problems: list[dict[str, str]], what: str) -> None:
+    """Raise `Invalid` listing `problems`, if there are any."""
+    if problems:
+        raise Invalid(f"{what} was refused; see errors.", errors=problems)
+
+
+def check_version(given: int, current: int, state: Any, what: str) -> None:
+    """Refuse an update made against an older version of a record (no lost updates)."""
+    if given != current:
+        raise Conflict(
+            f"{what} has changed since version {given}; it is now version {current}. "
+            "Reload it and make your change again.",
+            extra={"current": state},
+        )

@@ -55,7 +55,8 @@ def _instance(request: Request[Any, Any, Any]) -> str:
 def handle_domain_error(
     request: Request[Any, Any, Any], exc: DomainError
 ) -> Response[dict[str, Any]]:
-    extra = {"errors": exc.errors} if exc.errors else None
+    extra = {"errors": exc.errors} if exc.errors else {}
+    extra.update(exc.extra)
     return problem(exc.status_code, exc.title, exc.detail, extra=extra, headers=exc.headers)
 
 

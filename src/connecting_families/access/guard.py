@@ -11,7 +11,6 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Scope
 
 from connecting_families.access.policy import PUBLIC, Access, Principal
 from connecting_families.accounts.service import AccountService
@@ -54,10 +53,11 @@ async def requires_access(
     token, kinds = presented_token(connection)
     if token:
         accounts: AccountService = connection.app.state.accounts
-        found = await accounts.principal_for(token, kinds)
-        if found:
-            principal, token_id = found
-            _remember(connection.scope, principal, token_id)
+        credential = await accounts.credential_for(token, kinds)
+        if credential:
+            principal = credential.principal
+            connection.scope["user"] = principal
+            connection.scope["auth"] = credential
     if access.allows(principal):
         return
     if principal is None:
@@ -73,8 +73,3 @@ async def requires_access(
         allowed=False,
     )
     raise PermissionDeniedException("Your role does not allow this.")
-
-
-def _remember(scope: Scope, principal: Principal, token_id: int) -> None:
-    scope["user"] = principal
-    scope["auth"] = token_id

@@ -75,7 +75,16 @@ SIGNED_IN = Access(roles=frozenset())
 FAMILY_READ = Access(roles=FAMILY_READERS, family="read")
 FAMILY_WRITE = Access(roles=FAMILY_WRITERS, family="write")
 FAMILY_LIST = Access(roles=FAMILY_READERS)
+FAMILY_CREATE = Access(roles=FAMILY_WRITERS)
+FAMILY_ALLOCATE = Access(roles=frozenset({TEAM_MANAGER, PROGRAMME_MANAGER}), family="write")
+FAMILY_SIGN_OFF = Access(roles=frozenset({TEAM_MANAGER}), family="write")
+OWN_CASELOAD = Access(roles=frozenset({KEY_WORKER}))
+TEAM_CASELOADS = Access(roles=frozenset({TEAM_MANAGER, PROGRAMME_MANAGER}))
 AUDIT_READ = Access(roles=frozenset({AUDITOR, ADMIN}))
+PROGRAMME_READ = Access(
+    roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, AUDITOR, ADMIN})
+)
+PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
 ADMIN_ONLY = Access(roles=frozenset({ADMIN}))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import msgspec
 
@@ -10,8 +11,8 @@ from connecting_families.access.policy import Principal
 
 
 class Credentials(msgspec.Struct, forbid_unknown_fields=True):
-    username: str = msgspec.field()
-    password: str = msgspec.field()
+    username: Annotated[str, msgspec.Meta(max_length=200)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
 
 
 class AccessToken(msgspec.Struct):
@@ -23,8 +24,9 @@ class AccessToken(msgspec.Struct):
 
 
 class PersonalTokenCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    expires_in_days: int | None = None
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    # At most a year; a year when not given.
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
 
 
 class PersonalTokenIssued(msgspec.Struct):

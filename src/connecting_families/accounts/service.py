@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -19,8 +20,8 @@ from connecting_families.accounts.tables import (
     UserRole,
 )
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine, write_transaction
-from connecting_families.errors import Conflict, DomainError, Invalid, NotFound
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from connecting_families.programmes.tables import Programme
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
@@ -64,6 +65,15 @@ class UserSummary:
     roles: tuple[str, ...]
     programmes: tuple[str, ...]
     is_active: bool
+
+
+@attrs.frozen
+class Credential:
+    """The token a request was made with, and whose it is."""
+
+    principal: Principal
+    token_id: int
+    kind: str
 
 
 @attrs.frozen
@@ -117,7 +127,7 @@ class AccountService:
             problems.append(f"password: {password_problem}")
         if problems:
             raise Invalid("The user cannot be created: " + "; ".join(problems))
-        password_hash = credentials.hash_password(password)
+        password_hash = await asyncio.to_thread(credentials.hash_password, password)
 
         async with write_transaction(self.engine):
             if await User.exists().where(User.username == username):
@@ -157,7 +167,7 @@ class AccountService:
         problem = credentials.password_problem(password, username)
         if problem:
             raise Invalid(f"password: {problem}")
-        password_hash = credentials.hash_password(password)
+        password_hash = await asyncio.to_thread(credentials.hash_password, password)
         async with write_transaction(self.engine):
             user_id = await self._user_id(username)
             await User.update({User.password_hash: password_hash, User.updated_at: _now()}).where(
@@ -172,10 +182,13 @@ class AccountService:
             await User.update({User.is_active: False, User.updated_at: _now()}).where(
                 User.id == user_id
             )
-            await AuthToken.update({AuthToken.revoked_at: _now()}).where(
-                AuthToken.user == user_id, AuthToken.revoked_at.is_null()
-            )
+            await self._revoke_all(user_id)
             await record(actor, "user.deactivate", "user", user_id)
+
+    async def _revoke_all(self, user_id: int) -> None:
+        await AuthToken.update({AuthToken.revoked_at: _now()}).where(
+            AuthToken.user == user_id, AuthToken.revoked_at.is_null()
+        )
 
     async def _user_id(self, username: str) -> int:
         row = await User.select(User.id).where(User.username == username).first()
@@ -232,16 +245,30 @@ class AccountService:
     async def sign_in(self, username: str, password: str, address: str, kind: str) -> IssuedToken:
         """Check a password, throttled per username and per address; issue a token of `kind`.
 
-        The throttle is checked before the password, so a locked account cannot be probed.
+        The attempt is counted and recorded (as failed, until the password proves otherwise)
+        in one write transaction that concurrent attempts take in turn, so parallel guesses
+        cannot slip past the limit; a locked account is not even checked.
         """
         username = username.strip().lower()[:64]
         address = address[:64]
         actor = Actor.anonymous(username, address)
-        retry_after = await self._locked_for(username, address)
+        async with write_transaction(self.engine):
+            await take_turns(self.engine, f"login-user:{username}", f"login-address:{address}")
+            retry_after = await self._locked_for(username, address)
+            if retry_after:
+                await record(
+                    actor,
+                    "auth.login",
+                    "user",
+                    None,
+                    allowed=False,
+                    detail={"reason": "throttled"},
+                )
+            else:
+                attempt = await LoginAttempt.insert(
+                    LoginAttempt(username=username, address=address, succeeded=False)
+                ).returning(LoginAttempt.id)
         if retry_after:
-            await record(
-                actor, "auth.login", "user", None, allowed=False, detail={"reason": "throttled"}
-            )
             minutes = max(1, round(retry_after / 60))
             raise SignInThrottled(
                 f"Too many failed sign-ins; try again in about {minutes} minute(s).", retry_after
@@ -252,13 +279,12 @@ class AccountService:
             .where(User.username == username)
             .first()
         )
-        matched = credentials.verify_password(user["password_hash"] if user else None, password)
-        succeeded = bool(user and matched and user["is_active"])
+        # argon2 takes tens of milliseconds of CPU: off the event loop.
+        matched = await asyncio.to_thread(
+            credentials.verify_password, user["password_hash"] if user else None, password
+        )
         async with write_transaction(self.engine):
-            await LoginAttempt.insert(
-                LoginAttempt(username=username, address=address, succeeded=succeeded)
-            )
-            if not succeeded:
+            if not (user and matched and user["is_active"]):
                 reason = "inactive" if user and matched else "bad_credentials"
                 await record(
                     actor,
@@ -268,17 +294,22 @@ class AccountService:
                     allowed=False,
                     detail={"reason": reason},
                 )
+                succeeded = False
+            else:
+                await LoginAttempt.update({LoginAttempt.succeeded: True}).where(
+                    LoginAttempt.id == attempt[0]["id"]
+                )
+                issued = await self.issue_token(user["id"], kind)
+                await record(
+                    Actor(name=username, source=address, user_id=user["id"]),
+                    "auth.login",
+                    "user",
+                    user["id"],
+                    detail={"credential": kind},
+                )
+                succeeded = True
         if not succeeded:
             raise SignInRefused("The username or password is wrong.")
-        assert user is not None
-        issued = await self.issue_token(user["id"], kind)
-        await record(
-            Actor(name=username, source=address, user_id=user["id"]),
-            "auth.login",
-            "user",
-            user["id"],
-            detail={"credential": kind},
-        )
         return issued
 
     async def _locked_for(self, username: str, address: str) -> int:
@@ -331,6 +362,22 @@ class AccountService:
         ).returning(AuthToken.id)
         return IssuedToken(id=row[0]["id"], token=token, kind=kind, expires_at=expires_at)
 
+    async def create_personal_token(
+        self, actor: Actor, credential: Credential, name: str, lifetime: dt.timedelta
+    ) -> IssuedToken:
+        """A long-lived token, made only with a fresh access token (a password just given),
+        so that a stolen session or personal token cannot mint itself a longer life."""
+        if credential.kind != "access":
+            raise Forbidden(
+                "Personal tokens are made with an access token from POST /api/v1/auth/token."
+            )
+        async with write_transaction(self.engine):
+            issued = await self.issue_token(
+                credential.principal.user_id, "personal", name=name, lifetime=lifetime
+            )
+            await record(actor, "auth.create_token", "token", issued.id)
+        return issued
+
     async def revoke_token(self, actor: Actor, token_id: int, owner_id: int) -> None:
         """Revoke one of `owner_id`'s tokens; another user's token is not found."""
         async with write_transaction(self.engine):
@@ -358,10 +405,8 @@ class AccountService:
         )
         return rows
 
-    async def principal_for(
-        self, token: str, kinds: frozenset[str]
-    ) -> tuple[Principal, int] | None:
-        """The active user a live token of one of `kinds` belongs to, and the token's id."""
+    async def credential_for(self, token: str, kinds: frozenset[str]) -> Credential | None:
+        """The live token of one of `kinds` that `token` is, with its active user."""
         row = (
             await AuthToken.select(
                 AuthToken.id,
@@ -394,4 +439,4 @@ class AccountService:
             team_id=row["team"],
             programme_ids=frozenset(p["programme"] for p in programmes),
         )
-        return principal, int(row["id"])
+        return Credential(principal=principal, token_id=int(row["id"]), kind=row["kind"])

@@ -21,6 +21,7 @@ class Assessment(Recorded, Table):
     agency = Varchar(length=200, null=True, default=None)
     signed_off_by = refers_to(User, null=True)
     signed_off_at = Timestamptz(null=True, default=None)
+    late_reason = Text(null=True, default=None)
 
 
 class Need(Recorded, Table):

@@ -12,6 +12,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from connecting_families.access.policy import AUDIT_READ
 from connecting_families.audit.service import MAX_PAGE, Actor, AuditQuery, record, search
+from connecting_families.http_params import BeforeId
 
 
 class AuditEntry(msgspec.Struct):
@@ -25,6 +26,12 @@ class AuditEntry(msgspec.Struct):
     resource_id: str | None
     allowed: bool
     detail: dict[str, Any]
+
+
+def _utc(instant: dt.datetime | None) -> dt.datetime | None:
+    if instant is not None and instant.tzinfo is None:
+        return instant.replace(tzinfo=dt.UTC)
+    return instant
 
 
 class AuditController(Controller):
@@ -42,7 +49,7 @@ class AuditController(Controller):
         allowed: FromQuery[bool | None] = None,
         since: FromQuery[dt.datetime | None] = None,
         until: FromQuery[dt.datetime | None] = None,
-        before_id: FromQuery[int | None] = None,
+        before_id: BeforeId = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 100,
     ) -> list[AuditEntry]:
         """Search the log, newest first; page with `before_id` (the last id you saw).
@@ -59,6 +66,8 @@ class AuditController(Controller):
             before_id: Only entries older than this id (the next page).
             limit: At most this many entries.
         """
+        # An instant without a zone is taken as UTC, the same on either database.
+        since, until = (_utc(t) for t in (since, until))
         query = AuditQuery(
             actor_name=actor_name,
             action=action,

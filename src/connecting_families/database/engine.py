@@ -11,6 +11,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from connecting_families.database.registry import TABLES
@@ -89,3 +90,17 @@ async def write_transaction(engine: AnyEngine) -> AsyncIterator[Any]:
     else:
         async with engine.transaction() as txn:
             yield txn
+
+
+async def take_turns(engine: AnyEngine, *keys: str) -> None:
+    """Make write transactions that name the same keys run one after another.
+
+    Call it first thing in a `write_transaction`. SQLite's IMMEDIATE transactions already
+    take turns; PostgreSQL takes a transaction-scoped advisory lock per key (always in the
+    order given, so two callers cannot deadlock).
+    """
+    if isinstance(engine, PostgresEngine):
+        for key in keys:
+            await engine.run_querystring(
+                QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key)
+            )

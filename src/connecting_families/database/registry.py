@@ -33,7 +33,13 @@ from connecting_families.families.tables import (
     Person,
 )
 from connecting_families.imports.tables import ImportRun
-from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
+from connecting_families.plans.tables import (
+    FamilyPlan,
+    PlanAction,
+    PlanGoal,
+    PlanReview,
+    PlanReviewProgress,
+)
 from connecting_families.programmes.tables import ChildPopulation, Programme
 
 TABLES: tuple[type[Table], ...] = (
@@ -59,6 +65,7 @@ TABLES: tuple[type[Table], ...] = (
     PlanGoal,
     PlanAction,
     PlanReview,
+    PlanReviewProgress,
     Attendance,
     Exclusion,
     Offence,

@@ -1,6 +1,6 @@
 """The columns every append-and-supersede table shares."""
 
-from piccolo.columns import BigSerial, Timestamptz
+from piccolo.columns import BigSerial, Integer, Timestamptz
 
 from connecting_families.accounts.tables import User
 from connecting_families.database.columns import refers_to
@@ -22,3 +22,5 @@ class Recorded:
     superseded_at = Timestamptz(null=True, default=None)
     import_run = refers_to(ImportRun, null=True)
     recorded_by = refers_to(User, null=True)
+    # 1 for the first version of a record; each correction's row has the next number.
+    version = Integer(default=1)

@@ -1,23 +1,30 @@
-"""Family routes. Every one goes through `FamilyService`, which applies the caseload scope."""
+"""Family routes: list, create, read, update and the status lifecycle."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from connecting_families.access.policy import FAMILY_LIST, FAMILY_READ, FAMILY_WRITE, Principal
+from connecting_families.access.policy import (
+    FAMILY_CREATE,
+    FAMILY_LIST,
+    FAMILY_READ,
+    FAMILY_WRITE,
+    Principal,
+)
 from connecting_families.audit.service import Actor
-from connecting_families.families.schemas import Family, FamilySummary, Note, NoteCreate
-from connecting_families.families.service import MAX_PAGE, FamilyService, NoteDraft
-
-
-def _families(state: State) -> FamilyService:
-    service: FamilyService = state.families
-    return service
+from connecting_families.families import service
+from connecting_families.families.schemas import (
+    Family,
+    FamilyCreate,
+    FamilyPage,
+    FamilyUpdate,
+    StatusChangeCreate,
+)
+from connecting_families.http_params import MAX_ID, RecordId, sent_fields, to_schema
 
 
 class FamilyController(Controller):
@@ -27,62 +34,140 @@ class FamilyController(Controller):
     @get(opt={"access": FAMILY_LIST})
     async def list_families(
         self,
-        state: State,
+        families: NamedDependency[service.FamilyService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        after_id: FromQuery[int | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
-    ) -> list[FamilySummary]:
-        """The families you may see, by id; page with `after_id` (the last id you saw).
+        programme: FromQuery[str | None] = None,
+        key_worker: FromQuery[str | None] = None,
+        team_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+        status: FromQuery[str | None] = None,
+        ward: FromQuery[str | None] = None,
+        postcode: FromQuery[str | None] = None,
+        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+        sort: FromQuery[str] = "id",
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=service.MAX_PAGE)] = 50,
+    ) -> FamilyPage:
+        """The families you may see, filtered and sorted, one page at a time.
 
         Args:
-            state: Application state.
+            families: The family service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
-            after_id: Only families with a greater id (the next page).
-            limit: At most this many families.
+            programme: Only this programme (code).
+            key_worker: Only families allocated to this key worker (username).
+            team_id: Only families allocated to members of this team.
+            status: Only `identified`, `attached` or `closed` families.
+            ward: Only this ward.
+            postcode: Only postcodes starting with this.
+            q: Text in the family reference or a member's name.
+            sort: `id`, `family_ref`, `-family_ref`, `identified_on` or `-identified_on`.
+            cursor: The `next_cursor` of the previous page.
+            limit: Families per page.
         """
-        values = await _families(state).list_families(
-            principal, actor, after_id=after_id, limit=limit
+        filters = service.FamilyFilters(
+            programme=programme,
+            key_worker=key_worker,
+            team_id=team_id,
+            status=status,
+            ward=ward,
+            postcode=postcode,
+            text=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
         )
-        return [FamilySummary.from_value(value) for value in values]
+        return to_schema(await families.list_families(principal, actor, filters), FamilyPage)
+
+    @post(opt={"access": FAMILY_CREATE})
+    async def create_family(
+        self,
+        families: NamedDependency[service.FamilyService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        data: JSONBody[FamilyCreate],
+    ) -> Family:
+        """Record a family identified for the programme.
+
+        A key worker who records a family becomes its key worker.
+
+        Args:
+            families: The family service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            data: The family.
+        """
+        draft = service.FamilyDraft(
+            programme=data.programme,
+            family_ref=data.family_ref,
+            identified_on=data.identified_on,
+            postcode=data.postcode,
+            ward=data.ward,
+            local_filter=data.local_filter,
+            expectant_parent=data.expectant_parent,
+        )
+        return to_schema(await families.create_family(principal, actor, draft), Family)
 
     @get("/{family_id:int}", opt={"access": FAMILY_READ})
     async def get_family(
         self,
-        state: State,
+        families: NamedDependency[service.FamilyService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        family_id: FromPath[int],
+        family_id: RecordId,
     ) -> Family:
-        """One family, with its key worker and how many members it has.
+        """One family, with its key worker, team and version.
 
         Args:
-            state: Application state.
+            families: The family service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        return Family.from_value(await _families(state).get_family(principal, actor, family_id))
+        return to_schema(await families.get_family(principal, actor, family_id), Family)
 
-    @post("/{family_id:int}/notes", opt={"access": FAMILY_WRITE})
-    async def create_note(
+    @patch("/{family_id:int}", opt={"access": FAMILY_WRITE})
+    async def update_family(
         self,
-        state: State,
+        families: NamedDependency[service.FamilyService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        family_id: FromPath[int],
-        data: JSONBody[NoteCreate],
-    ) -> Note:
-        """Add a case note to the family's record.
+        family_id: RecordId,
+        data: JSONBody[FamilyUpdate],
+    ) -> Family:
+        """Change a family's details; 409 with the current state if `version` is stale.
 
         Args:
-            state: Application state.
-            principal: The signed-in caller, who writes the note.
+            families: The family service.
+            principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
-            data: The note.
+            data: The version you read and the fields you change.
         """
-        draft = NoteDraft(kind=data.kind, occurred_on=data.occurred_on, body=data.body)
-        note = await _families(state).add_note(principal, actor, family_id, draft)
-        return Note.from_value(note)
+        updated = await families.update_family(
+            principal, actor, family_id, data.version, sent_fields(data)
+        )
+        return to_schema(updated, Family)
+
+    @post("/{family_id:int}/status", opt={"access": FAMILY_WRITE}, status_code=200)
+    async def change_family_status(
+        self,
+        families: NamedDependency[service.FamilyService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        data: JSONBody[StatusChangeCreate],
+    ) -> Family:
+        """Attach, close or reopen the family; a reopening within 12 months is a re-referral.
+
+        Args:
+            families: The family service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            data: The version you read, the new status, its date and (to close) a reason.
+        """
+        change = service.StatusChange(
+            version=data.version, status=data.status, on=data.on, reason=data.reason
+        )
+        return to_schema(await families.change_status(principal, actor, family_id, change), Family)

@@ -1,170 +1,496 @@
-"""Reading and writing a family's records, always through the access policy and the audit log."""
+"""Families: create, read, update, list and the status lifecycle.
+
+Every method goes through the access policy (`family_scope`, `require_family`) and writes an
+audit entry; every update names the version it was made against.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from typing import Any
 
 import attrs
+from dateutil.relativedelta import relativedelta
+from piccolo.columns.combination import WhereRaw
 
-from connecting_families.access.policy import FamilyAction, Principal, family_scope
+from connecting_families.access.policy import (
+    FAMILY_WRITERS,
+    KEY_WORKER,
+    PROGRAMME_MANAGER,
+    TEAM_MANAGER,
+    Principal,
+    family_scope,
+)
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, write_transaction
-from connecting_families.errors import Invalid, NotFound
-from connecting_families.families.tables import Allocation, CaseNote, Family, Membership
+from connecting_families.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    check_version,
+    field_error,
+    refuse_if,
+)
+from connecting_families.families.scope import FAMILY_COLUMNS, require_family, writing_family
+from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
+from connecting_families.programmes.tables import Programme
 
 MAX_PAGE = 200
-NOTE_KINDS = ("visit", "phone", "meeting", "message", "other")
+CLOSURE_REASONS = (
+    "outcomes_met",
+    "moved_away",
+    "stepped_up",
+    "disengaged",
+    "declined",
+    "transferred",
+    "other",
+)
+RE_REFERRAL_WINDOW = relativedelta(months=12)
+SORTS = {
+    "id": ("id", True),
+    "family_ref": ("family_ref", True),
+    "-family_ref": ("family_ref", False),
+    "identified_on": ("identified_on", True),
+    "-identified_on": ("identified_on", False),
+}
 
 
 @attrs.frozen
 class FamilySummary:
+    """A family as lists show it."""
+
     id: int
     family_ref: str
-    programme_code: str
+    programme: str
     status: str
     ward: str | None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> FamilySummary:
-        return cls(
-            id=row["id"],
-            family_ref=row["family_ref"],
-            programme_code=row["programme_code"],
-            status=row["status"],
-            ward=row["ward"],
-        )
+    postcode: str | None
+    identified_on: dt.date
+    key_worker: str | None
 
 
 @attrs.frozen
-class FamilyDetail:
-    summary: FamilySummary
+class FamilyRecord:
+    """One family with its current key worker."""
+
+    id: int
+    family_ref: str
+    programme: str
+    status: str
     postcode: str | None
+    ward: str | None
     identified_on: dt.date
     attached_on: dt.date | None
     closed_on: dt.date | None
     closure_reason: str | None
+    local_filter: bool
+    expectant_parent: bool
     key_worker: str | None
-    member_count: int
+    team: str | None
+    version: int
+
+    @classmethod
+    def from_row(
+        cls, row: dict[str, Any], key_worker: str | None, team: str | None
+    ) -> FamilyRecord:
+        return cls(
+            id=row["id"],
+            family_ref=row["family_ref"],
+            programme=row["programme_code"],
+            status=row["status"],
+            postcode=row["postcode"],
+            ward=row["ward"],
+            identified_on=row["identified_on"],
+            attached_on=row["attached_on"],
+            closed_on=row["closed_on"],
+            closure_reason=row["closure_reason"],
+            local_filter=bool(row["local_filter"]),
+            expectant_parent=bool(row["expectant_parent"]),
+            key_worker=key_worker,
+            team=team,
+            version=row["version"],
+        )
 
 
 @attrs.frozen
-class NoteDraft:
-    kind: str
-    occurred_on: dt.date
-    body: str
+class FamilyFilters:
+    """What a family list may be narrowed by; every filter is optional."""
+
+    programme: str | None = None
+    key_worker: str | None = None
+    team_id: int | None = None
+    status: str | None = None
+    ward: str | None = None
+    postcode: str | None = None
+    text: str | None = None
+    sort: str = "id"
+    cursor: str | None = None
+    limit: int = 50
 
 
 @attrs.frozen
-class Note:
-    id: int
-    family_id: int
-    kind: str
-    occurred_on: dt.date
-    body: str
-    author: str
+class FamilyPage:
+    families: tuple[FamilySummary, ...]
+    next_cursor: str | None
 
 
-_SUMMARY_COLUMNS = (
-    Family.id,
-    Family.family_ref,
-    Family.programme.code.as_alias("programme_code"),
-    Family.status,
-    Family.ward,
-)
+@attrs.frozen
+class FamilyDraft:
+    programme: str
+    family_ref: str
+    identified_on: dt.date
+    postcode: str | None = None
+    ward: str | None = None
+    local_filter: bool = False
+    expectant_parent: bool = False
+
+
+@attrs.frozen
+class StatusChange:
+    version: int
+    status: str  # 'attached', 'closed' or 'reopened'
+    on: dt.date
+    reason: str | None = None
+
+
+def validate_ref(field: str, value: str) -> list[dict[str, str]]:
+    if not 1 <= len(value) <= 64 or value != value.strip():
+        return [field_error(field, "must be 1-64 characters with no leading or trailing space")]
+    return []
+
+
+def not_in_future(field: str, value: dt.date | None) -> list[dict[str, str]]:
+    if value is not None and value > dt.date.today():
+        return [field_error(field, "must not be in the future")]
+    return []
+
+
+def _encode_cursor(value: Any, row_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, dt.date) else value, row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _decode_cursor(cursor: str, column: str) -> tuple[Any, int]:
+    try:
+        value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if column == "identified_on":
+            value = dt.date.fromisoformat(value)
+        if not isinstance(row_id, int):
+            raise ValueError
+        return value, row_id
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Invalid(
+            "cursor: not a cursor this list gave out", errors=[field_error("cursor", "invalid")]
+        ) from exc
+
+
+async def current_allocations(family_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """Family id -> (key worker's username, their team's name) for current allocations."""
+    if not family_ids:
+        return {}
+    rows = await Allocation.select(
+        Allocation.family,
+        Allocation.key_worker.username.as_alias("username"),
+        Allocation.team.name.as_alias("team"),
+    ).where(Allocation.family.is_in(family_ids), Allocation.ended_at.is_null())
+    return {row["family"]: (row["username"], row["team"]) for row in rows}
 
 
 class FamilyService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine
 
-    async def _require(
-        self, principal: Principal, actor: Actor, family_id: int, action: FamilyAction
-    ) -> dict[str, Any]:
-        """The family's row if `principal` may `action` it; else audited and not found."""
-        row = (
-            await Family.select(
-                *_SUMMARY_COLUMNS,
-                Family.postcode,
-                Family.identified_on,
-                Family.attached_on,
-                Family.closed_on,
-                Family.closure_reason,
-            )
-            .where(Family.id == family_id, family_scope(principal, action))
-            .first()
-        )
-        if row is None:
-            await record(actor, f"family.{action}", "family", family_id, allowed=False)
-            raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
-        return dict(row)
-
     async def list_families(
-        self, principal: Principal, actor: Actor, *, after_id: int | None = None, limit: int = 50
-    ) -> list[FamilySummary]:
-        """The families in the caller's scope, by id, `limit` at a time after `after_id`."""
-        select = Family.select(*_SUMMARY_COLUMNS).where(family_scope(principal, "read"))
-        if after_id is not None:
-            select = select.where(Family.id > after_id)
-        rows = await select.order_by(Family.id).limit(min(max(limit, 1), MAX_PAGE))
-        await record(actor, "family.list", "family", None, detail={"returned": len(rows)})
-        return [FamilySummary.from_row(row) for row in rows]
-
-    async def get_family(self, principal: Principal, actor: Actor, family_id: int) -> FamilyDetail:
-        row = await self._require(principal, actor, family_id, "read")
-        allocation = (
-            await Allocation.select(Allocation.key_worker.username.as_alias("username"))
-            .where(Allocation.family == family_id, Allocation.ended_at.is_null())
-            .first()
-        )
-        member_count = await Membership.count().where(
-            Membership.family == family_id, Membership.superseded_at.is_null()
-        )
-        await record(actor, "family.read", "family", family_id)
-        return FamilyDetail(
-            summary=FamilySummary.from_row(row),
-            postcode=row["postcode"],
-            identified_on=row["identified_on"],
-            attached_on=row["attached_on"],
-            closed_on=row["closed_on"],
-            closure_reason=row["closure_reason"],
-            key_worker=allocation["username"] if allocation else None,
-            member_count=member_count,
-        )
-
-    async def add_note(
-        self, principal: Principal, actor: Actor, family_id: int, draft: NoteDraft
-    ) -> Note:
-        problems = []
-        if draft.kind not in NOTE_KINDS:
-            problems.append(
-                {"field": "kind", "message": f"must be one of {', '.join(NOTE_KINDS)}"}
+        self, principal: Principal, actor: Actor, filters: FamilyFilters
+    ) -> FamilyPage:
+        """The families in the caller's scope that match `filters`, one page at a time."""
+        if filters.sort not in SORTS:
+            raise Invalid(
+                f"sort: must be one of {', '.join(SORTS)}",
+                errors=[field_error("sort", "unknown sort")],
             )
-        if not draft.body.strip():
-            problems.append({"field": "body", "message": "must not be empty"})
-        if draft.occurred_on > dt.date.today():
-            problems.append({"field": "occurred_on", "message": "must not be in the future"})
-        if problems:
-            raise Invalid("The note was not saved; see errors.", errors=problems)
-        async with write_transaction(self.engine):
-            await self._require(principal, actor, family_id, "write")
-            inserted = await CaseNote.insert(
-                CaseNote(
-                    family=family_id,
-                    author=principal.user_id,
-                    kind=draft.kind,
-                    occurred_on=draft.occurred_on,
-                    body=draft.body.strip(),
+        column_name, ascending = SORTS[filters.sort]
+        column = getattr(Family, column_name)
+        select = Family.select(
+            Family.id,
+            Family.family_ref,
+            Family.programme.code.as_alias("programme_code"),
+            Family.status,
+            Family.ward,
+            Family.postcode,
+            Family.identified_on,
+        ).where(family_scope(principal, "read"))
+        for condition in self._filter_conditions(filters):
+            select = select.where(condition)
+        if filters.cursor:
+            value, last_id = _decode_cursor(filters.cursor, column_name)
+            beyond = ">" if ascending else "<"
+            select = select.where(
+                WhereRaw(
+                    f"(family.{column_name} {beyond} {{}}"
+                    f" OR (family.{column_name} = {{}} AND family.id > {{}}))",
+                    value,
+                    value,
+                    last_id,
                 )
-            ).returning(CaseNote.id)
-            note_id = inserted[0]["id"]
-            await record(actor, "family.note.create", "case_note", note_id,
-                         detail={"family_id": family_id})  # fmt: skip
-        return Note(
-            id=note_id,
-            family_id=family_id,
-            kind=draft.kind,
-            occurred_on=draft.occurred_on,
-            body=draft.body.strip(),
-            author=principal.username,
+            )
+        limit = min(max(filters.limit, 1), MAX_PAGE)
+        rows = (
+            await select.order_by(column, ascending=ascending).order_by(Family.id).limit(limit + 1)
         )
+        page, more = rows[:limit], len(rows) > limit
+        allocated = await current_allocations([row["id"] for row in page])
+        await record(actor, "family.list", "family", None, detail={"returned": len(page)})
+        families = tuple(
+            FamilySummary(
+                id=row["id"],
+                family_ref=row["family_ref"],
+                programme=row["programme_code"],
+                status=row["status"],
+                ward=row["ward"],
+                postcode=row["postcode"],
+                identified_on=row["identified_on"],
+                key_worker=allocated.get(row["id"], (None, None))[0],
+            )
+            for row in page
+        )
+        next_cursor = _encode_cursor(page[-1][column_name], page[-1]["id"]) if more else None
+        return FamilyPage(families=families, next_cursor=next_cursor)
+
+    @staticmethod
+    def _filter_conditions(filters: FamilyFilters) -> list[Any]:
+        conditions: list[Any] = []
+        if filters.programme:
+            conditions.append(Family.programme.code == filters.programme)
+        if filters.status:
+            conditions.append(Family.status == filters.status)
+        if filters.ward:
+            conditions.append(Family.ward == filters.ward)
+        if filters.postcode:
+            prefix = filters.postcode.upper().replace("%", "").replace("_", "")
+            conditions.append(Family.postcode.like(f"{prefix}%"))
+        if filters.key_worker:
+            conditions.append(
+                WhereRaw(
+                    "(family.id IN (SELECT a.family FROM allocation a JOIN app_user u"
+                    " ON u.id = a.key_worker WHERE a.ended_at IS NULL AND u.username = {}))",
+                    filters.key_worker,
+                )
+            )
+        if filters.team_id is not None:
+            conditions.append(
+                WhereRaw(
+                    "(family.id IN (SELECT a.family FROM allocation a JOIN app_user u"
+                    " ON u.id = a.key_worker WHERE a.ended_at IS NULL AND u.team = {}))",
+                    filters.team_id,
+                )
+            )
+        if filters.text:
+            needle = "%" + filters.text.lower().replace("%", "").replace("_", "") + "%"
+            conditions.append(
+                WhereRaw(
+                    "(lower(family.family_ref) LIKE {} OR family.id IN (SELECT m.family"
+                    " FROM membership m JOIN person p ON p.id = m.person"
+                    " WHERE m.superseded_at IS NULL AND (lower(p.given_name) LIKE {}"
+                    " OR lower(p.family_name) LIKE {})))",
+                    needle,
+                    needle,
+                    needle,
+                )
+            )
+        return conditions
+
+    async def get_family(self, principal: Principal, actor: Actor, family_id: int) -> FamilyRecord:
+        row = await require_family(principal, actor, family_id, "read")
+        await record(actor, "family.read", "family", family_id)
+        return await self._record(row)
+
+    async def _record(self, row: dict[str, Any]) -> FamilyRecord:
+        key_worker, team = (await current_allocations([row["id"]])).get(row["id"], (None, None))
+        return FamilyRecord.from_row(row, key_worker, team)
+
+    async def create_family(
+        self, principal: Principal, actor: Actor, draft: FamilyDraft
+    ) -> FamilyRecord:
+        """Record a new family. A key worker who records one becomes its key worker."""
+        problems = validate_ref("family_ref", draft.family_ref)
+        problems += not_in_future("identified_on", draft.identified_on)
+        refuse_if(problems, "The family")
+        programme = (
+            await Programme.select(Programme.id).where(Programme.code == draft.programme).first()
+        )
+        if programme is None or programme["id"] not in principal.programme_ids:
+            raise Invalid(
+                "programme: not a programme you work in",
+                errors=[field_error("programme", "unknown or not yours")],
+            )
+        if not principal.has_any(FAMILY_WRITERS):
+            raise Forbidden("Your role does not allow recording families.")
+        async with write_transaction(self.engine):
+            if await Family.exists().where(
+                Family.programme == programme["id"], Family.family_ref == draft.family_ref
+            ):
+                raise Conflict(
+                    "family_ref: this programme already has a family with that reference.",
+                    errors=[field_error("family_ref", "already used in this programme")],
+                )
+            inserted = await Family.insert(
+                Family(
+                    programme=programme["id"],
+                    family_ref=draft.family_ref,
+                    identified_on=draft.identified_on,
+                    postcode=_postcode(draft.postcode),
+                    ward=draft.ward,
+                    local_filter=draft.local_filter,
+                    expectant_parent=draft.expectant_parent,
+                )
+            ).returning(Family.id)
+            family_id = inserted[0]["id"]
+            await FamilyStatusChange.insert(
+                FamilyStatusChange(
+                    family=family_id,
+                    status="identified",
+                    changed_on=draft.identified_on,
+                    changed_by=principal.user_id,
+                )
+            )
+            if KEY_WORKER in principal.roles and not principal.roles & {
+                TEAM_MANAGER,
+                PROGRAMME_MANAGER,
+            }:
+                await Allocation.insert(
+                    Allocation(
+                        family=family_id,
+                        key_worker=principal.user_id,
+                        team=principal.team_id,
+                        allocated_by=principal.user_id,
+                    )
+                )
+            await record(actor, "family.create", "family", family_id)
+        row = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+        assert row is not None
+        return await self._record(dict(row))
+
+    async def update_family(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        version: int,
+        changes: dict[str, Any],
+    ) -> FamilyRecord:
+        """Change the family's details; `changes` holds only the fields the caller sent."""
+        problems = not_in_future("identified_on", changes.get("identified_on"))
+        if "postcode" in changes:
+            changes["postcode"] = _postcode(changes["postcode"])
+        refuse_if(problems, "The change")
+        async with writing_family(self.engine, principal, actor, family_id) as row:
+            check_version(version, row["version"], await self._record(row), "The family")
+            identified_on = changes.get("identified_on", row["identified_on"])
+            if row["attached_on"] and identified_on > row["attached_on"]:
+                raise Invalid(
+                    "identified_on: must be on or before the attachment date",
+                    errors=[field_error("identified_on", "after attached_on")],
+                )
+            values = {getattr(Family, name): value for name, value in changes.items()}
+            values[Family.version] = row["version"] + 1
+            values[Family.updated_at] = dt.datetime.now(dt.UTC)
+            await Family.update(values).where(Family.id == family_id)
+            await record(
+                actor, "family.update", "family", family_id, detail={"fields": sorted(changes)}
+            )
+            updated = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+        assert updated is not None
+        return await self._record(dict(updated))
+
+    async def change_status(
+        self, principal: Principal, actor: Actor, family_id: int, change: StatusChange
+    ) -> FamilyRecord:
+        """Attach, close (with a reason) or reopen; a reopening within 12 months of closing
+        is recorded as a re-referral."""
+        refuse_if(not_in_future("on", change.on), "The status change")
+        async with writing_family(self.engine, principal, actor, family_id) as row:
+            check_version(change.version, row["version"], await self._record(row), "The family")
+            values, history = _transition(row, change)
+            values[Family.version] = row["version"] + 1
+            values[Family.updated_at] = dt.datetime.now(dt.UTC)
+            await Family.update(values).where(Family.id == family_id)
+            await FamilyStatusChange.insert(
+                FamilyStatusChange(family=family_id, changed_by=principal.user_id, **history)
+            )
+            await record(
+                actor,
+                f"family.{change.status}",
+                "family",
+                family_id,
+                detail={"re_referral": history["is_re_referral"]},
+            )
+            updated = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+        assert updated is not None
+        return await self._record(dict(updated))
+
+
+def _transition(
+    row: dict[str, Any], change: StatusChange
+) -> tuple[dict[Any, Any], dict[str, Any]]:
+    """The column values and the history row for a status change, or why it is refused."""
+    status, on = row["status"], change.on
+    history: dict[str, Any] = {
+        "status": change.status,
+        "changed_on": on,
+        "reason": change.reason,
+        "is_re_referral": False,
+    }
+    if change.status == "attached":
+        if status != "identified" or row["attached_on"] is not None:
+            raise Conflict(f"A family that is {status} cannot be attached.")
+        if on < row["identified_on"]:
+            raise Invalid(
+                "on: attachment cannot be before identification",
+                errors=[field_error("on", "before identified_on")],
+            )
+        return {Family.status: "attached", Family.attached_on: on}, history
+    if change.status == "closed":
+        if status == "closed":
+            raise Conflict("The family is already closed.")
+        if change.reason not in CLOSURE_REASONS:
+            raise Invalid(
+                f"reason: must be one of {', '.join(CLOSURE_REASONS)}",
+                errors=[field_error("reason", "required for a closure")],
+            )
+        start = row["attached_on"] or row["identified_on"]
+        if on < start:
+            raise Invalid(
+                "on: a closure cannot be before the family was attached or identified",
+                errors=[field_error("on", "before attached_on")],
+            )
+        return {
+            Family.status: "closed",
+            Family.closed_on: on,
+            Family.closure_reason: change.reason,
+        }, history
+    if change.status == "reopened":
+        if status != "closed":
+            raise Conflict(f"Only a closed family can be reopened; this one is {status}.")
+        if on < row["closed_on"]:
+            raise Invalid(
+                "on: a reopening cannot be before the closure",
+                errors=[field_error("on", "before closed_on")],
+            )
+        history["is_re_referral"] = on < row["closed_on"] + RE_REFERRAL_WINDOW
+        return {
+            Family.status: "attached" if row["attached_on"] else "identified",
+            Family.closed_on: None,
+            Family.closure_reason: None,
+        }, history
+    raise Invalid(
+        "status: must be attached, closed or reopened",
+        errors=[field_error("status", "unknown status")],
+    )
+
+
+def _postcode(value: str | None) -> str | None:
+    return " ".join(value.upper().split()) if value else None

@@ -1,6 +1,6 @@
 """Family, person, membership, allocation, sharing and case note tables."""
 
-from piccolo.columns import Boolean, Date, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import Team, User
@@ -30,6 +30,8 @@ class Family(Table):
     import_run = refers_to(ImportRun, null=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # Bumped on every update; an update naming an older version is refused (409).
+    version = Integer(default=1)
 
 
 class FamilyStatusChange(Table):
@@ -60,6 +62,7 @@ class Person(Table):
     import_run = refers_to(ImportRun, null=True)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    version = Integer(default=1)
 
 
 class Membership(Recorded, Table):
@@ -105,5 +108,8 @@ class CaseNote(Table):
     author = refers_to(User)
     kind = Varchar(length=16, default="visit")
     occurred_on = Date()
+    attendees = Text(null=True, default=None)
     body = Text()
+    # Notes are never edited: a correction is a new note pointing at the one it corrects.
+    corrects = refers_to("self", null=True)
     created_at = Timestamptz()

@@ -1,6 +1,6 @@
 """Family plan tables."""
 
-from piccolo.columns import Date, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Date, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -19,6 +19,7 @@ class FamilyPlan(Table):
     created_by = refers_to(User)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    version = Integer(default=1)
 
 
 class PlanGoal(Table):
@@ -32,6 +33,7 @@ class PlanGoal(Table):
     target_on = Date(null=True, default=None)
     achieved_on = Date(null=True, default=None)
     status = Varchar(length=16, default="open")
+    version = Integer(default=1)
 
 
 class PlanAction(Table):
@@ -45,6 +47,7 @@ class PlanAction(Table):
     due_on = Date(null=True, default=None, index=True)
     completed_on = Date(null=True, default=None)
     created_at = Timestamptz()
+    version = Integer(default=1)
 
 
 class PlanReview(Table):
@@ -57,3 +60,13 @@ class PlanReview(Table):
     summary = Text()
     next_review_on = Date(null=True, default=None)
     created_at = Timestamptz()
+
+
+class PlanReviewProgress(Table):
+    """What a review found for one goal."""
+
+    id = Serial(primary_key=True)
+    review = refers_to(PlanReview)
+    goal = refers_to(PlanGoal)
+    rating = Varchar(length=16)  # 'none', 'some', 'good' or 'achieved'
+    comment = Text(default="")

@@ -18,7 +18,10 @@ class Programme(Table):
     starts_on = Date(null=True, default=None)
     ends_on = Date(null=True, default=None)
     target_families = Integer(null=True, default=None)
+    # Early help assessments are due within this many working days of starting.
+    assessment_timescale_days = Integer(default=45)
     created_at = Timestamptz()
+    version = Integer(default=1)
 
 
 class ChildPopulation(Table):

@@ -8,7 +8,7 @@ keep every superseded version. Both SQLite and PostgreSQL accept this SQL unchan
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-22T15:01:49:839654"
+ID = "2026-11-22T15:13:07:972350"
 VERSION = "1.38.0"
 DESCRIPTION = "unique natural keys"
 

@@ -8,7 +8,7 @@ and the first one back does, is still possible for whoever owns the schema.
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-22T15:01:50:948491"
+ID = "2026-11-22T15:13:09:081172"
 VERSION = "1.38.0"
 DESCRIPTION = "append-only audit log"
 

@@ -1,0 +1,400 @@
+"""People and their household memberships. A person can move between households.
+
+Memberships are append-and-supersede: a change (someone leaving) supersedes the old row with
+a new version, so "who was in the household on that date, as we knew it then" can be asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from typing import Any
+
+import attrs
+from piccolo.columns.combination import Or, WhereRaw
+
+from connecting_families.access.policy import Principal
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import AnyEngine
+from connecting_families.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    check_version,
+    field_error,
+    refuse_if,
+)
+from connecting_families.families.scope import require_family, writing_family
+from connecting_families.families.service import not_in_future, validate_ref
+from connecting_families.families.tables import Membership, Person
+
+UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
+NI_NUMBER = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
+SEXES = ("female", "male", "other", "unknown")
+ROLES = ("adult", "child")
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
+
+@attrs.frozen
+class PersonDraft:
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    person_ref: str | None = None
+    sex: str | None = None
+    upn: str | None = None
+    ni_number: str | None = None
+
+
+@attrs.frozen
+class Member:
+    """A person as a member of one household."""
+
+    membership_id: int
+    person_id: int
+    person_ref: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    sex: str | None
+    upn: str | None
+    ni_number: str | None
+    role: str
+    joined_on: dt.date | None
+    left_on: dt.date | None
+    current: bool
+    membership_version: int
+    person_version: int
+
+
+@attrs.frozen
+class PossibleMatch:
+    """An existing person the new one may be; the caller already typed what matched."""
+
+    person_id: int
+    person_ref: str
+    matched_on: tuple[str, ...]
+
+
+def person_problems(draft: PersonDraft) -> list[dict[str, str]]:
+    problems = []
+    for field in ("given_name", "family_name"):
+        value = getattr(draft, field).strip()
+        if not 1 <= len(value) <= 100:
+            problems.append(field_error(field, "must be 1-100 characters"))
+    problems += not_in_future("date_of_birth", draft.date_of_birth)
+    if draft.date_of_birth < EARLIEST_BIRTH:
+        problems.append(field_error("date_of_birth", "must be after 1900"))
+    if draft.person_ref is not None:
+        problems += validate_ref("person_ref", draft.person_ref)
+    if draft.sex is not None and draft.sex not in SEXES:
+        problems.append(field_error("sex", f"must be one of {', '.join(SEXES)}"))
+    if draft.upn is not None and not UPN.match(draft.upn):
+        problems.append(field_error("upn", "must be 13 characters, a letter then digits"))
+    if draft.ni_number is not None and not NI_NUMBER.match(draft.ni_number):
+        problems.append(field_error("ni_number", "must look like AB123456C"))
+    return problems
+
+
+_MEMBER_COLUMNS = (
+    Membership.id,
+    Membership.person,
+    Membership.role,
+    Membership.joined_on,
+    Membership.left_on,
+    Membership.version,
+    Membership.person.person_ref.as_alias("person_ref"),
+    Membership.person.given_name.as_alias("given_name"),
+    Membership.person.family_name.as_alias("family_name"),
+    Membership.person.date_of_birth.as_alias("date_of_birth"),
+    Membership.person.sex.as_alias("sex"),
+    Membership.person.upn.as_alias("upn"),
+    Membership.person.ni_number.as_alias("ni_number"),
+    Membership.person.version.as_alias("person_version"),
+)
+
+
+def _member(row: dict[str, Any]) -> Member:
+    return Member(
+        membership_id=row["id"],
+        person_id=row["person"],
+        person_ref=row["person_ref"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        date_of_birth=row["date_of_birth"],
+        sex=row["sex"],
+        upn=row["upn"],
+        ni_number=row["ni_number"],
+        role=row["role"],
+        joined_on=row["joined_on"],
+        left_on=row["left_on"],
+        current=row["left_on"] is None or row["left_on"] > dt.date.today(),
+        membership_version=row["version"],
+        person_version=row["person_version"],
+    )
+
+
+class MemberService:
+    def __init__(self, engine: AnyEngine) -> None:
+        self.engine = engine
+
+    async def list_members(
+        self, principal: Principal, actor: Actor, family_id: int
+    ) -> list[Member]:
+        await require_family(principal, actor, family_id, "read")
+        await record(actor, "family.members.read", "family", family_id)
+        return await self._members(family_id)
+
+    async def _members(self, family_id: int) -> list[Member]:
+        rows = (
+            await Membership.select(*_MEMBER_COLUMNS)
+            .where(Membership.family == family_id, Membership.superseded_at.is_null())
+            .order_by(Membership.id)
+        )
+        return [_member(row) for row in rows]
+
+    async def _member(self, membership_id: int) -> Member:
+        row = (
+            await Membership.select(*_MEMBER_COLUMNS).where(Membership.id == membership_id).first()
+        )
+        assert row is not None
+        return _member(row)
+
+    async def possible_matches(self, programme_id: int, draft: PersonDraft) -> list[PossibleMatch]:
+        """People already known to the programme who may be the one described."""
+        # lower() on both sides: Piccolo's ilike is not supported on SQLite.
+        same_person = WhereRaw(
+            "(lower(person.given_name) = {} AND lower(person.family_name) = {}"
+            " AND person.date_of_birth = {})",
+            draft.given_name.strip().lower(),
+            draft.family_name.strip().lower(),
+            draft.date_of_birth,
+        )
+        condition: Any = same_person
+        if draft.upn:
+            condition = Or(condition, Person.upn == draft.upn)
+        if draft.ni_number:
+            condition = Or(condition, Person.ni_number == draft.ni_number)
+        rows = await Person.select(
+            Person.id,
+            Person.person_ref,
+            Person.given_name,
+            Person.family_name,
+            Person.date_of_birth,
+            Person.upn,
+            Person.ni_number,
+        ).where(Person.programme == programme_id, condition)
+        matches = []
+        for row in rows:
+            matched = []
+            if (
+                row["given_name"].lower() == draft.given_name.strip().lower()
+                and row["family_name"].lower() == draft.family_name.strip().lower()
+                and row["date_of_birth"] == draft.date_of_birth
+            ):
+                matched.append("name_and_date_of_birth")
+            if draft.upn and row["upn"] == draft.upn:
+                matched.append("upn")
+            if draft.ni_number and row["ni_number"] == draft.ni_number:
+                matched.append("ni_number")
+            matches.append(PossibleMatch(row["id"], row["person_ref"], tuple(matched)))
+        return matches
+
+    async def add_member(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        *,
+        role: str,
+        joined_on: dt.date | None,
+        person_id: int | None = None,
+        person: PersonDraft | None = None,
+        create_anyway: bool = False,
+    ) -> Member:
+        """Add an existing person (`person_id`) or a new one (`person`) to the household.
+
+        A new person who matches someone already known is refused with the matches (409)
+        unless `create_anyway` is set: the caller is offered the existing person instead.
+        """
+        problems = []
+        if role not in ROLES:
+            problems.append(field_error("role", "must be adult or child"))
+        if (person_id is None) == (person is None):
+            problems.append(field_error("person", "give either person_id or person, not both"))
+        if person is not None:
+            problems += person_problems(person)
+        refuse_if(problems, "The member")
+        async with writing_family(self.engine, principal, actor, family_id) as family:
+            programme_id = family["programme"]
+            if person is not None:
+                matches = await self.possible_matches(programme_id, person)
+                if matches and not create_anyway:
+                    await record(
+                        actor,
+                        "person.match",
+                        "family",
+                        family_id,
+                        detail={"matches": len(matches)},
+                    )
+                    raise Conflict(
+                        "This person may already be known; add the existing person by "
+                        "person_id, or send create_anyway: true if they are someone else.",
+                        extra={"matches": [attrs.asdict(m) for m in matches]},
+                    )
+                person_id = await self._create_person(programme_id, person)
+            else:
+                known = await Person.exists().where(
+                    Person.id == person_id, Person.programme == programme_id
+                )
+                if not known:
+                    raise NotFound(f"There is no person {person_id} in this programme.")
+            already = await Membership.exists().where(
+                Membership.family == family_id,
+                Membership.person == person_id,
+                Membership.superseded_at.is_null(),
+            )
+            if already:
+                raise Conflict("That person is already recorded in this household.")
+            inserted = await Membership.insert(
+                Membership(
+                    programme=programme_id,
+                    person=person_id,
+                    family=family_id,
+                    role=role,
+                    joined_on=joined_on,
+                    recorded_by=principal.user_id,
+                )
+            ).returning(Membership.id)
+            await record(
+                actor, "family.member.add", "family", family_id, detail={"person_id": person_id}
+            )
+        return await self._member(inserted[0]["id"])
+
+    async def _create_person(self, programme_id: int, draft: PersonDraft) -> int:
+        person_ref = draft.person_ref or f"CF-{secrets.token_hex(5).upper()}"
+        if await Person.exists().where(
+            Person.programme == programme_id, Person.person_ref == person_ref
+        ):
+            raise Conflict(
+                "person_ref: already used in this programme",
+                errors=[field_error("person_ref", "already used")],
+            )
+        inserted = await Person.insert(
+            Person(
+                programme=programme_id,
+                person_ref=person_ref,
+                given_name=draft.given_name.strip(),
+                family_name=draft.family_name.strip(),
+                date_of_birth=draft.date_of_birth,
+                sex=draft.sex,
+                upn=draft.upn,
+                ni_number=draft.ni_number,
+            )
+        ).returning(Person.id)
+        return int(inserted[0]["id"])
+
+    async def end_membership(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        membership_id: int,
+        *,
+        version: int,
+        left_on: dt.date,
+    ) -> Member:
+        """Record that a member left the household (superseding the membership row)."""
+        async with writing_family(self.engine, principal, actor, family_id):
+            row = (
+                await Membership.select()
+                .where(
+                    Membership.id == membership_id,
+                    Membership.family == family_id,
+                    Membership.superseded_at.is_null(),
+                )
+                .first()
+            )
+            if row is None:
+                raise NotFound(f"There is no current membership {membership_id} in this family.")
+            check_version(
+                version, row["version"], await self._member(membership_id), "The membership"
+            )
+            if row["left_on"] is not None:
+                raise Conflict("That member has already left the household.")
+            if row["joined_on"] is not None and left_on <= row["joined_on"]:
+                raise Invalid(
+                    "left_on: must be after joined_on",
+                    errors=[field_error("left_on", "not after joined_on")],
+                )
+            now = dt.datetime.now(dt.UTC)
+            await Membership.update({Membership.superseded_at: now}).where(
+                Membership.id == membership_id
+            )
+            inserted = await Membership.insert(
+                Membership(
+                    programme=row["programme"],
+                    person=row["person"],
+                    family=family_id,
+                    role=row["role"],
+                    joined_on=row["joined_on"],
+                    left_on=left_on,
+                    recorded_at=now,
+                    recorded_by=principal.user_id,
+                    version=row["version"] + 1,
+                )
+            ).returning(Membership.id)
+            await record(
+                actor,
+                "family.member.leave",
+                "family",
+                family_id,
+                detail={"person_id": row["person"]},
+            )
+        return await self._member(inserted[0]["id"])
+
+    async def update_person(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        person_id: int,
+        version: int,
+        changes: dict[str, Any],
+    ) -> Member:
+        """Correct a member's details (names, date of birth, identifiers)."""
+        async with writing_family(self.engine, principal, actor, family_id):
+            membership = (
+                await Membership.select(Membership.id)
+                .where(
+                    Membership.family == family_id,
+                    Membership.person == person_id,
+                    Membership.superseded_at.is_null(),
+                )
+                .first()
+            )
+            if membership is None:
+                raise NotFound(f"There is no person {person_id} in this family.")
+            found = await Person.select().where(Person.id == person_id).first()
+            assert found is not None
+            current: dict[str, Any] = dict(found)
+            merged = PersonDraft(
+                given_name=changes.get("given_name", current["given_name"]),
+                family_name=changes.get("family_name", current["family_name"]),
+                date_of_birth=changes.get("date_of_birth", current["date_of_birth"]),
+                sex=changes.get("sex", current["sex"]),
+                upn=changes.get("upn", current["upn"]),
+                ni_number=changes.get("ni_number", current["ni_number"]),
+            )
+            refuse_if(person_problems(merged), "The change")
+            member = await self._member(membership["id"])
+            check_version(version, current["version"], member, "The person")
+            values = {getattr(Person, name): value for name, value in changes.items()}
+            values[Person.version] = current["version"] + 1
+            values[Person.updated_at] = dt.datetime.now(dt.UTC)
+            await Person.update(values).where(Person.id == person_id)
+            await record(
+                actor, "person.update", "person", person_id, detail={"fields": sorted(changes)}
+            )
+        return await self._member(membership["id"])

@@ -1,0 +1,33 @@
+"""Parameter types shared by every controller."""
+
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar.params import PathParameter, QueryParameter
+
+T = TypeVar("T")
+
+# Ids are 32-bit in the database; anything larger is a 400, never a database overflow.
+MAX_ID = 2_147_483_647
+
+RecordId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+AfterId = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)]
+BeforeId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
+BoundedId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+
+
+def sent_fields(
+    data: msgspec.Struct, *, exclude: tuple[str, ...] = ("version",)
+) -> dict[str, Any]:
+    """The fields a PATCH body actually sent (those left UNSET were not)."""
+    return {
+        name: getattr(data, name)
+        for name in data.__struct_fields__
+        if name not in exclude and getattr(data, name) is not msgspec.UNSET
+    }
+
+
+def to_schema(value: Any, schema: type[T]) -> T:
+    """An attrs domain value as its HTTP shape."""
+    return msgspec.convert(value, schema, from_attributes=True)
