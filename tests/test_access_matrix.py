@@ -17,6 +17,8 @@ from litestar.routes import HTTPRoute
 
 from connecting_families.access.guard import route_access
 from connecting_families.access.policy import Access
+from connecting_families.accounts.tables import User
+from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.families.tables import (
     Allocation,
     CaseNote,
@@ -25,6 +27,7 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
+from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
 
 from access_world import OWN_AND_OTHER, USERS, World, build_world
 
@@ -71,18 +74,18 @@ async def _other_key_worker(family_id: int) -> str:
     return "kw_own" if current and current["u"] == "kw_spare" else "kw_spare"
 
 
-Example = Callable[[int], Awaitable[tuple[dict[str, int], object]]]
+Example = Callable[[int], Awaitable[tuple[dict[str, object], object]]]
 
 
-async def _no_body(family_id: int) -> tuple[dict[str, int], object]:
+async def _no_body(family_id: int) -> tuple[dict[str, object], object]:
     return {}, None
 
 
-async def _update(family_id: int) -> tuple[dict[str, int], object]:
+async def _update(family_id: int) -> tuple[dict[str, object], object]:
     return {}, {"version": await _version(family_id), "ward": "North"}
 
 
-async def _status(family_id: int) -> tuple[dict[str, int], object]:
+async def _status(family_id: int) -> tuple[dict[str, object], object]:
     row = await Family.select(Family.status).where(Family.id == family_id).first()
     status = "closed" if row and row["status"] == "attached" else "attached"
     body = {
@@ -94,7 +97,7 @@ async def _status(family_id: int) -> tuple[dict[str, int], object]:
     return {}, body
 
 
-async def _add_member(family_id: int) -> tuple[dict[str, int], object]:
+async def _add_member(family_id: int) -> tuple[dict[str, object], object]:
     person = {
         "given_name": "New",
         "family_name": f"Child{next(_names)}",
@@ -103,22 +106,119 @@ async def _add_member(family_id: int) -> tuple[dict[str, int], object]:
     return {}, {"role": "child", "person": person}
 
 
-async def _leave(family_id: int) -> tuple[dict[str, int], object]:
+async def _leave(family_id: int) -> tuple[dict[str, object], object]:
     membership_id, _ = await _new_member(family_id)
     return {"membership_id": membership_id}, {"version": 1, "left_on": "2014-01-02"}
 
 
-async def _update_person(family_id: int) -> tuple[dict[str, int], object]:
+async def _update_person(family_id: int) -> tuple[dict[str, object], object]:
     _, person_id = await _new_member(family_id)
     return {"person_id": person_id}, {"version": 1, "given_name": "Corrected"}
 
 
-async def _allocate(family_id: int) -> tuple[dict[str, int], object]:
+async def _allocate(family_id: int) -> tuple[dict[str, object], object]:
     return {}, {"key_worker": await _other_key_worker(family_id), "reason": "balancing"}
 
 
-async def _note(family_id: int) -> tuple[dict[str, int], object]:
+async def _note(family_id: int) -> tuple[dict[str, object], object]:
     return {}, {"occurred_on": "2014-01-02", "body": "Home visit.", "attendees": "Mum"}
+
+
+async def _programme_of(family_id: int) -> int:
+    row = await Family.select(Family.programme).where(Family.id == family_id).first()
+    assert row is not None
+    return int(row["programme"])
+
+
+async def _assessment(family_id: int, *, completed: bool) -> str:
+    ref = f"A{next(_names)}"
+    await Assessment.insert(
+        Assessment(
+            programme=await _programme_of(family_id),
+            family=family_id,
+            assessment_ref=ref,
+            started_on=dt.date(2014, 1, 2),
+            completed_on=dt.date(2014, 1, 9) if completed else None,
+        )
+    )
+    return ref
+
+
+async def _complete(family_id: int) -> tuple[dict[str, object], object]:
+    ref = await _assessment(family_id, completed=False)
+    return {"assessment_ref": ref}, {"version": 1, "completed_on": "2014-01-10"}
+
+
+async def _sign_off(family_id: int) -> tuple[dict[str, object], object]:
+    return {"assessment_ref": await _assessment(family_id, completed=True)}, {"version": 1}
+
+
+async def _outcome(family_id: int) -> tuple[dict[str, object], object]:
+    ref = f"N{next(_names)}"
+    await Need.insert(
+        Need(
+            programme=await _programme_of(family_id),
+            family=family_id,
+            need_ref=ref,
+            headline="education",
+            identified_on=dt.date(2014, 1, 2),
+        )
+    )
+    return {"need_ref": ref}, {"version": 1, "outcome": "achieved", "outcome_on": "2014-03-01"}
+
+
+async def _plan(family_id: int) -> tuple[int, int, int]:
+    """A plan with one goal and one action: their ids."""
+    author = await User.select(User.id).first()
+    assert author is not None
+    plan = await FamilyPlan.insert(
+        FamilyPlan(family=family_id, created_by=author["id"])
+    ).returning(FamilyPlan.id)
+    goal = await PlanGoal.insert(
+        PlanGoal(plan=plan[0]["id"], description="Attend school")
+    ).returning(PlanGoal.id)
+    action = await PlanAction.insert(
+        PlanAction(goal=goal[0]["id"], description="Call the school")
+    ).returning(PlanAction.id)
+    return plan[0]["id"], goal[0]["id"], action[0]["id"]
+
+
+async def _plan_update(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, _ = await _plan(family_id)
+    return {"plan_id": plan}, {"version": 1, "status": "active"}
+
+
+async def _goal(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, _ = await _plan(family_id)
+    return {"plan_id": plan}, {"description": "Keep the tenancy"}
+
+
+async def _action(family_id: int) -> tuple[dict[str, object], object]:
+    plan, goal, _ = await _plan(family_id)
+    return {"plan_id": plan, "goal_id": goal}, {"description": "Visit", "due_on": "2014-02-01"}
+
+
+async def _action_update(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, action = await _plan(family_id)
+    return {"plan_id": plan, "action_id": action}, {"version": 1, "completed_on": "2014-01-05"}
+
+
+async def _review(family_id: int) -> tuple[dict[str, object], object]:
+    plan, goal, _ = await _plan(family_id)
+    body = {
+        "reviewed_on": "2014-01-05",
+        "summary": "Good progress",
+        "next_review_on": "2014-04-05",
+        "progress": [{"goal_id": goal, "rating": "some"}],
+    }
+    return {"plan_id": plan}, body
+
+
+def _fixed(body: object) -> Example:
+    async def example(family_id: int) -> tuple[dict[str, object], object]:
+        return {}, body
+
+    return example
 
 
 FAMILY = "/api/v1/families/{family_id:int}"
@@ -135,6 +235,20 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("PUT", FAMILY + "/allocation"): _allocate,
     ("GET", FAMILY + "/notes"): _no_body,
     ("POST", FAMILY + "/notes"): _note,
+    ("GET", FAMILY + "/assessments"): _no_body,
+    ("POST", FAMILY + "/assessments"): _fixed({"started_on": "2014-01-02"}),
+    ("POST", FAMILY + "/assessments/{assessment_ref:str}/complete"): _complete,
+    ("POST", FAMILY + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
+    ("GET", FAMILY + "/needs"): _no_body,
+    ("POST", FAMILY + "/needs"): _fixed({"headline": "education", "identified_on": "2014-01-02"}),
+    ("POST", FAMILY + "/needs/{need_ref:str}/outcome"): _outcome,
+    ("GET", FAMILY + "/plans"): _no_body,
+    ("POST", FAMILY + "/plans"): _fixed({"goals": [{"description": "Attend school"}]}),
+    ("PATCH", FAMILY + "/plans/{plan_id:int}"): _plan_update,
+    ("POST", FAMILY + "/plans/{plan_id:int}/goals"): _goal,
+    ("POST", FAMILY + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
+    ("PATCH", FAMILY + "/plans/{plan_id:int}/actions/{action_id:int}"): _action_update,
+    ("POST", FAMILY + "/plans/{plan_id:int}/reviews"): _review,
 }
 
 
@@ -147,6 +261,20 @@ async def footprint(family_id: int) -> tuple[object, ...]:
         await Allocation.count().where(Allocation.family == family_id),
         await FamilyStatusChange.count().where(FamilyStatusChange.family == family_id),
         str(await Person.select(Person.given_name, Person.version).order_by(Person.id)),
+        await Assessment.count().where(Assessment.family == family_id),
+        await Need.count().where(Need.family == family_id),
+        str(
+            await FamilyPlan.select(FamilyPlan.status, FamilyPlan.version)
+            .where(FamilyPlan.family == family_id)
+            .order_by(FamilyPlan.id)
+        ),
+        await PlanGoal.count().where(PlanGoal.plan.family == family_id),
+        str(
+            await PlanAction.select(PlanAction.completed_on, PlanAction.version)
+            .where(PlanAction.goal.plan.family == family_id)
+            .order_by(PlanAction.id)
+        ),
+        await PlanReview.count().where(PlanReview.plan.family == family_id),
     )
 
 
@@ -194,7 +322,8 @@ async def test_no_cross_caseload_access(
             params, body = await EXAMPLES[(method, template)](family_id)
             path = template.replace("{family_id:int}", str(family_id))
             for name, value in params.items():
-                path = path.replace(f"{{{name}:int}}", str(value))
+                kind = "int" if isinstance(value, int) else "str"
+                path = path.replace(f"{{{name}:{kind}}}", str(value))
             before = await footprint(family_id)
             response = await client.request(method, path, json=body, headers=world.headers(user))
             label = f"{user} {method} {template} on {which} caseload"

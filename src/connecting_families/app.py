@@ -24,6 +24,8 @@ from connecting_families.access.guard import API_PREFIX, requires_access, route_
 from connecting_families.access.policy import PUBLIC
 from connecting_families.accounts.controller import SessionController, TokenController
 from connecting_families.accounts.service import AccountService
+from connecting_families.assessments.controller import AssessmentController
+from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.controller import AuditController
 from connecting_families.database.engine import (
     close_database,
@@ -39,8 +41,12 @@ from connecting_families.families.members import MemberService
 from connecting_families.families.notes import NoteService
 from connecting_families.families.service import FamilyService
 from connecting_families.health.controller import HealthController
-from connecting_families.http_security import add_security_headers
+from connecting_families.http_security import add_security_headers, refuse_nul_characters
+from connecting_families.plans.controller import OverdueController, PlanController
+from connecting_families.plans.service import PlanService
 from connecting_families.problems import EXCEPTION_HANDLERS
+from connecting_families.programmes.controller import ProgrammeController
+from connecting_families.programmes.service import ProgrammeService
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
 
@@ -67,6 +73,9 @@ def create_app(settings: Settings) -> Litestar:
         "members": MemberService(engine),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
+        "assessments": AssessmentService(engine),
+        "plans": PlanService(engine),
+        "programmes": ProgrammeService(engine),
     }
     app = Litestar(
         route_handlers=[
@@ -76,6 +85,10 @@ def create_app(settings: Settings) -> Litestar:
             FamilyController,
             HouseholdController,
             CaseloadController,
+            AssessmentController,
+            PlanController,
+            OverdueController,
+            ProgrammeController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,
@@ -93,6 +106,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_log_middleware],
         before_send=[add_security_headers],
+        before_request=refuse_nul_characters,
         # Pages (cookie sessions) need CSRF tokens; the API takes bearer tokens only.
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

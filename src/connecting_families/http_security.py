@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
+
+from connecting_families.errors import Invalid
 
 STRICT_CSP = (
     "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
@@ -33,3 +38,16 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     headers["Referrer-Policy"] = "no-referrer"
     if scope.get("scheme") == "https":
         headers["Strict-Transport-Security"] = HSTS
+
+
+async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
+    """Refuse a body holding a NUL character: PostgreSQL cannot store one in text, and no
+    field of this service needs one, so both databases answer the same 400."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    body = await request.body()
+    if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+        raise Invalid(
+            "The request holds a NUL character (\\u0000); no field may contain one.",
+            errors=[{"field": "body", "message": "contains a NUL character"}],
+        )

@@ -69,7 +69,11 @@ async def requires_access(
         Actor.of(principal, client_address(connection)),
         "access.denied",
         "route",
-        connection.scope.get("path_template", ""),
+        None,
         allowed=False,
+        detail={
+            "method": connection.scope.get("method"),
+            "route": connection.scope.get("path_template"),
+        },
     )
     raise PermissionDeniedException("Your role does not allow this.")

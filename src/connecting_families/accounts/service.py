@@ -115,8 +115,12 @@ class AccountService:
         problems = []
         if not username or len(username) > 64 or username != username.lower():
             problems.append("username: 1-64 characters, lower case")
-        if not display_name.strip():
-            problems.append("display_name: required")
+        if not 1 <= len(display_name.strip()) <= 200:
+            problems.append("display_name: 1-200 characters")
+        if len(email) > 254:
+            problems.append("email: at most 254 characters")
+        if team is not None and not 1 <= len(team) <= 100:
+            problems.append("team: 1-100 characters")
         unknown = sorted(set(roles) - set(ROLES))
         if unknown:
             problems.append(f"roles: unknown {', '.join(unknown)}; known: {', '.join(ROLES)}")

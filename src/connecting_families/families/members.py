@@ -17,6 +17,7 @@ from piccolo.columns.combination import Or, WhereRaw
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine
+from connecting_families.domain import dates
 from connecting_families.errors import (
     Conflict,
     Invalid,
@@ -129,7 +130,7 @@ def _member(row: dict[str, Any]) -> Member:
         role=row["role"],
         joined_on=row["joined_on"],
         left_on=row["left_on"],
-        current=row["left_on"] is None or row["left_on"] > dt.date.today(),
+        current=row["left_on"] is None or row["left_on"] > dates.today(),
         membership_version=row["version"],
         person_version=row["person_version"],
     )

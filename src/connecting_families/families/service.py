@@ -26,6 +26,7 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.domain import dates
 from connecting_families.errors import (
     Conflict,
     Forbidden,
@@ -163,7 +164,7 @@ def validate_ref(field: str, value: str) -> list[dict[str, str]]:
 
 
 def not_in_future(field: str, value: dt.date | None) -> list[dict[str, str]]:
-    if value is not None and value > dt.date.today():
+    if value is not None and value > dates.today():
         return [field_error(field, "must not be in the future")]
     return []
 
@@ -223,7 +224,7 @@ class FamilyService:
             Family.postcode,
             Family.identified_on,
         ).where(family_scope(principal, "read"))
-        for condition in self._filter_conditions(filters):
+        for condition in self.filter_conditions(filters):
             select = select.where(condition)
         if filters.cursor:
             value, last_id = _decode_cursor(filters.cursor, column_name)
@@ -261,7 +262,8 @@ class FamilyService:
         return FamilyPage(families=families, next_cursor=next_cursor)
 
     @staticmethod
-    def _filter_conditions(filters: FamilyFilters) -> list[Any]:
+    def filter_conditions(filters: FamilyFilters) -> list[Any]:
+        """Where clauses for the filters set (the caller adds the access scope)."""
         conditions: list[Any] = []
         if filters.programme:
             conditions.append(Family.programme.code == filters.programme)

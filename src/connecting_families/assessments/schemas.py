@@ -1,0 +1,79 @@
+"""HTTP shapes for assessments and needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from connecting_families.http_params import BoundedId, Version
+
+Ref = Annotated[str, Meta(min_length=1, max_length=64)]
+Text = Annotated[str, Meta(max_length=200)]
+
+
+class AssessmentCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """Start an assessment, for the whole family or one child (`subject_person_id`)."""
+
+    started_on: dt.date
+    assessment_ref: Ref | None = None
+    subject_person_id: BoundedId | None = None
+    lead_professional: Text | None = None
+    agency: Text | None = None
+
+
+class AssessmentCompletion(msgspec.Struct, forbid_unknown_fields=True):
+    version: Version
+    completed_on: dt.date
+    late_reason: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+class AssessmentSignOff(msgspec.Struct, forbid_unknown_fields=True):
+    version: Version
+
+
+class Assessment(msgspec.Struct):
+    assessment_ref: str
+    family_id: int
+    subject_person_id: int | None
+    started_on: dt.date
+    completed_on: dt.date | None
+    lead_professional: str | None
+    agency: str | None
+    due_by: dt.date
+    working_days_taken: int | None
+    within_timescale: bool | None
+    late_reason: str | None
+    signed_off_by: str | None
+    signed_off_at: dt.datetime | None
+    version: int
+
+
+class NeedCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A need under one of the programme's headlines, for the family or one member."""
+
+    headline: Annotated[str, Meta(min_length=1, max_length=64)]
+    identified_on: dt.date
+    need_ref: Ref | None = None
+    person_id: BoundedId | None = None
+    evidence: Annotated[str, Meta(max_length=5000)] | None = None
+
+
+class NeedOutcome(msgspec.Struct, forbid_unknown_fields=True):
+    version: Version
+    outcome: Literal["achieved", "not_achieved"]
+    outcome_on: dt.date
+
+
+class Need(msgspec.Struct):
+    need_ref: str
+    family_id: int
+    person_id: int | None
+    headline: str
+    identified_on: dt.date
+    evidence: str | None
+    outcome: str | None
+    outcome_on: dt.date | None
+    version: int

@@ -1,0 +1,1 @@
+"""Pure values and functions: no Litestar, no Piccolo, no I/O."""

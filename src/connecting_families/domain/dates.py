@@ -1,0 +1,48 @@
+"""Dates as a council in England counts them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import holidays
+
+ENGLAND = ZoneInfo("Europe/London")
+
+
+def today() -> dt.date:
+    """Today in England (a server on UTC is an hour behind in summer)."""
+    return dt.datetime.now(ENGLAND).date()
+
+
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Working days after `start` up to and including `end` (Mon-Fri, not bank holidays).
+
+    An assessment started on a Monday and completed on the Tuesday took 1 working day.
+    """
+    if end <= start:
+        return 0
+    bank_holidays = holidays.country_holidays(
+        "GB", subdiv="ENG", years=range(start.year, end.year + 1)
+    )
+    days = 0
+    day = start
+    while day < end:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in bank_holidays:
+            days += 1
+    return days
+
+
+def add_working_days(start: dt.date, count: int) -> dt.date:
+    """The date `count` working days after `start`."""
+    bank_holidays = holidays.country_holidays(
+        "GB", subdiv="ENG", years=range(start.year, start.year + 2 + count // 200)
+    )
+    day = start
+    remaining = count
+    while remaining > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in bank_holidays:
+            remaining -= 1
+    return day

@@ -1,0 +1,108 @@
+"""Programme routes (administrators create; programme managers and admins change)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, PathParameter
+
+from connecting_families.access.policy import (
+    ADMIN_ONLY,
+    PROGRAMME_MANAGE,
+    PROGRAMME_READ,
+    Principal,
+)
+from connecting_families.audit.service import Actor
+from connecting_families.http_params import sent_fields, to_schema
+from connecting_families.programmes.schemas import Programme, ProgrammeCreate, ProgrammeUpdate
+from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
+
+Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
+
+
+class ProgrammeController(Controller):
+    path = "/api/v1/programmes"
+    tags = ["programmes"]
+
+    @get(opt={"access": PROGRAMME_READ})
+    async def list_programmes(
+        self,
+        programmes: NamedDependency[ProgrammeService],
+        principal: NamedDependency[Principal],
+    ) -> list[Programme]:
+        """The programmes you work in (all of them, for an administrator).
+
+        Args:
+            programmes: The programme service.
+            principal: The signed-in caller.
+        """
+        return to_schema(await programmes.list_programmes(principal), list[Programme])
+
+    @post(opt={"access": ADMIN_ONLY})
+    async def create_programme(
+        self,
+        programmes: NamedDependency[ProgrammeService],
+        actor: NamedDependency[Actor],
+        data: JSONBody[ProgrammeCreate],
+    ) -> Programme:
+        """Create a programme on one of the installed rule sets.
+
+        Args:
+            programmes: The programme service.
+            actor: The caller, for the audit log.
+            data: The programme.
+        """
+        draft = ProgrammeDraft(
+            code=data.code,
+            name=data.name,
+            local_authority=data.local_authority,
+            ruleset_id=data.ruleset_id,
+            ruleset_config=data.ruleset_config,
+            starts_on=data.starts_on,
+            ends_on=data.ends_on,
+            target_families=data.target_families,
+            assessment_timescale_days=data.assessment_timescale_days,
+            child_population=data.child_population,
+        )
+        return to_schema(await programmes.create_programme(actor, draft), Programme)
+
+    @get("/{code:str}", opt={"access": PROGRAMME_READ})
+    async def get_programme(
+        self,
+        programmes: NamedDependency[ProgrammeService],
+        principal: NamedDependency[Principal],
+        code: Code,
+    ) -> Programme:
+        """One programme.
+
+        Args:
+            programmes: The programme service.
+            principal: The signed-in caller.
+            code: The programme's code.
+        """
+        return to_schema(await programmes.get_programme(principal, code), Programme)
+
+    @patch("/{code:str}", opt={"access": PROGRAMME_MANAGE})
+    async def update_programme(
+        self,
+        programmes: NamedDependency[ProgrammeService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        code: Code,
+        data: JSONBody[ProgrammeUpdate],
+    ) -> Programme:
+        """Change a programme's details, targets or configuration; 409 if `version` is stale.
+
+        Args:
+            programmes: The programme service.
+            principal: The signed-in caller (an admin, or a manager of this programme).
+            actor: The caller, for the audit log.
+            code: The programme's code.
+            data: The version you read and the fields you change.
+        """
+        updated = await programmes.update_programme(
+            principal, actor, code, data.version, sent_fields(data)
+        )
+        return to_schema(updated, Programme)

@@ -1,0 +1,55 @@
+"""HTTP shapes for programmes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from connecting_families.http_params import Version
+
+Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
+Population = Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(max_length=100)]
+
+
+class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
+    """A programme. `child_population` maps a year to residents aged 0-17."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=32)]
+    name: Text200
+    local_authority: Text200
+    ruleset_id: Annotated[str, Meta(min_length=1, max_length=64)]
+    ruleset_config: dict[str, Any] = msgspec.field(default_factory=dict)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    target_families: Annotated[int, Meta(ge=0)] | None = None
+    assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] = 45
+    child_population: Population = msgspec.field(default_factory=dict)
+
+
+class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    version: Version
+    name: Text200 | UnsetType = UNSET
+    local_authority: Text200 | UnsetType = UNSET
+    ruleset_config: dict[str, Any] | UnsetType = UNSET
+    starts_on: dt.date | UnsetType | None = UNSET
+    ends_on: dt.date | UnsetType | None = UNSET
+    target_families: Annotated[int, Meta(ge=0)] | UnsetType | None = UNSET
+    assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] | UnsetType = UNSET
+    child_population: Population | UnsetType = UNSET
+
+
+class Programme(msgspec.Struct):
+    code: str
+    name: str
+    local_authority: str
+    ruleset_id: str
+    ruleset_config: dict[str, Any]
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    target_families: int | None
+    assessment_timescale_days: int
+    child_population: dict[str, int]
+    version: int

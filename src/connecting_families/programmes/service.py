@@ -1,0 +1,193 @@
+"""Programmes: an authority's run of a rule set, its targets and its child population."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import attrs
+
+from connecting_families.access.policy import ADMIN, Principal
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.errors import Conflict, NotFound, check_version, field_error, refuse_if
+from connecting_families.programmes.rulesets import RULESET_IDS
+from connecting_families.programmes.tables import ChildPopulation, Programme
+
+
+@attrs.frozen
+class ProgrammeRecord:
+    code: str
+    name: str
+    local_authority: str
+    ruleset_id: str
+    ruleset_config: dict[str, Any]
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    target_families: int | None
+    assessment_timescale_days: int
+    child_population: dict[str, int]
+    version: int
+
+
+@attrs.frozen
+class ProgrammeDraft:
+    code: str
+    name: str
+    local_authority: str
+    ruleset_id: str
+    ruleset_config: dict[str, Any] = attrs.Factory(dict)
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    target_families: int | None = None
+    assessment_timescale_days: int = 45
+    child_population: dict[str, int] = attrs.Factory(dict)
+
+
+def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
+    problems = []
+    code = values.get("code")
+    if code is not None and not (1 <= len(code) <= 32 and code.strip() == code):
+        problems.append(field_error("code", "1-32 characters, no surrounding spaces"))
+    for field, limit in (("name", 200), ("local_authority", 200)):
+        if field in values and not 1 <= len(values[field].strip()) <= limit:
+            problems.append(field_error(field, f"1-{limit} characters"))
+    if "ruleset_id" in values and values["ruleset_id"] not in RULESET_IDS:
+        problems.append(field_error("ruleset_id", f"must be one of {', '.join(RULESET_IDS)}"))
+    if (
+        values.get("starts_on")
+        and values.get("ends_on")
+        and values["ends_on"] < values["starts_on"]
+    ):
+        problems.append(field_error("ends_on", "before starts_on"))
+    if (values.get("target_families") or 0) < 0:
+        problems.append(field_error("target_families", "must not be negative"))
+    if (
+        "assessment_timescale_days" in values
+        and not 1 <= values["assessment_timescale_days"] <= 365
+    ):
+        problems.append(field_error("assessment_timescale_days", "1-365 working days"))
+    for year, children in (values.get("child_population") or {}).items():
+        if not (str(year).isdigit() and 1990 <= int(year) <= 2100) or children < 0:
+            problems.append(field_error(f"child_population.{year}", "a year and a count >= 0"))
+    return problems
+
+
+class ProgrammeService:
+    def __init__(self, engine: AnyEngine) -> None:
+        self.engine = engine
+
+    async def _record(self, code: str) -> ProgrammeRecord:
+        row = await Programme.select().where(Programme.code == code).first()
+        if row is None:
+            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+        population = (
+            await ChildPopulation.select(ChildPopulation.year, ChildPopulation.children)
+            .where(ChildPopulation.programme == row["id"])
+            .order_by(ChildPopulation.year)
+        )
+        config = row["ruleset_config"]
+        return ProgrammeRecord(
+            code=row["code"],
+            name=row["name"],
+            local_authority=row["local_authority"],
+            ruleset_id=row["ruleset_id"],
+            ruleset_config=config if isinstance(config, dict) else _json(config),
+            starts_on=row["starts_on"],
+            ends_on=row["ends_on"],
+            target_families=row["target_families"],
+            assessment_timescale_days=row["assessment_timescale_days"],
+            child_population={str(p["year"]): p["children"] for p in population},
+            version=row["version"],
+        )
+
+    async def _visible_codes(self, principal: Principal | None) -> set[str] | None:
+        """Codes the caller may see; None means all (an admin or the local operator)."""
+        if principal is None or ADMIN in principal.roles:
+            return None
+        rows = await Programme.select(Programme.code).where(
+            Programme.id.is_in(list(principal.programme_ids) or [0])
+        )
+        return {row["code"] for row in rows}
+
+    async def list_programmes(self, principal: Principal | None) -> list[ProgrammeRecord]:
+        visible = await self._visible_codes(principal)
+        codes = [
+            r["code"] for r in await Programme.select(Programme.code).order_by(Programme.code)
+        ]
+        return [await self._record(c) for c in codes if visible is None or c in visible]
+
+    async def get_programme(self, principal: Principal | None, code: str) -> ProgrammeRecord:
+        visible = await self._visible_codes(principal)
+        if visible is not None and code not in visible:
+            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+        return await self._record(code)
+
+    async def create_programme(self, actor: Actor, draft: ProgrammeDraft) -> ProgrammeRecord:
+        refuse_if(_problems(attrs.asdict(draft)), "The programme")
+        async with write_transaction(self.engine):
+            if await Programme.exists().where(Programme.code == draft.code):
+                raise Conflict(
+                    f"A programme with the code {draft.code!r} exists already.",
+                    errors=[field_error("code", "already used")],
+                )
+            inserted = await Programme.insert(
+                Programme(
+                    code=draft.code,
+                    name=draft.name.strip(),
+                    local_authority=draft.local_authority.strip(),
+                    ruleset_id=draft.ruleset_id,
+                    ruleset_config=draft.ruleset_config,
+                    starts_on=draft.starts_on,
+                    ends_on=draft.ends_on,
+                    target_families=draft.target_families,
+                    assessment_timescale_days=draft.assessment_timescale_days,
+                )
+            ).returning(Programme.id)
+            await self._set_population(inserted[0]["id"], draft.child_population)
+            await record(actor, "programme.create", "programme", draft.code)
+        return await self._record(draft.code)
+
+    async def _set_population(self, programme_id: int, population: dict[str, int]) -> None:
+        for year, children in population.items():
+            await ChildPopulation.delete().where(
+                ChildPopulation.programme == programme_id, ChildPopulation.year == int(year)
+            )
+            await ChildPopulation.insert(
+                ChildPopulation(programme=programme_id, year=int(year), children=children)
+            )
+
+    async def update_programme(
+        self, principal: Principal, actor: Actor, code: str, version: int, changes: dict[str, Any]
+    ) -> ProgrammeRecord:
+        current = await self.get_programme(principal, code)
+        merged = {**attrs.asdict(current), **changes}
+        merged.pop("code")
+        refuse_if(_problems(merged), "The change")
+        async with write_transaction(self.engine):
+            current = await self._record(code)
+            check_version(version, current.version, current, "The programme")
+            population = changes.pop("child_population", None)
+            values = {getattr(Programme, name): value for name, value in changes.items()}
+            values[Programme.version] = current.version + 1
+            await Programme.update(values).where(Programme.code == code)
+            if population:
+                row = await Programme.select(Programme.id).where(Programme.code == code).first()
+                assert row is not None
+                await self._set_population(row["id"], population)
+            await record(
+                actor,
+                "programme.update",
+                "programme",
+                code,
+                detail={
+                    "fields": sorted([*changes, *(["child_population"] if population else [])])
+                },
+            )
+        return await self._record(code)
+
+
+def _json(value: Any) -> dict[str, Any]:
+    loaded = json.loads(value) if isinstance(value, str) and value else {}
+    return loaded if isinstance(loaded, dict) else {}
