@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml plugins/*/pyproject.toml
 
 ## Start the service on the embedded SQLite database, with demo data, at http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/connecting-families demo load
+	$(BIN)/connecting-families demo
 	$(BIN)/connecting-families serve
 
 ## Lint, format check, type check, and the whole test suite on SQLite and PostgreSQL

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connecting_families import __version__
 from connecting_families.access.policy import ROLES
@@ -23,7 +25,12 @@ from connecting_families.database.engine import (
 )
 from connecting_families.database.migrations import migrate, migration_status, rollback
 from connecting_families.errors import DomainError, Invalid
+from connecting_families.programmes.rulesets import RULESET_IDS
+from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
 from connecting_families.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from connecting_families.demo import DemoResult
 
 T = TypeVar("T")
 
@@ -84,12 +91,26 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_user_commands(commands)
 
-    demo = commands.add_parser("demo", help="demonstration data").add_subparsers(
-        title="demo commands", metavar="COMMAND", required=True
+    demo = commands.add_parser(
+        "demo", help="fill the database with a synthetic authority (once); prints the logins"
     )
-    demo.add_parser("load", help="load the demo programme if it is not there").set_defaults(
-        command=cmd_demo_load
+    demo.add_argument("--families", type=int, default=120, help="how many families (default 120)")
+    demo.add_argument("--seed", type=int, default=2012, help="the same seed makes the same data")
+    demo.set_defaults(command=cmd_demo)
+
+    programme = commands.add_parser("programme", help="programmes").add_subparsers(
+        title="programme commands", metavar="COMMAND", required=True
     )
+    create = programme.add_parser("create", help="create a programme")
+    create.add_argument("code")
+    create.add_argument("--name", required=True)
+    create.add_argument("--ruleset", required=True, help=f"one of {', '.join(RULESET_IDS)}")
+    create.add_argument("--local-authority", default="", help="the council (default: the name)")
+    create.add_argument("--config", type=Path, help="the rule set's configuration, a JSON file")
+    create.add_argument("--target-families", type=int)
+    create.add_argument("--operator", default=None, help="who is running this, for the audit log")
+    create.set_defaults(command=cmd_programme_create)
+    programme.add_parser("list", help="list programmes").set_defaults(command=cmd_programme_list)
     return parser
 
 
@@ -260,15 +281,60 @@ def cmd_db_rollback(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo_load(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from connecting_families.demo import load_demo
 
-    async def load(engine: AnyEngine) -> str:
+    if not 1 <= args.families <= 1_000_000:
+        print("error: --families must be 1 to 1000000", file=sys.stderr)
+        return 2
+
+    async def load(engine: AnyEngine) -> DemoResult:
         if settings.database.kind == "sqlite":
             await migrate(engine)
-        return await load_demo(engine)
+        return await load_demo(engine, families=args.families, seed=args.seed)
 
-    print(_with_database(settings, load))
+    result = _with_database(settings, load)
+    print(result.message)
+    if result.logins:
+        print("\nDemo logins (shown this once; every password is random):")
+        for login in result.logins:
+            print(f"  {login.username:<22} {login.roles:<18} {login.password}")
+    return 0
+
+
+def cmd_programme_create(settings: Settings, args: argparse.Namespace) -> int:
+    config = {}
+    if args.config:
+        try:
+            config = json.loads(args.config.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            print(f"error: --config {args.config}: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(config, dict):
+            print(f"error: --config {args.config}: must hold a JSON object", file=sys.stderr)
+            return 2
+    draft = ProgrammeDraft(
+        code=args.code,
+        name=args.name,
+        local_authority=args.local_authority or args.name,
+        ruleset_id=args.ruleset,
+        ruleset_config=config,
+        target_families=args.target_families,
+    )
+    created = _with_database(
+        settings, lambda engine: ProgrammeService(engine).create_programme(_operator(args), draft)
+    )
+    print(f"created programme {created.code} ({created.ruleset_id})")
+    return 0
+
+
+def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
+    programmes = _with_database(
+        settings, lambda engine: ProgrammeService(engine).list_programmes(None)
+    )
+    for programme in programmes:
+        print(f"{programme.code:<16} {programme.ruleset_id:<8} {programme.name}")
+    print(f"{len(programmes)} programme(s)")
     return 0
 
 

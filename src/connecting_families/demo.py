@@ -1,20 +1,28 @@
-"""Demonstration data: one fictional programme, so a newcomer sees the service with records in it.
+"""A realistic synthetic authority, so a newcomer sees a living system.
 
-Every name, reference and postcode is made up; the generator is seeded, so every load makes
-the same families.
+Three programmes (one per built-in rule set), their teams, managers and key workers (whose
+passwords are printed once), and families with members, assessments, needs, plans, notes and
+partner evidence. Every name and reference is made up; the same seed makes the same authority.
+The benchmarks use the same generator.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import random
+import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
 from piccolo.table import Table
 
+from connecting_families.accounts import credentials
 from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
+from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
@@ -22,221 +30,623 @@ from connecting_families.evidence.tables import (
     BenefitSpell,
     EmploymentSpell,
     Offence,
+    WorkProgrammeStart,
 )
 from connecting_families.families.tables import (
     Allocation,
     CaseNote,
     Family,
+    FamilyStatusChange,
     Membership,
     Person,
 )
 from connecting_families.imports.tables import ImportRun
+from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
+from connecting_families.programmes.rulesets import headlines_for
 from connecting_families.programmes.tables import ChildPopulation, Programme
 
-DEMO_CODE = "DEMO"
-FAMILY_COUNT = 40
-GIVEN = ["Alex", "Sam", "Jo", "Charlie", "Robin", "Jamie", "Casey", "Morgan", "Riley", "Taylor"]
-SURNAMES = ["Example", "Sample", "Demo", "Specimen", "Model", "Pattern", "Instance", "Trial"]
-WARDS = ["Central", "North", "East", "West", "Park", "Dogsthorpe", "Orton"]
-HEADLINES = ["crime", "education", "domestic_abuse", "health", "financial_stability"]
+BATCH = 400
+GIVEN = [
+    "Alex",
+    "Sam",
+    "Jo",
+    "Charlie",
+    "Robin",
+    "Jamie",
+    "Casey",
+    "Morgan",
+    "Riley",
+    "Taylor",
+    "Jordan",
+    "Avery",
+    "Quinn",
+    "Rowan",
+    "Sky",
+    "Frankie",
+    "Ash",
+    "Kit",
+    "Lou",
+    "Remy",
+]
+SURNAMES = [
+    "Example",
+    "Sample",
+    "Demo",
+    "Specimen",
+    "Model",
+    "Pattern",
+    "Instance",
+    "Trial",
+    "Mock",
+    "Proto",
+    "Fixture",
+    "Dummy",
+    "Placeholder",
+    "Template",
+    "Draft",
+    "Stub",
+]
+WARDS = [
+    "Central",
+    "North",
+    "East",
+    "West",
+    "Park",
+    "Dogsthorpe",
+    "Orton",
+    "Bretton",
+    "Werrington",
+]
+NOTE_TEXT = [
+    "Home visit; the family agreed the plan.",
+    "Phone call with school about attendance.",
+    "Team around the family meeting held.",
+    "Visit: rent arrears discussed with mum.",
+]
 
 
-async def load_demo(engine: AnyEngine) -> str:
-    """Load the demo programme unless it is there already; say what was done."""
-    if await Programme.exists().where(Programme.code == DEMO_CODE):
-        return f"The demo programme {DEMO_CODE} is already loaded."
-    rng = random.Random(2012)  # noqa: S311 - repeatable made-up data, not a secret
-    now = dt.datetime.now(dt.UTC)
-    async with write_transaction(engine):
-        programme = await _insert_one(
-            Programme(
-                code=DEMO_CODE,
-                name="Demo Connecting Families",
-                local_authority="Demo City Council",
-                ruleset_id="tf2012",
-                starts_on=dt.date(2012, 4, 1),
-                ends_on=dt.date(2015, 3, 31),
-                target_families=300,
-            )
+@attrs.frozen
+class DemoProgramme:
+    code: str
+    name: str
+    ruleset_id: str
+    starts_on: dt.date
+    ends_on: dt.date
+
+
+PROGRAMMES = (
+    DemoProgramme(
+        "DEMO-TF12",
+        "Connecting Families (demo, 2012)",
+        "tf2012",
+        dt.date(2012, 4, 1),
+        dt.date(2015, 3, 31),
+    ),
+    DemoProgramme(
+        "DEMO-TF15",
+        "Connecting Families (demo, 2015)",
+        "tf2015",
+        dt.date(2015, 4, 1),
+        dt.date(2020, 3, 31),
+    ),
+    DemoProgramme(
+        "DEMO-SF22",
+        "Supporting Families (demo, 2022)",
+        "sf2022",
+        dt.date(2022, 4, 1),
+        dt.date(2025, 3, 31),
+    ),
+)
+
+
+@attrs.frozen
+class Login:
+    username: str
+    roles: str
+    password: str
+
+
+@attrs.frozen
+class DemoResult:
+    message: str
+    logins: tuple[Login, ...] = ()
+
+
+async def load_demo(engine: AnyEngine, families: int = 120, seed: int = 2012) -> DemoResult:
+    """Load the demo authority unless it is there already."""
+    if await Programme.exists().where(Programme.code == PROGRAMMES[0].code):
+        return DemoResult(
+            "The demo authority is already loaded; give a demo user a password with "
+            "`connecting-families users set-password USERNAME`."
         )
-        await ChildPopulation.insert(
-            *[
-                ChildPopulation(programme=programme, year=y, children=45_000)
-                for y in range(2012, 2016)
+    rng = random.Random(seed)  # noqa: S311 - repeatable made-up data, not a secret
+    users = _demo_users()
+    # Hashing is the slow part of making users: all of them, off the event loop, first.
+    passwords = {u[0]: secrets.token_urlsafe(12) for u in users}
+    hashes = await asyncio.gather(
+        *(asyncio.to_thread(credentials.hash_password, passwords[u[0]]) for u in users)
+    )
+    async with write_transaction(engine):
+        builder = _Builder(rng)
+        user_ids = await builder.programmes_and_users(
+            users, dict(zip(passwords, hashes, strict=True))
+        )
+        per_programme = [families // len(PROGRAMMES)] * len(PROGRAMMES)
+        per_programme[0] += families - sum(per_programme)
+        for programme, count in zip(PROGRAMMES, per_programme, strict=True):
+            await builder.families(programme, count, user_ids)
+        await builder.flush()
+        await record(
+            Actor.operator("demo"),
+            "demo.load",
+            "programme",
+            None,
+            detail={"families": families, "seed": seed},
+        )
+    logins = tuple(Login(u[0], ",".join(u[1]), passwords[u[0]]) for u in users)
+    return DemoResult(
+        f"Loaded the demo authority: {families} families in "
+        f"{len(PROGRAMMES)} programmes, {len(users)} users.",
+        logins,
+    )
+
+
+def _demo_users() -> list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]]:
+    """(username, roles, team, programme codes) for every demo user."""
+    users: list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]] = [
+        ("demo.admin", ("admin",), None, ()),
+        ("demo.auditor", ("auditor",), None, tuple(p.code for p in PROGRAMMES)),
+    ]
+    for programme in PROGRAMMES:
+        short = programme.code.split("-")[1].lower()
+        users.append((f"pm.{short}", ("programme_manager",), None, (programme.code,)))
+        for team in ("north", "south"):
+            team_name = f"{programme.code} {team} team"
+            users.append((f"tm.{short}.{team}", ("team_manager",), team_name, (programme.code,)))
+            for number in (1, 2, 3):
+                users.append(
+                    (f"kw.{short}.{team}{number}", ("key_worker",), team_name, (programme.code,))
+                )
+    return users
+
+
+class _Builder:
+    """Collects rows and writes them in batches; assigns ids it needs up front by query."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.pending: dict[type[Table], list[Table]] = {}
+        self.programme_ids: dict[str, int] = {}
+        self.team_ids: dict[str, int] = {}
+        self.import_runs: dict[str, int] = {}
+        self.now = dt.datetime.now(dt.UTC)
+        # (family id, attached, closed, key worker, headlines) of families to give a plan.
+        self._plans: list[tuple[int, dt.date, dt.date | None, int, list[str]]] = []
+
+    def add(self, rows: Iterable[Table]) -> None:
+        for row in rows:
+            self.pending.setdefault(type(row), []).append(row)
+
+    async def flush(self, tables: Sequence[type[Table]] | None = None) -> None:
+        for table in list(tables or self.pending):
+            rows = self.pending.pop(table, [])
+            for start in range(0, len(rows), BATCH):
+                await table.insert(*rows[start : start + BATCH])
+
+    async def programmes_and_users(
+        self,
+        users: list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]],
+        hashes: dict[str, str],
+    ) -> dict[str, int]:
+        for programme in PROGRAMMES:
+            row = await Programme.insert(
+                Programme(
+                    code=programme.code,
+                    name=programme.name,
+                    local_authority="Demo City Council",
+                    ruleset_id=programme.ruleset_id,
+                    starts_on=programme.starts_on,
+                    ends_on=programme.ends_on,
+                    target_families=400,
+                )
+            ).returning(Programme.id)
+            self.programme_ids[programme.code] = row[0]["id"]
+            self.add(
+                ChildPopulation(programme=row[0]["id"], year=year, children=45_000)
+                for year in range(programme.starts_on.year, programme.ends_on.year + 1)
+            )
+            run = await ImportRun.insert(
+                ImportRun(
+                    programme=row[0]["id"],
+                    kind="demo",
+                    file_name="demo",
+                    sha256=hashlib.sha256(programme.code.encode()).hexdigest(),
+                    status="succeeded",
+                    finished_at=self.now,
+                    operator="demo",
+                )
+            ).returning(ImportRun.id)
+            self.import_runs[programme.code] = run[0]["id"]
+        user_ids: dict[str, int] = {}
+        for username, roles, team, codes in users:
+            if team and team not in self.team_ids:
+                code = team.split(" ")[0]
+                row = await Team.insert(
+                    Team(name=team, programme=self.programme_ids[code])
+                ).returning(Team.id)
+                self.team_ids[team] = row[0]["id"]
+            row = await User.insert(
+                User(
+                    username=username,
+                    display_name=username.replace(".", " ").title(),
+                    password_hash=hashes[username],
+                    team=self.team_ids.get(team or ""),
+                )
+            ).returning(User.id)
+            user_ids[username] = row[0]["id"]
+            self.add(UserRole(user=row[0]["id"], role=role) for role in roles)
+            self.add(
+                UserProgramme(user=row[0]["id"], programme=self.programme_ids[code])
+                for code in codes
+            )
+        await self.flush()
+        return user_ids
+
+    async def families(self, programme: DemoProgramme, count: int, users: dict[str, int]) -> None:
+        rng = self.rng
+        programme_id = self.programme_ids[programme.code]
+        short = programme.code.split("-")[1].lower()
+        workers = [
+            (users[name], self.team_ids[f"{programme.code} {team} team"])
+            for team in ("north", "south")
+            for name in (f"kw.{short}.{team}{n}" for n in (1, 2, 3))
+        ]
+        span = (programme.ends_on - programme.starts_on).days - 400
+        drafts = []
+        for number in range(1, count + 1):
+            identified = programme.starts_on + dt.timedelta(days=rng.randrange(0, max(span, 30)))
+            attached = (
+                identified + dt.timedelta(days=rng.randrange(7, 60))
+                if rng.random() < 0.85
+                else None
+            )
+            closed = (
+                attached + dt.timedelta(days=rng.randrange(200, 420))
+                if attached and rng.random() < 0.3
+                else None
+            )
+            drafts.append((f"{programme.code}-F{number:05d}", identified, attached, closed))
+        self.add(
+            Family(
+                programme=programme_id,
+                family_ref=ref,
+                identified_on=identified,
+                attached_on=attached,
+                closed_on=closed,
+                status="closed" if closed else "attached" if attached else "identified",
+                closure_reason="outcomes_met" if closed else None,
+                ward=rng.choice(WARDS),
+                postcode=f"ZZ{rng.randrange(1, 9)} {rng.randrange(1, 9)}X{rng.choice('ABDEFG')}",
+                local_filter=rng.random() < 0.3,
+                expectant_parent=rng.random() < 0.05,
+                import_run=self.import_runs[programme.code],
+            )
+            for ref, identified, attached, closed in drafts
+        )
+        await self.flush([Family])
+        family_ids = {
+            r["family_ref"]: r["id"]
+            for r in await Family.select(Family.id, Family.family_ref).where(
+                Family.programme == programme_id
+            )
+        }
+        provenance = {
+            "programme": programme_id,
+            "import_run": self.import_runs[programme.code],
+            "recorded_at": self.now,
+        }
+        people: list[tuple[int, str, bool, dt.date]] = []
+        for ref, identified, attached, closed in drafts:
+            family_id = family_ids[ref]
+            start = attached or identified
+            worker, team = workers[rng.randrange(len(workers))]
+            surname = rng.choice(SURNAMES)
+            adults = 1 + (rng.random() < 0.45)
+            for index in range(adults + rng.randrange(1, 5)):
+                is_adult = index < adults
+                age = rng.randrange(22, 50) if is_adult else rng.randrange(1, 17)
+                person_ref = f"{ref}-P{index + 1}"
+                self.add(
+                    [
+                        Person(
+                            programme=programme_id,
+                            person_ref=person_ref,
+                            given_name=rng.choice(GIVEN),
+                            family_name=surname,
+                            sex=rng.choice(["female", "male"]),
+                            date_of_birth=start
+                            - dt.timedelta(days=365 * age + rng.randrange(0, 365)),
+                        )
+                    ]
+                )
+                people.append((family_id, person_ref, is_adult, start))
+            self.add(
+                [
+                    FamilyStatusChange(
+                        family=family_id,
+                        status="identified",
+                        changed_on=identified,
+                        changed_by=users["demo.admin"],
+                    )
+                ]
+            )
+            if attached:
+                self.add(
+                    [
+                        FamilyStatusChange(
+                            family=family_id,
+                            status="attached",
+                            changed_on=attached,
+                            changed_by=worker,
+                        ),
+                        Allocation(
+                            family=family_id,
+                            key_worker=worker,
+                            team=team,
+                            started_at=dt.datetime.combine(attached, dt.time(9), dt.UTC),
+                        ),
+                    ]
+                )
+                self._casework(programme, family_id, ref, attached, closed, worker, provenance)
+                if closed:
+                    self.add(
+                        [
+                            FamilyStatusChange(
+                                family=family_id,
+                                status="closed",
+                                changed_on=closed,
+                                reason="outcomes_met",
+                                changed_by=worker,
+                            )
+                        ]
+                    )
+        await self.flush([Person])
+        person_ids = {
+            r["person_ref"]: r["id"]
+            for r in await Person.select(Person.id, Person.person_ref).where(
+                Person.programme == programme_id
+            )
+        }
+        for family_id, person_ref, is_adult, start in people:
+            self._evidence(person_ids[person_ref], family_id, is_adult, start, provenance)
+        await self.flush()
+        await self._write_plans()
+
+    async def _write_plans(self) -> None:
+        """Plans, then their goals, then actions and reviews: each level needs the ids above."""
+        rng, plans, self._plans = self.rng, self._plans, []
+        if not plans:
+            return
+        self.add(
+            FamilyPlan(
+                family=family_id,
+                status="closed" if closed else "active",
+                agreed_on=attached + dt.timedelta(days=14),
+                created_by=worker,
+                next_review_on=None if closed else attached + dt.timedelta(days=98),
+            )
+            for family_id, attached, closed, worker, _ in plans
+        )
+        await self.flush([FamilyPlan])
+        family_ids = [p[0] for p in plans]
+        plan_ids = {
+            r["family"]: r["id"]
+            for r in await FamilyPlan.select(FamilyPlan.id, FamilyPlan.family).where(
+                FamilyPlan.family.is_in(family_ids)
+            )
+        }
+        for family_id, _attached, closed, _, headlines in plans:
+            self.add(
+                PlanGoal(
+                    plan=plan_ids[family_id],
+                    headline=headline,
+                    need_ref=f"N{n + 1}",
+                    description=f"Progress on {headline.replace('_', ' ')}",
+                    status="achieved" if closed else "open",
+                    achieved_on=closed,
+                )
+                for n, headline in enumerate(headlines)
+            )
+        await self.flush([PlanGoal])
+        goals = await PlanGoal.select(PlanGoal.id, PlanGoal.plan).where(
+            PlanGoal.plan.is_in(list(plan_ids.values()))
+        )
+        by_plan = {plan_id: family_id for family_id, plan_id in plan_ids.items()}
+        facts = {p[0]: p for p in plans}
+        for goal in goals:
+            _, attached, closed, worker, _ = facts[by_plan[goal["plan"]]]
+            self.add(
+                PlanAction(
+                    goal=goal["id"],
+                    description=rng.choice(
+                        [
+                            "Meet the school",
+                            "Book a housing appointment",
+                            "Go to the GP together",
+                            "Set up a budget plan",
+                            "Referral to the youth service",
+                        ]
+                    ),
+                    owner=worker,
+                    due_on=attached + dt.timedelta(days=rng.randrange(14, 120)),
+                    completed_on=closed
+                    or (attached + dt.timedelta(days=20) if rng.random() < 0.5 else None),
+                )
+                for _ in range(rng.randrange(1, 3))
+            )
+        for family_id, attached, _closed, worker, _ in plans:
+            self.add(
+                [
+                    PlanReview(
+                        plan=plan_ids[family_id],
+                        reviewed_on=attached + dt.timedelta(days=56),
+                        reviewed_by=worker,
+                        summary="Plan reviewed with the family; steady progress.",
+                        next_review_on=attached + dt.timedelta(days=98),
+                    )
+                ]
+            )
+        await self.flush()
+
+    def _casework(
+        self,
+        programme: DemoProgramme,
+        family_id: int,
+        ref: str,
+        attached: dt.date,
+        closed: dt.date | None,
+        worker: int,
+        provenance: dict[str, Any],
+    ) -> None:
+        rng = self.rng
+        headlines = headlines_for(programme.ruleset_id)
+        chosen = rng.sample(headlines, min(len(headlines), rng.randrange(2, 5)))
+        completed = attached + dt.timedelta(days=rng.randrange(10, 70))
+        self.add(
+            [
+                Assessment(
+                    family=family_id,
+                    assessment_ref=f"{ref}-EHA",
+                    started_on=attached,
+                    completed_on=completed,
+                    agency="Family support",
+                    late_reason="Family unavailable over the holidays"
+                    if (completed - attached).days > 60
+                    else None,
+                    recorded_by=worker,
+                    **provenance,
+                )
             ]
         )
-        team = await _insert_one(Team(name="Demo family support team", programme=programme))
-        workers = []
-        for username, name, role in [
-            ("demo.manager", "Demo Team Manager", "team_manager"),
-            ("demo.pm", "Demo Programme Manager", "programme_manager"),
-            ("kw.alex", "Alex Keyworker", "key_worker"),
-            ("kw.sam", "Sam Keyworker", "key_worker"),
-            ("kw.jo", "Jo Keyworker", "key_worker"),
-        ]:
-            # No passwords: demo accounts are set up with `users set-password` if wanted.
-            user = await _insert_one(User(username=username, display_name=name, team=team))
-            await UserRole.insert(UserRole(user=user, role=role))
-            await UserProgramme.insert(UserProgramme(user=user, programme=programme))
-            if role == "key_worker":
-                workers.append(user)
-        run = await _insert_one(
-            ImportRun(
-                programme=programme,
-                kind="demo",
-                file_name="demo",
-                sha256=hashlib.sha256(b"demo").hexdigest(),
-                status="succeeded",
-                finished_at=now,
-                operator="demo",
+        self.add(
+            Need(
+                family=family_id,
+                need_ref=f"{ref}-N{n + 1}",
+                headline=headline,
+                identified_on=attached,
+                outcome="achieved" if closed else None,
+                outcome_on=closed,
+                recorded_by=worker,
+                **provenance,
             )
+            for n, headline in enumerate(chosen)
         )
-        provenance = {"programme": programme, "import_run": run, "recorded_at": now}
-        for number in range(1, FAMILY_COUNT + 1):
-            await _demo_family(rng, number, programme, workers, provenance)
-    return f"Loaded the demo programme {DEMO_CODE} with {FAMILY_COUNT} families."
-
-
-async def _insert_one(row: Table) -> int:
-    result = await type(row).insert(row).returning(type(row)._meta.primary_key)
-    return int(result[0]["id"])
-
-
-async def _demo_family(
-    rng: random.Random,
-    number: int,
-    programme: int,
-    workers: list[int],
-    provenance: dict[str, Any],
-) -> None:
-    identified = dt.date(2012, 4, 1) + dt.timedelta(days=rng.randrange(0, 540))
-    attached = identified + dt.timedelta(days=rng.randrange(14, 90)) if number % 4 else None
-    closed = attached + dt.timedelta(days=400) if attached and number % 5 == 0 else None
-    surname = rng.choice(SURNAMES)
-    family = await _insert_one(
-        Family(
-            programme=programme,
-            family_ref=f"DEMO-F{number:04d}",
-            status="closed" if closed else "attached" if attached else "identified",
-            ward=rng.choice(WARDS),
-            postcode=f"ZZ{rng.randrange(1, 9)} {rng.randrange(1, 9)}XX",
-            identified_on=identified,
-            attached_on=attached,
-            closed_on=closed,
-            closure_reason="outcomes_met" if closed else None,
-            local_filter=number % 3 == 0,
-            import_run=provenance["import_run"],
-        )
-    )
-    start = attached or identified
-    rows: list[Table] = []
-    for index in range(rng.randrange(1, 3) + rng.randrange(1, 5)):
-        is_adult = index < 1 + (number % 2)
-        age = rng.randrange(25, 50) if is_adult else rng.randrange(5, 17)
-        person = await _insert_one(
-            Person(
-                programme=programme,
-                person_ref=f"DEMO-P{number:04d}-{index + 1}",
-                given_name=rng.choice(GIVEN),
-                family_name=surname,
-                date_of_birth=start - dt.timedelta(days=365 * age + rng.randrange(0, 365)),
-                sex=rng.choice(["female", "male"]),
+        self.add(
+            CaseNote(
+                family=family_id,
+                author=worker,
+                kind=rng.choice(["visit", "phone", "taf_meeting"]),
+                occurred_on=attached + dt.timedelta(days=14 * n),
+                body=rng.choice(NOTE_TEXT),
             )
+            for n in range(rng.randrange(1, 4))
         )
-        role = "adult" if is_adult else "child"
-        rows.append(Membership(person=person, family=family, role=role, **provenance))
-        if is_adult:
-            rows.append(
-                BenefitSpell(
-                    person=person,
-                    benefit=rng.choice(["JSA", "ESA", "IS"]),
-                    start_date=start - dt.timedelta(days=rng.randrange(60, 700)),
+        self._plans.append((family_id, attached, closed, worker, chosen))
+
+    def _evidence(
+        self,
+        person_id: int,
+        family_id: int,
+        is_adult: bool,
+        start: dt.date,
+        provenance: dict[str, Any],
+    ) -> None:
+        rng = self.rng
+        self.add(
+            [
+                Membership(
+                    person=person_id,
+                    family=family_id,
+                    role="adult" if is_adult else "child",
                     **provenance,
                 )
-            )
-            if rng.random() < 0.4:
-                rows.append(
-                    EmploymentSpell(
-                        person=person,
-                        start_date=start + dt.timedelta(days=rng.randrange(30, 200)),
-                        hours_per_week=float(rng.choice([16, 24, 37])),
+            ]
+        )
+        if is_adult:
+            benefit_start = start - dt.timedelta(days=rng.randrange(60, 900))
+            self.add(
+                [
+                    BenefitSpell(
+                        person=person_id,
+                        benefit=rng.choice(["JSA", "ESA", "IS"]),
+                        start_date=benefit_start,
                         **provenance,
                     )
+                ]
+            )
+            if rng.random() < 0.35:
+                self.add(
+                    [
+                        EmploymentSpell(
+                            person=person_id,
+                            start_date=start + dt.timedelta(days=rng.randrange(30, 300)),
+                            hours_per_week=float(rng.choice([16, 24, 37])),
+                            **provenance,
+                        )
+                    ]
                 )
-            continue
-        for term in range(-3, 3):
+            if rng.random() < 0.2:
+                self.add(
+                    [
+                        WorkProgrammeStart(
+                            person=person_id,
+                            provision=rng.choice(["work_programme", "esf"]),
+                            start_date=start + dt.timedelta(days=rng.randrange(10, 200)),
+                            **provenance,
+                        )
+                    ]
+                )
+            return
+        improving = rng.random() < 0.6
+        for term in range(-3, 4):
             period_start = start + dt.timedelta(days=122 * term)
-            possible = 120
-            rows.append(
-                Attendance(
-                    person=person,
-                    period_start=period_start,
-                    period_end=period_start + dt.timedelta(days=100),
-                    possible_sessions=possible,
-                    authorised_absence_sessions=rng.randrange(0, 8),
-                    unauthorised_absence_sessions=rng.randrange(10, 30 if term < 0 else 15),
-                    **provenance,
-                )
+            unauthorised = (
+                rng.randrange(15, 35) if term < 0 or not improving else rng.randrange(0, 12)
             )
-        if age >= 12 and rng.random() < 0.5:
-            rows.append(
-                Offence(
-                    person=person,
-                    offence_ref=f"DEMO-O{number:04d}-{index + 1}",
-                    offence_date=start - dt.timedelta(days=rng.randrange(10, 170)),
-                    category=rng.choice(["theft", "criminal_damage", "violence"]),
-                    **provenance,
-                )
+            self.add(
+                [
+                    Attendance(
+                        person=person_id,
+                        period_start=period_start,
+                        period_end=period_start + dt.timedelta(days=100),
+                        possible_sessions=120,
+                        authorised_absence_sessions=rng.randrange(0, 8),
+                        unauthorised_absence_sessions=unauthorised,
+                        **provenance,
+                    )
+                ]
             )
-    if rng.random() < 0.5:
-        rows.append(
-            AntisocialBehaviour(
-                family=family,
-                asb_ref=f"DEMO-A{number:04d}",
-                incident_date=start - dt.timedelta(days=rng.randrange(10, 170)),
-                kind="incident",
-                **provenance,
+        if rng.random() < 0.25:
+            self.add(
+                [
+                    Offence(
+                        person=person_id,
+                        offence_ref=f"OFF-{person_id}",
+                        offence_date=start - dt.timedelta(days=rng.randrange(10, 170)),
+                        category=rng.choice(["theft", "criminal_damage", "violence"]),
+                        **provenance,
+                    )
+                ]
             )
-        )
-    if attached:
-        worker = workers[number % len(workers)]
-        rows.append(
-            Allocation(
-                family=family,
-                key_worker=worker,
-                started_at=dt.datetime.combine(attached, dt.time(9), dt.UTC),
+        if rng.random() < 0.2:
+            self.add(
+                [
+                    AntisocialBehaviour(
+                        person=person_id,
+                        asb_ref=f"ASB-{person_id}",
+                        kind="incident",
+                        incident_date=start - dt.timedelta(days=rng.randrange(10, 170)),
+                        **provenance,
+                    )
+                ]
             )
-        )
-        rows.append(
-            Assessment(
-                family=family,
-                assessment_ref=f"DEMO-EHA{number:04d}",
-                started_on=identified,
-                completed_on=identified + dt.timedelta(days=rng.randrange(10, 50)),
-                agency="Demo family support",
-                **provenance,
-            )
-        )
-        for headline_number, headline in enumerate(rng.sample(HEADLINES, 3)):
-            rows.append(
-                Need(
-                    family=family,
-                    need_ref=f"DEMO-N{number:04d}-{headline_number + 1}",
-                    headline=headline,
-                    identified_on=identified,
-                    outcome="achieved" if closed else None,
-                    outcome_on=closed,
-                    **provenance,
-                )
-            )
-        rows.append(
-            CaseNote(
-                family=family,
-                author=worker,
-                kind="visit",
-                occurred_on=attached,
-                body="First home visit; the family agreed to work with us.",
-            )
-        )
-    for row in rows:
-        await type(row).insert(row)

@@ -185,9 +185,12 @@ class AllocationService:
             await record(actor, "team.caseloads", "team", team_id, allowed=False)
             raise NotFound(f"There is no team {team_id}, or it is not yours.")
         assert team is not None
+        key_workers = await UserRole.select(UserRole.user).where(
+            UserRole.role == KEY_WORKER, UserRole.user.team == team_id
+        )
         workers = (
             await User.select(User.id, User.username, User.display_name)
-            .where(User.team == team_id, User.is_active.eq(True))
+            .where(User.id.is_in([k["user"] for k in key_workers] or [0]), User.is_active.eq(True))
             .order_by(User.username)
         )
         loads = await self._loads([w["id"] for w in workers])
