@@ -60,11 +60,3 @@ def test_bad_setting_is_reported_not_raised(
     assert main(["version"]) == 2
     assert "CF_PORT" in capsys.readouterr().err
 
-
-def test_demo_load_is_idempotent(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """`demo load` loads the demo programme once and then says it is there."""
-    main(["db", "migrate"])
-    assert main(["demo", "load"]) == 0
-    assert "Loaded the demo programme" in capsys.readouterr().out
-    assert main(["demo", "load"]) == 0
-    assert "already loaded" in capsys.readouterr().out

@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.command(settings, args)
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
+        for problem in exc.errors:
+            print(f"  {problem.get('field', '')}: {problem.get('message', '')}", file=sys.stderr)
         return 1
     return result
 
