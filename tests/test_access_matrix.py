@@ -409,3 +409,23 @@ async def test_reallocation_moves_access(client: httpx.AsyncClient, world: World
     path = f"/api/v1/families/{family}"
     assert (await client.get(path, headers=world.headers("kw_own"))).status_code == 404
     assert (await client.get(path, headers=world.headers("kw_other"))).status_code == 200
+
+
+async def test_unknown_records_inside_a_family_are_not_found(
+    app: Litestar, client: httpx.AsyncClient, world: World
+) -> None:
+    """Every family route with a second id answers 404 when that id is not the family's."""
+    checked = 0
+    for method, template, _ in family_routes(app):
+        params, body = await EXAMPLES[(method, template)](world.families["own"])
+        if not params:
+            continue
+        path = template.replace("{family_id:int}", str(world.families["own"]))
+        for name, value in params.items():
+            kind = "int" if isinstance(value, int) else "str"
+            path = path.replace(f"{{{name}:{kind}}}", "999999" if kind == "int" else "NOPE")
+        user = "tm" if template.endswith("sign-off") else "pm"
+        response = await client.request(method, path, json=body, headers=world.headers(user))
+        assert response.status_code == 404, f"{method} {template}: {response.text}"
+        checked += 1
+    assert checked >= 8

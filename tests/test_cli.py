@@ -59,4 +59,3 @@ def test_bad_setting_is_reported_not_raised(
     monkeypatch.setenv("CF_PORT", "not-a-port")
     assert main(["version"]) == 2
     assert "CF_PORT" in capsys.readouterr().err
-
