@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from piccolo.columns import ForeignKey
 from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.table import Table
 
 
 def refers_to(table: Any, *, null: bool = False) -> ForeignKey[Any]:
@@ -21,3 +23,15 @@ def refers_to(table: Any, *, null: bool = False) -> ForeignKey[Any]:
         on_delete=OnDelete.restrict,
         on_update=OnUpdate.cascade,
     )
+
+
+def next_version_values(
+    table: type[Table], changes: dict[str, Any], version: int
+) -> dict[Any, Any]:
+    """UPDATE values applying `changes` (by column name) to a row at `version`: the version
+    goes up by one, and `updated_at` (where the table has it) becomes now."""
+    values: dict[Any, Any] = {table._meta.get_column_by_name(n): v for n, v in changes.items()}
+    values[table._meta.get_column_by_name("version")] = version + 1
+    if "updated_at" in {column._meta.name for column in table._meta.columns}:
+        values[table._meta.get_column_by_name("updated_at")] = dt.datetime.now(dt.UTC)
+    return values

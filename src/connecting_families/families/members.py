@@ -16,6 +16,7 @@ from piccolo.columns.combination import Or, WhereRaw
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -391,9 +392,7 @@ class MemberService:
             refuse_if(person_problems(merged), "The change")
             member = await self._member(membership["id"])
             check_version(version, current["version"], member, "The person")
-            values = {getattr(Person, name): value for name, value in changes.items()}
-            values[Person.version] = current["version"] + 1
-            values[Person.updated_at] = dt.datetime.now(dt.UTC)
+            values = next_version_values(Person, changes, current["version"])
             await Person.update(values).where(Person.id == person_id)
             await record(
                 actor, "person.update", "person", person_id, detail={"fields": sorted(changes)}

@@ -25,6 +25,7 @@ from connecting_families.access.policy import (
     family_scope,
 )
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -397,9 +398,7 @@ class FamilyService:
                     "identified_on: must be on or before the attachment date",
                     errors=[field_error("identified_on", "after attached_on")],
                 )
-            values = {getattr(Family, name): value for name, value in changes.items()}
-            values[Family.version] = row["version"] + 1
-            values[Family.updated_at] = dt.datetime.now(dt.UTC)
+            values = next_version_values(Family, changes, row["version"])
             await Family.update(values).where(Family.id == family_id)
             await record(
                 actor, "family.update", "family", family_id, detail={"fields": sorted(changes)}
@@ -416,9 +415,8 @@ class FamilyService:
         refuse_if(not_in_future("on", change.on), "The status change")
         async with writing_family(self.engine, principal, actor, family_id) as row:
             check_version(change.version, row["version"], await self._record(row), "The family")
-            values, history = _transition(row, change)
-            values[Family.version] = row["version"] + 1
-            values[Family.updated_at] = dt.datetime.now(dt.UTC)
+            changes, history = _transition(row, change)
+            values = next_version_values(Family, changes, row["version"])
             await Family.update(values).where(Family.id == family_id)
             await FamilyStatusChange.insert(
                 FamilyStatusChange(family=family_id, changed_by=principal.user_id, **history)
@@ -437,7 +435,7 @@ class FamilyService:
 
 def _transition(
     row: dict[str, Any], change: StatusChange
-) -> tuple[dict[Any, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The column values and the history row for a status change, or why it is refused."""
     status, on = row["status"], change.on
     history: dict[str, Any] = {
@@ -454,7 +452,7 @@ def _transition(
                 "on: attachment cannot be before identification",
                 errors=[field_error("on", "before identified_on")],
             )
-        return {Family.status: "attached", Family.attached_on: on}, history
+        return {"status": "attached", "attached_on": on}, history
     if change.status == "closed":
         if status == "closed":
             raise Conflict("The family is already closed.")
@@ -470,9 +468,9 @@ def _transition(
                 errors=[field_error("on", "before attached_on")],
             )
         return {
-            Family.status: "closed",
-            Family.closed_on: on,
-            Family.closure_reason: change.reason,
+            "status": "closed",
+            "closed_on": on,
+            "closure_reason": change.reason,
         }, history
     if change.status == "reopened":
         if status != "closed":
@@ -484,9 +482,9 @@ def _transition(
             )
         history["is_re_referral"] = on < row["closed_on"] + RE_REFERRAL_WINDOW
         return {
-            Family.status: "attached" if row["attached_on"] else "identified",
-            Family.closed_on: None,
-            Family.closure_reason: None,
+            "status": "attached" if row["attached_on"] else "identified",
+            "closed_on": None,
+            "closure_reason": None,
         }, history
     raise Invalid(
         "status: must be attached, closed or reopened",

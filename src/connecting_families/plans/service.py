@@ -10,6 +10,7 @@ import attrs
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.accounts.tables import User
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -308,9 +309,7 @@ class PlanService:
         async with writing_family(self.engine, principal, actor, family_id):
             current = await self._plan(family_id, plan_id)
             check_version(version, current.version, current, "The plan")
-            values = {getattr(FamilyPlan, name): value for name, value in changes.items()}
-            values[FamilyPlan.version] = current.version + 1
-            values[FamilyPlan.updated_at] = dt.datetime.now(dt.UTC)
+            values = next_version_values(FamilyPlan, changes, current.version)
             await FamilyPlan.update(values).where(FamilyPlan.id == plan_id)
             await record(actor, "plan.update", "family", family_id, detail={"plan_id": plan_id})
             return await self._plan(family_id, plan_id)
@@ -382,8 +381,7 @@ class PlanService:
             if action_id not in actions:
                 raise NotFound(f"Plan {plan_id} has no action {action_id}.")
             check_version(version, actions[action_id].version, actions[action_id], "The action")
-            values = {getattr(PlanAction, name): value for name, value in changes.items()}
-            values[PlanAction.version] = version + 1
+            values = next_version_values(PlanAction, changes, version)
             await PlanAction.update(values).where(PlanAction.id == action_id)
             await record(
                 actor, "plan.action.update", "family", family_id, detail={"action_id": action_id}

@@ -10,6 +10,7 @@ import attrs
 
 from connecting_families.access.policy import ADMIN, Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.errors import Conflict, NotFound, check_version, field_error, refuse_if
 from connecting_families.programmes.rulesets import RULESET_IDS
@@ -169,8 +170,7 @@ class ProgrammeService:
             current = await self._record(code)
             check_version(version, current.version, current, "The programme")
             population = changes.pop("child_population", None)
-            values = {getattr(Programme, name): value for name, value in changes.items()}
-            values[Programme.version] = current.version + 1
+            values = next_version_values(Programme, changes, current.version)
             await Programme.update(values).where(Programme.code == code)
             if population:
                 row = await Programme.select(Programme.id).where(Programme.code == code).first()
