@@ -370,3 +370,36 @@ def test_demo_of_500_families_is_quick_and_every_key_worker_has_a_caseload(
     asyncio.run(every_key_worker_lists_their_families())
     assert main(["demo"]) == 0
     assert "already loaded" in capsys.readouterr().out
+
+
+async def test_assessment_subject_must_be_a_child_of_the_household(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An assessment opened for one person must be for a child living in the household."""
+    members = family_path(world) + "/members"
+    kw = world.headers("kw_own")
+    adult = await client.post(
+        members,
+        headers=kw,
+        json={
+            "role": "adult",
+            "person": {"given_name": "Ann", "family_name": "Fox", "date_of_birth": "1980-01-01"},
+        },
+    )
+    response = await client.post(
+        family_path(world) + "/assessments",
+        headers=kw,
+        json={"started_on": "2014-01-06", "subject_person_id": adult.json()["person_id"]},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "subject_person_id"
+
+
+async def test_odd_population_years_are_refused(client: httpx.AsyncClient, world: World) -> None:
+    """A child-population year must be four digits; anything else is refused, not a 500."""
+    response = await client.patch(
+        "/api/v1/programmes/P1",
+        headers=world.headers("pm"),
+        json={"version": 1, "child_population": {"²": 3}},
+    )
+    assert response.status_code == 422

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
+import json
 
 import httpx
 import pytest
@@ -341,3 +344,74 @@ async def test_dates_are_in_england(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(dates.dt, "datetime", LateEvening)
     assert dates.today() == dt.date(2024, 7, 2)
+
+
+async def test_a_person_from_another_caseload_cannot_be_pulled_in(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Adding someone by id from a household you may not write reveals nothing: 404."""
+    other = f"/api/v1/families/{world.families['other_team']}/members"
+    person = {"given_name": "Di", "family_name": "Elm", "date_of_birth": "2003-03-03"}
+    added = await client.post(
+        other, json={"role": "child", "person": person}, headers=world.headers("kw_other")
+    )
+    person_id = added.json()["person_id"]
+    own = f"/api/v1/families/{world.families['own']}/members"
+    pulled = await client.post(
+        own, json={"role": "child", "person_id": person_id}, headers=world.headers("kw_own")
+    )
+    assert pulled.status_code == 404
+    assert "Elm" not in pulled.text
+
+
+async def test_concurrent_updates_with_one_version_lose_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Three updates sent at once against version 1: one wins, the others get 409."""
+    path = f"/api/v1/families/{world.families['own']}"
+    headers = world.headers("kw_own")
+    answers = await asyncio.gather(
+        *(
+            client.patch(path, json={"version": 1, "ward": ward}, headers=headers)
+            for ward in ("A", "B", "C")
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409]
+    assert (await client.get(path, headers=headers)).json()["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("sort", "payload"),
+    [
+        ("id", ["x", 1]),
+        ("id", [1, 2**40]),
+        ("id", [2**40, 1]),
+        ("family_ref", [5, 1]),
+        ("family_ref", [[1], 1]),
+        ("identified_on", ["not a date", 1]),
+    ],
+)
+async def test_forged_cursors_are_refused(
+    client: httpx.AsyncClient, world: World, sort: str, payload: list[object]
+) -> None:
+    """A cursor this list did not give out is a 422 on both databases, never a 500."""
+    cursor = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    response = await client.get(
+        "/api/v1/families", params={"sort": sort, "cursor": cursor}, headers=world.headers("pm")
+    )
+    assert response.status_code == 422
+
+
+async def test_impossible_dates_are_refused(client: httpx.AsyncClient, world: World) -> None:
+    """A date before 1900, or identification after closure, is refused by name."""
+    ancient = await create(client, world, "pm", identified_on="0001-01-01")
+    assert ancient.status_code == 422
+    path = f"/api/v1/families/{world.families['unallocated']}"
+    closed = await status(
+        client, world, "unallocated", status="closed", on="2013-02-01", reason="declined"
+    )
+    assert closed.status_code == 200
+    moved = await client.patch(
+        path, json={"version": 2, "identified_on": "2013-06-01"}, headers=world.headers("pm")
+    )
+    assert moved.status_code == 422

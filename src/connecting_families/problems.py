@@ -80,6 +80,13 @@ def handle_http_exception(
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if _is_unique_violation(exc):
+        # Two requests raced to create the same record; the database kept one.
+        return problem(
+            409,
+            "Conflict",
+            "That record was created by someone else a moment ago. Reload and try again.",
+        )
     if _is_database_unavailable(exc):
         log.warning("database unavailable", extra={"error_type": type(exc).__name__})
         return problem(
@@ -103,6 +110,16 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         "Internal server error",
         "Something went wrong on our side. Nothing was changed; the error has been logged.",
     )
+
+
+def _is_unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(exc)
+    try:
+        import asyncpg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
 
 
 def _is_database_unavailable(exc: BaseException) -> bool:

@@ -121,16 +121,19 @@ def _need(row: dict[str, Any]) -> NeedRecord:
     )
 
 
-async def _is_member(family_id: int, person_id: int | None) -> bool:
+async def _is_member(family_id: int, person_id: int | None, role: str | None = None) -> bool:
+    """Whether `person_id` (if given) is a current member (with `role`, if given)."""
     if person_id is None:
         return True
-    return bool(
-        await Membership.exists().where(
-            Membership.family == family_id,
-            Membership.person == person_id,
-            Membership.superseded_at.is_null(),
-        )
-    )
+    conditions = [
+        Membership.family == family_id,
+        Membership.person == person_id,
+        Membership.superseded_at.is_null(),
+        Membership.left_on.is_null(),
+    ]
+    if role is not None:
+        conditions.append(Membership.role == role)
+    return bool(await Membership.exists().where(*conditions))
 
 
 async def _supersede(
@@ -214,9 +217,9 @@ class AssessmentService:
         refuse_if(problems, "The assessment")
         ref = assessment_ref or f"EHA-{secrets.token_hex(4).upper()}"
         async with writing_family(self.engine, principal, actor, family_id) as family:
-            if not await _is_member(family_id, subject_person_id):
+            if not await _is_member(family_id, subject_person_id, role="child"):
                 refuse_if(
-                    [field_error("subject_person_id", "not a member of this family")],
+                    [field_error("subject_person_id", "not a child of this household")],
                     "The assessment",
                 )
             if await Assessment.exists().where(

@@ -127,7 +127,9 @@ class AllocationService:
                 )
             assert worker is not None
             if PROGRAMME_MANAGER not in principal.roles and (
-                TEAM_MANAGER not in principal.roles or worker["team"] != principal.team_id
+                TEAM_MANAGER not in principal.roles
+                or principal.team_id is None
+                or worker["team"] != principal.team_id
             ):
                 raise Forbidden("You can allocate only to key workers of your own team.")
             current = (

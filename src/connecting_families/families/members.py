@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 from piccolo.columns.combination import Or, WhereRaw
 
-from connecting_families.access.policy import Principal
+from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine
@@ -29,7 +29,7 @@ from connecting_families.errors import (
 )
 from connecting_families.families.scope import require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
-from connecting_families.families.tables import Membership, Person
+from connecting_families.families.tables import Family, Membership, Person
 
 UPN = re.compile(r"^[A-Z][0-9]{11}[0-9A-Z]$")
 NI_NUMBER = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
@@ -246,12 +246,10 @@ class MemberService:
                         extra={"matches": [attrs.asdict(m) for m in matches]},
                     )
                 person_id = await self._create_person(programme_id, person)
-            else:
-                known = await Person.exists().where(
-                    Person.id == person_id, Person.programme == programme_id
-                )
-                if not known:
-                    raise NotFound(f"There is no person {person_id} in this programme.")
+            elif person_id is None or not await self._may_bring(
+                principal, programme_id, person_id
+            ):
+                raise NotFound(f"There is no person {person_id} you may add to this household.")
             already = await Membership.exists().where(
                 Membership.family == family_id,
                 Membership.person == person_id,
@@ -273,6 +271,24 @@ class MemberService:
                 actor, "family.member.add", "family", family_id, detail={"person_id": person_id}
             )
         return await self._member(inserted[0]["id"])
+
+    async def _may_bring(self, principal: Principal, programme_id: int, person_id: int) -> bool:
+        """A known person joins a household only from one the caller may write, or from
+        none: otherwise adding them would reveal another caseload's records."""
+        if not await Person.exists().where(
+            Person.id == person_id, Person.programme == programme_id
+        ):
+            return False
+        households = await Membership.select(Membership.family).where(
+            Membership.person == person_id, Membership.superseded_at.is_null()
+        )
+        family_ids = [row["family"] for row in households]
+        if not family_ids:
+            return True
+        writable = await Family.count().where(
+            Family.id.is_in(family_ids), family_scope(principal, "write")
+        )
+        return bool(writable == len(family_ids))
 
     async def _create_person(self, programme_id: int, draft: PersonDraft) -> int:
         person_ref = draft.person_ref or f"CF-{secrets.token_hex(5).upper()}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from connecting_families.access.policy import FamilyAction, Principal, family_scope
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.errors import NotFound
 from connecting_families.families.tables import Family
 
@@ -61,6 +61,9 @@ async def writing_family(
     """
     await require_family(principal, actor, family_id, "write")
     async with write_transaction(engine):
+        # Writers of one family take turns, so a version check cannot race (PostgreSQL runs
+        # READ COMMITTED; SQLite's IMMEDIATE transactions already take turns).
+        await take_turns(engine, f"family:{family_id}")
         row = (
             await Family.select(*FAMILY_COLUMNS)
             .where(Family.id == family_id, family_scope(principal, "write"))

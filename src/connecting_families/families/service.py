@@ -38,6 +38,7 @@ from connecting_families.errors import (
 )
 from connecting_families.families.scope import FAMILY_COLUMNS, require_family, writing_family
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
+from connecting_families.http_params import MAX_ID
 from connecting_families.programmes.tables import Programme
 
 MAX_PAGE = 200
@@ -164,9 +165,15 @@ def validate_ref(field: str, value: str) -> list[dict[str, str]]:
     return []
 
 
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
 def not_in_future(field: str, value: dt.date | None) -> list[dict[str, str]]:
+    """A date that has happened: not in the future, and not before 1900."""
     if value is not None and value > dates.today():
         return [field_error(field, "must not be in the future")]
+    if value is not None and value < EARLIEST_DATE:
+        return [field_error(field, "must not be before 1900")]
     return []
 
 
@@ -180,7 +187,12 @@ def _decode_cursor(cursor: str, column: str) -> tuple[Any, int]:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if column == "identified_on":
             value = dt.date.fromisoformat(value)
-        if not isinstance(row_id, int):
+        expected: type = {"id": int, "family_ref": str, "identified_on": dt.date}[column]
+        if not isinstance(value, expected) or not isinstance(row_id, int):
+            raise ValueError
+        if not 0 <= row_id <= MAX_ID or (isinstance(value, int) and not 0 <= value <= MAX_ID):
+            raise ValueError
+        if isinstance(value, str) and len(value) > 64:
             raise ValueError
         return value, row_id
     except (ValueError, TypeError, binascii.Error) as exc:
@@ -393,10 +405,11 @@ class FamilyService:
         async with writing_family(self.engine, principal, actor, family_id) as row:
             check_version(version, row["version"], await self._record(row), "The family")
             identified_on = changes.get("identified_on", row["identified_on"])
-            if row["attached_on"] and identified_on > row["attached_on"]:
+            later = row["attached_on"] or row["closed_on"]
+            if later and identified_on > later:
                 raise Invalid(
-                    "identified_on: must be on or before the attachment date",
-                    errors=[field_error("identified_on", "after attached_on")],
+                    "identified_on: must be on or before the attachment and closure dates",
+                    errors=[field_error("identified_on", "after attached_on or closed_on")],
                 )
             values = next_version_values(Family, changes, row["version"])
             await Family.update(values).where(Family.id == family_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import attrs
@@ -11,7 +12,7 @@ import attrs
 from connecting_families.access.policy import ADMIN, Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
-from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.errors import Conflict, NotFound, check_version, field_error, refuse_if
 from connecting_families.programmes.rulesets import RULESET_IDS
 from connecting_families.programmes.tables import ChildPopulation, Programme
@@ -70,7 +71,10 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
     ):
         problems.append(field_error("assessment_timescale_days", "1-365 working days"))
     for year, children in (values.get("child_population") or {}).items():
-        if not (str(year).isdigit() and 1990 <= int(year) <= 2100) or children < 0:
+        if (
+            not (re.fullmatch(r"[0-9]{4}", str(year)) and 1990 <= int(year) <= 2100)
+            or children < 0
+        ):
             problems.append(field_error(f"child_population.{year}", "a year and a count >= 0"))
     return problems
 
@@ -167,6 +171,7 @@ class ProgrammeService:
         merged.pop("code")
         refuse_if(_problems(merged), "The change")
         async with write_transaction(self.engine):
+            await take_turns(self.engine, f"programme:{code}")
             current = await self._record(code)
             check_version(version, current.version, current, "The programme")
             population = changes.pop("child_population", None)
