@@ -11,7 +11,6 @@ T = TypeVar("T")
 MAX_ID = 2_147_483_647
 
 RecordId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
-AfterId = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID)]
 BeforeId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 BoundedId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]

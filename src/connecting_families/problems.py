@@ -12,6 +12,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
@@ -115,10 +116,6 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 def _is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, sqlite3.IntegrityError):
         return "UNIQUE" in str(exc)
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover
-        return False
     return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
 
 
@@ -128,10 +125,6 @@ def _is_database_unavailable(exc: BaseException) -> bool:
         return any(s in message for s in ("locked", "busy", "disk", "full", "unable to open"))
     if isinstance(exc, ConnectionError | OSError | TimeoutError):
         return True
-    try:
-        import asyncpg
-    except ImportError:  # pragma: no cover
-        return False
     return isinstance(
         exc,
         asyncpg.exceptions.PostgresConnectionError

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
@@ -29,11 +28,6 @@ from connecting_families.accounts.service import (
 from connecting_families.audit.service import Actor
 
 
-def _accounts(state: State) -> AccountService:
-    service: AccountService = state.accounts
-    return service
-
-
 class SessionController(Controller):
     """Sign in and out of the pages (a session cookie)."""
 
@@ -44,17 +38,17 @@ class SessionController(Controller):
     async def log_in(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        accounts: NamedDependency[AccountService],
         data: Annotated[Credentials, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[None]:
         """Sign in with a username and password; sets the session cookie.
 
         Args:
             request: The request, for the client address and scheme.
-            state: Application state.
+            accounts: The account service.
             data: The form's username and password.
         """
-        issued = await _accounts(state).sign_in(
+        issued = await accounts.sign_in(
             data.username, data.password, client_address(request), "session"
         )
         response = Response(content=None, status_code=204)
@@ -79,18 +73,19 @@ class SessionController(Controller):
 
     @post("/logout", opt={"access": SIGNED_IN}, status_code=204)
     async def log_out(
-        self, request: Request[Any, Any, Any], state: State, actor: NamedDependency[Actor]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
     ) -> Response[None]:
         """Sign out: the session is revoked and its cookie removed.
 
         Args:
             request: The request, whose session is ended.
-            state: Application state.
+            accounts: The account service.
             actor: The signed-in caller.
         """
-        await _accounts(state).revoke_token(
-            actor, request.scope["auth"].token_id, actor.user_id or 0
-        )
+        await accounts.revoke_token(actor, request.scope["auth"].token_id, actor.user_id or 0)
         response = Response(content=None, status_code=204)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -104,16 +99,19 @@ class TokenController(Controller):
 
     @post("/token", opt={"access": PUBLIC}, status_code=200)
     async def issue_access_token(
-        self, request: Request[Any, Any, Any], state: State, data: JSONBody[Credentials]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
+        data: JSONBody[Credentials],
     ) -> AccessToken:
         """Exchange a username and password for a short-lived access token.
 
         Args:
             request: The request, for the client address.
-            state: Application state.
+            accounts: The account service.
             data: The username and password.
         """
-        issued = await _accounts(state).sign_in(
+        issued = await accounts.sign_in(
             data.username, data.password, client_address(request), "access"
         )
         assert issued.expires_at is not None
@@ -126,18 +124,19 @@ class TokenController(Controller):
 
     @delete("/token", opt={"access": SIGNED_IN}, status_code=204)
     async def revoke_current_token(
-        self, request: Request[Any, Any, Any], state: State, actor: NamedDependency[Actor]
+        self,
+        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
     ) -> None:
         """Revoke the token this request was made with.
 
         Args:
             request: The request whose token is revoked.
-            state: Application state.
+            accounts: The account service.
             actor: The signed-in caller.
         """
-        await _accounts(state).revoke_token(
-            actor, request.scope["auth"].token_id, actor.user_id or 0
-        )
+        await accounts.revoke_token(actor, request.scope["auth"].token_id, actor.user_id or 0)
 
     @get("/me", opt={"access": SIGNED_IN})
     async def get_me(self, principal: NamedDependency[Principal]) -> Me:
@@ -152,7 +151,7 @@ class TokenController(Controller):
     async def create_personal_token(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        accounts: NamedDependency[AccountService],
         actor: NamedDependency[Actor],
         data: JSONBody[PersonalTokenCreate],
     ) -> PersonalTokenIssued:
@@ -162,12 +161,12 @@ class TokenController(Controller):
 
         Args:
             request: The request, whose credential is checked.
-            state: Application state.
+            accounts: The account service.
             actor: The caller, for the audit log.
             data: A name for the token and, optionally, days until it expires.
         """
         days = data.expires_in_days or PERSONAL_TOKEN_MAX_LIFETIME.days
-        issued = await _accounts(state).create_personal_token(
+        issued = await accounts.create_personal_token(
             actor, request.scope["auth"], data.name.strip(), dt.timedelta(days=days)
         )
         return PersonalTokenIssued(
@@ -176,15 +175,17 @@ class TokenController(Controller):
 
     @get("/personal-tokens", opt={"access": SIGNED_IN})
     async def list_personal_tokens(
-        self, state: State, principal: NamedDependency[Principal]
+        self,
+        accounts: NamedDependency[AccountService],
+        principal: NamedDependency[Principal],
     ) -> list[PersonalToken]:
         """The caller's personal tokens, without their values.
 
         Args:
-            state: Application state.
+            accounts: The account service.
             principal: The signed-in caller.
         """
-        rows = await _accounts(state).list_tokens(principal.user_id, "personal")
+        rows = await accounts.list_tokens(principal.user_id, "personal")
         return [
             PersonalToken(
                 id=row["id"],
@@ -199,7 +200,7 @@ class TokenController(Controller):
     @delete("/personal-tokens/{token_id:int}", opt={"access": SIGNED_IN}, status_code=204)
     async def revoke_personal_token(
         self,
-        state: State,
+        accounts: NamedDependency[AccountService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         token_id: FromPath[int],
@@ -207,9 +208,9 @@ class TokenController(Controller):
         """Revoke one of the caller's personal tokens.
 
         Args:
-            state: Application state.
+            accounts: The account service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             token_id: The token to revoke.
         """
-        await _accounts(state).revoke_token(actor, token_id, principal.user_id)
+        await accounts.revoke_token(actor, token_id, principal.user_id)

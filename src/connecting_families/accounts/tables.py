@@ -6,8 +6,6 @@ from piccolo.table import Table
 from connecting_families.database.columns import refers_to
 from connecting_families.programmes.tables import Programme
 
-ROLES = ("key_worker", "team_manager", "programme_manager", "auditor", "admin")
-
 
 class Team(Table):
     """A team of key workers under one team manager."""

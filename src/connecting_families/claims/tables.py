@@ -13,8 +13,6 @@ from connecting_families.database.columns import refers_to
 from connecting_families.families.tables import Family
 from connecting_families.programmes.tables import Programme
 
-CLAIM_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected", "withdrawn")
-
 
 class ClaimWindow(Table):
     """When a programme may claim, and the date results are evaluated at."""

@@ -9,8 +9,6 @@ from connecting_families.evidence.provenance import Recorded
 from connecting_families.imports.tables import ImportRun
 from connecting_families.programmes.tables import Programme
 
-FAMILY_STATUSES = ("identified", "attached", "closed")
-
 
 class Family(Table):
     """A household worked with as a whole. `family_ref` is the authority's own key."""
