@@ -41,7 +41,10 @@ from connecting_families.families.members import MemberService
 from connecting_families.families.notes import NoteService
 from connecting_families.families.service import FamilyService
 from connecting_families.health.controller import HealthController
+from connecting_families.hooks.host import PluginHost
 from connecting_families.http_security import add_security_headers, refuse_nul_characters
+from connecting_families.imports.controller import ImportController
+from connecting_families.imports.service import ImportService
 from connecting_families.plans.controller import OverdueController, PlanController
 from connecting_families.plans.service import PlanService
 from connecting_families.problems import EXCEPTION_HANDLERS
@@ -67,7 +70,10 @@ def create_app(settings: Settings) -> Litestar:
         finally:
             await close_database(engine)
 
+    plugins = PluginHost(settings.disabled_plugins)
     services: dict[str, object] = {
+        "plugins": plugins,
+        "imports": ImportService(engine, settings.max_import_bytes, plugins.measures),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
@@ -89,6 +95,7 @@ def create_app(settings: Settings) -> Litestar:
             PlanController,
             OverdueController,
             ProgrammeController,
+            ImportController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,

@@ -25,6 +25,7 @@ from connecting_families.database.engine import (
 )
 from connecting_families.database.migrations import migrate, migration_status, rollback
 from connecting_families.errors import DomainError, Invalid
+from connecting_families.imports.command import add_import_command, run_import
 from connecting_families.programmes.rulesets import RULESET_IDS
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
 from connecting_families.settings import Settings, SettingsError
@@ -54,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         for problem in exc.errors:
-            print(f"  {problem.get('field', '')}: {problem.get('message', '')}", file=sys.stderr)
+            text = (
+                problem.get("text") or f"{problem.get('field', '')}: {problem.get('message', '')}"
+            )
+            print(f"  {text}", file=sys.stderr)
         return 1
     return result
 
@@ -113,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--operator", default=None, help="who is running this, for the audit log")
     create.set_defaults(command=cmd_programme_create)
     programme.add_parser("list", help="list programmes").set_defaults(command=cmd_programme_list)
+
+    add_import_command(commands, "who is running this, for the audit log")
+    commands.choices["import"].set_defaults(command=cmd_import)
     return parser
 
 
@@ -338,6 +345,10 @@ def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{programme.code:<16} {programme.ruleset_id:<8} {programme.name}")
     print(f"{len(programmes)} programme(s)")
     return 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    return run_import(settings, args, _operator(args))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

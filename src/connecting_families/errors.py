@@ -85,3 +85,10 @@ def check_version(given: int, current: int, state: Any, what: str) -> None:
             "Reload it and make your change again.",
             extra={"current": state},
         )
+
+
+class TooLarge(DomainError):
+    """The request's content is over a configured size."""
+
+    status_code = 413
+    title = "Content too large"

@@ -15,6 +15,7 @@ DEFAULT_DATA_DIR = Path("var")
 DEFAULT_SQLITE_FILE = "connecting_families.sqlite3"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_MAX_IMPORT_BYTES = 200 * 1024 * 1024
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -73,6 +74,10 @@ class Settings:
     log_level: str = "INFO"
     # Origins allowed to call the API from a browser; none (CORS off) unless configured.
     cors_origins: tuple[str, ...] = ()
+    # The largest import file accepted, in bytes (a whole county's school census fits).
+    max_import_bytes: int = DEFAULT_MAX_IMPORT_BYTES
+    # Plugins (entry-point names) not to load.
+    disabled_plugins: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(
@@ -115,6 +120,15 @@ class Settings:
                     f"CF_CORS_ORIGINS: {origin!r} is not an origin like https://example.org"
                 )
 
+        max_import_text = env.get("CF_MAX_IMPORT_BYTES", str(DEFAULT_MAX_IMPORT_BYTES)).strip()
+        if not max_import_text.isdigit() or int(max_import_text) < 1:
+            raise SettingsError(
+                f"CF_MAX_IMPORT_BYTES: must be a whole number of bytes, got {max_import_text!r}"
+            )
+        disabled_plugins = frozenset(
+            name.strip() for name in env.get("CF_DISABLED_PLUGINS", "").split(",") if name.strip()
+        )
+
         return cls(
             database=database,
             secret_key=secret_key,
@@ -122,6 +136,8 @@ class Settings:
             port=int(port_text),
             log_level=log_level,
             cors_origins=cors_origins,
+            max_import_bytes=int(max_import_text),
+            disabled_plugins=disabled_plugins,
         )
 
 

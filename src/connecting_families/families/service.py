@@ -357,7 +357,7 @@ class FamilyService:
                     programme=programme["id"],
                     family_ref=draft.family_ref,
                     identified_on=draft.identified_on,
-                    postcode=_postcode(draft.postcode),
+                    postcode=postcode_of(draft.postcode),
                     ward=draft.ward,
                     local_filter=draft.local_filter,
                     expectant_parent=draft.expectant_parent,
@@ -400,7 +400,7 @@ class FamilyService:
         """Change the family's details; `changes` holds only the fields the caller sent."""
         problems = not_in_future("identified_on", changes.get("identified_on"))
         if "postcode" in changes:
-            changes["postcode"] = _postcode(changes["postcode"])
+            changes["postcode"] = postcode_of(changes["postcode"])
         refuse_if(problems, "The change")
         async with writing_family(self.engine, principal, actor, family_id) as row:
             check_version(version, row["version"], await self._record(row), "The family")
@@ -505,5 +505,5 @@ def _transition(
     )
 
 
-def _postcode(value: str | None) -> str | None:
+def postcode_of(value: str | None) -> str | None:
     return " ".join(value.upper().split()) if value else None

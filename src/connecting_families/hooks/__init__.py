@@ -1,0 +1,1 @@
+"""Plugin hooks: the hookspecs and the host that calls the installed plugins."""

@@ -1,0 +1,138 @@
+"""Reading one cell of an import file, by the common rules of the data-exchange spec.
+
+A parser takes the cell's text (never empty: an empty cell is "no value" and never reaches a
+parser) and returns the value, or raises `CellError` with a message that names what is wrong
+without repeating the cell, which may hold personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from connecting_families.families.members import NI_NUMBER, UPN
+
+Parser = Callable[[str], Any]
+
+MAX_REF_LENGTH = 64
+MAX_COUNT = 2**31 - 1
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
+FALSE_WORDS = frozenset({"false", "no", "0", "n"})
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CellError(ValueError):
+    """The cell's text is not a value of its column."""
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_date(text: str) -> dt.date:
+    """A date written `YYYY-MM-DD`. Cached: partner files repeat the same few dates."""
+    if not ISO_DATE.match(text):
+        raise CellError("is not a date written YYYY-MM-DD")
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        raise CellError("is not a real date") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise CellError("is outside the years 1900 to 2100")
+    return value
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_count(text: str) -> int:
+    """A whole number ≥ 0. Cached: counts of sessions are small numbers that repeat."""
+    if not (text.isascii() and text.isdigit()):
+        raise CellError("is not a whole number of 0 or more")
+    value = int(text)
+    if value > MAX_COUNT:
+        raise CellError("is too large")
+    return value
+
+
+def parse_hours(text: str) -> float:
+    """Hours in a week: a number from 0 to 168."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CellError("is not a number") from None
+    if not (math.isfinite(value) and 0 <= value <= 168):
+        raise CellError("is not a number of hours from 0 to 168")
+    return value
+
+
+def parse_number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise CellError("is not a number") from None
+    if not math.isfinite(value):
+        raise CellError("is not a finite number")
+    return value
+
+
+def parse_boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise CellError("is not one of true/false/yes/no/1/0/y/n")
+
+
+def parse_ref(text: str) -> str:
+    """An authority's identifier: 1 to 64 characters, no leading or trailing space."""
+    if len(text) > MAX_REF_LENGTH:
+        raise CellError(f"is longer than {MAX_REF_LENGTH} characters")
+    if text != text.strip():
+        raise CellError("has a leading or trailing space")
+    return text
+
+
+def parse_upn(text: str) -> str:
+    value = text.strip().upper()
+    if not UPN.match(value):
+        raise CellError("is not a unique pupil number (13 characters, a letter first)")
+    return value
+
+
+def parse_ni_number(text: str) -> str:
+    value = text.replace(" ", "").upper()
+    if not NI_NUMBER.match(value):
+        raise CellError("is not a National Insurance number (like AB123456C)")
+    return value
+
+
+def one_of(*codes: str) -> Parser:
+    """A code from a fixed list, matched case-insensitively and stored as listed."""
+    by_lower = {code.lower(): code for code in codes}
+    expected = ", ".join(codes)
+
+    def parse(text: str) -> str:
+        code = by_lower.get(text.strip().lower())
+        if code is None:
+            # Codes are not personal data, so the message may quote the cell.
+            raise CellError(f"is {text[:40]!r}, not one of {expected}")
+        return code
+
+    return parse
+
+
+def text_up_to(length: int) -> Parser:
+    """Free text, trimmed, at most `length` characters (never silently cut)."""
+
+    def parse(text: str) -> str | None:
+        value = text.strip()
+        if not value:
+            return None
+        if len(value) > length:
+            raise CellError(f"is longer than {length} characters")
+        return value
+
+    return parse

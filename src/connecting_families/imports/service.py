@@ -1,0 +1,365 @@
+"""Importing a partner data file: validate every row, then write the whole file or nothing.
+
+The steps, the same for every kind:
+
+1. read and validate every row, collecting every problem (`line N, column C: message`); any
+   problem refuses the whole file, and nothing is written;
+2. in one write transaction: compare each row with the live row of the same natural key, insert
+   what is new, supersede what changed (the old version stays, with `superseded_at`), count
+   what is unchanged, and record the import run and an audit entry.
+
+A killed process leaves an uncommitted transaction, which both databases discard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+
+from connecting_families.access.policy import ADMIN, Principal
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.domain.dates import today
+from connecting_families.errors import Invalid, NotFound, TooLarge
+from connecting_families.evidence.measures import Measure
+from connecting_families.imports import households
+from connecting_families.imports.bulk import Bulk, Counts
+from connecting_families.imports.kinds import KINDS
+from connecting_families.imports.reader import CsvFile, Problems, decode
+from connecting_families.imports.records import RecordWriter, validated_chunks
+from connecting_families.imports.references import References
+from connecting_families.imports.tables import ImportRun
+from connecting_families.programmes.rulesets import headlines_for
+from connecting_families.programmes.tables import Programme
+
+IMPORT_KINDS = ("families", "people", *KINDS)
+
+# phase ("validate" or "write"), rows done, rows in all (None while still reading).
+Progress = Callable[[str, int, int | None], None]
+
+
+@attrs.frozen
+class ImportRequest:
+    kind: str
+    programme_code: str
+    data: bytes
+    file_name: str
+    dry_run: bool = False
+    ignore_unknown_columns: bool = False
+
+
+@attrs.frozen
+class ImportResult:
+    kind: str
+    programme: str
+    file_name: str
+    sha256: str
+    dry_run: bool
+    rows: int
+    inserted: int
+    superseded: int
+    unchanged: int
+    import_run: int | None
+    seconds: dict[str, float]
+
+    @property
+    def summary(self) -> str:
+        done = "would be" if self.dry_run else "were"
+        return (
+            f"{self.rows} rows of {self.kind}: {self.inserted} new, {self.superseded} corrected, "
+            f"{self.unchanged} unchanged {done} imported into {self.programme}."
+        )
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Refuse a file over the configured limit, before reading it."""
+    if size > max_bytes:
+        raise TooLarge(
+            f"The file is {size:,} bytes; imports are limited to {max_bytes:,} bytes "
+            "(CF_MAX_IMPORT_BYTES). Split it into smaller files, or ask the administrator "
+            "to raise the limit."
+        )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while an import builds its rows.
+
+    An import makes millions of small objects and no reference cycles; with the collector
+    running, walking them again and again took about half of a large import's time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _no_progress(phase: str, done: int, total: int | None) -> None:
+    return None
+
+
+class ImportService:
+    def __init__(
+        self,
+        engine: AnyEngine,
+        max_bytes: int,
+        measures: Callable[[], Mapping[str, Measure]],
+    ) -> None:
+        self.engine = engine
+        self.max_bytes = max_bytes
+        self.measures = measures
+
+    async def run(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        request: ImportRequest,
+        progress: Progress = _no_progress,
+    ) -> ImportResult:
+        """Import one file; raises `Invalid` listing every problem when any row is bad."""
+        if request.kind not in IMPORT_KINDS:
+            raise NotFound(
+                f"There is no import of {request.kind!r}; the kinds are {', '.join(IMPORT_KINDS)}."
+            )
+        self.check_size(len(request.data))
+        started = time.perf_counter()
+        programme = await self._programme(principal, request.programme_code)
+        sha256 = hashlib.sha256(request.data).hexdigest()
+        refs = References(
+            programme_id=programme["id"],
+            programme_code=programme["code"],
+            today=today(),
+            problems=Problems(),
+            headlines=headlines_for(programme["ruleset_id"]),
+            measures=self.measures(),
+        )
+        run = _Run(request, programme, sha256, actor, refs, progress)
+        with collector_paused():
+            csv_file = await self._open(request, refs)
+            if csv_file is not None:
+                await self._check_then_write(run, csv_file)
+        if refs.problems:
+            await self._reject(run)
+        run.seconds["total"] = time.perf_counter() - started
+        return run.result()
+
+    async def _open(self, request: ImportRequest, refs: References) -> CsvFile | None:
+        """The file, its header checked, and what its rows may refer to; None if unreadable."""
+        kind = KINDS.get(request.kind)
+        columns = kind.columns if kind is not None else households.COLUMNS[request.kind]
+        text = decode(request.data, refs.problems)
+        if text is None:
+            return None
+        csv_file = CsvFile(
+            text, columns, refs.problems, ignore_unknown_columns=request.ignore_unknown_columns
+        )
+        if (
+            kind is not None
+            and kind.one_of_columns
+            and not csv_file.present & set(kind.one_of_columns)
+        ):
+            refs.problems.add(
+                1, None, f"the header needs one of the columns {', '.join(kind.one_of_columns)}"
+            )
+        if refs.problems:
+            return None
+        if request.kind != "families":
+            await refs.load_families()
+        if request.kind != "families":
+            await refs.load_people()
+        return csv_file
+
+    async def _check_then_write(self, run: _Run, csv_file: CsvFile) -> None:
+        """Validate every row; then, if all are good, write them (or, in a dry run, count).
+
+        Validating first keeps the SQLite write lock for the write alone, and a bad file
+        never starts a write transaction at all.
+        """
+        refs, request = run.refs, run.request
+        validated: list[tuple[int, dict[str, Any]]] = []
+        if request.kind == "families":
+            validated = await households.validate_families(csv_file, refs)
+        elif request.kind == "people":
+            validated = await households.validate_people(csv_file, refs)
+        else:
+            kind = KINDS[request.kind]
+            for chunk in validated_chunks(kind, csv_file, refs, run.progress):
+                validated += chunk
+        run.rows = len(validated)
+        if refs.problems:
+            return
+        if request.dry_run:
+            async with self.engine.transaction() as transaction:
+                run.counts = await self._count_or_write(Bulk(transaction), run, validated)
+            return
+        async with write_transaction(self.engine) as transaction:
+            await take_turns(self.engine, f"import:{refs.programme_code}:{request.kind}")
+            run.run_id = await self._start_run(refs.programme_id, run)
+            run.counts = await self._count_or_write(Bulk(transaction), run, validated)
+            await self._finish_run(run)
+
+    async def _count_or_write(
+        self, bulk: Bulk, run: _Run, validated: list[tuple[int, dict[str, Any]]]
+    ) -> Counts:
+        write = not run.request.dry_run
+        if run.request.kind == "families":
+            return await households.apply_families(run.refs, validated, run.run_id, write=write)
+        if run.request.kind == "people":
+            return await households.apply_people(run.refs, validated, run.run_id, write=write)
+        writer = RecordWriter(
+            bulk,
+            KINDS[run.request.kind],
+            run.refs.programme_id,
+            run_id=run.run_id,
+            user_id=None,
+            write=write,
+            progress=run.progress,
+        )
+        await writer.load()
+        await writer.add(validated)
+        return await writer.finish()
+
+    async def _reject(self, run: _Run) -> None:
+        """Audit the refusal (outside the rolled-back write) and raise the problems."""
+        problems = run.refs.problems
+        await record(
+            run.actor,
+            f"import.{run.request.kind}",
+            "programme",
+            run.refs.programme_code,
+            allowed=False,
+            detail={
+                "sha256": run.sha256,
+                "problems": problems.total,
+                "dry_run": run.request.dry_run,
+            },
+        )
+        problems.listed.sort(key=lambda problem: problem.line)
+        shown = len(problems.listed)
+        more = "" if shown == problems.total else f" (the first {shown} are listed)"
+        raise Invalid(
+            f"The file has {problems.total} problem(s){more}; nothing was imported.",
+            errors=[
+                {"line": p.line, "column": p.column, "message": p.message, "text": p.text}
+                for p in problems.listed
+            ],
+            extra={"problems_total": problems.total},
+        )
+
+    async def list_runs(
+        self, principal: Principal | None, code: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """The programme's import runs, newest first."""
+        programme = await self._programme(principal, code)
+        rows = (
+            await ImportRun.select(
+                *ImportRun.all_columns(exclude=[ImportRun.performed_by, ImportRun.programme]),
+                ImportRun.performed_by.username.as_alias("username"),
+            )
+            .where(ImportRun.programme == programme["id"])
+            .order_by(ImportRun.id, ascending=False)
+            .limit(limit)
+        )
+        return [{**row, "performed_by": row.pop("username") or row["operator"]} for row in rows]
+
+    def check_size(self, size: int) -> None:
+        check_size(size, self.max_bytes)
+
+    async def _programme(self, principal: Principal | None, code: str) -> dict[str, Any]:
+        row = (
+            await Programme.select(Programme.id, Programme.code, Programme.ruleset_id)
+            .where(Programme.code == code)
+            .first()
+        )
+        visible = (
+            principal is None
+            or ADMIN in principal.roles
+            or (row is not None and row["id"] in principal.programme_ids)
+        )
+        if row is None or not visible:
+            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+        return row
+
+    async def _start_run(self, programme_id: int, run: _Run) -> int:
+        request = run.request
+        import_run = ImportRun(
+            programme=programme_id,
+            kind=request.kind,
+            file_name=request.file_name[:255],
+            sha256=run.sha256,
+            status="running",
+            started_at=dt.datetime.now(dt.UTC),
+            performed_by=run.actor.user_id,
+            operator=run.actor.name if run.actor.user_id is None else None,
+        )
+        await import_run.save()
+        return int(import_run.id)
+
+    async def _finish_run(self, run: _Run) -> None:
+        """Complete the import run and audit it, in the import's transaction."""
+        counts = run.counts
+        await ImportRun.update(
+            {
+                ImportRun.status: "completed",
+                ImportRun.finished_at: dt.datetime.now(dt.UTC),
+                ImportRun.rows_total: run.rows,
+                ImportRun.rows_inserted: counts.inserted,
+                ImportRun.rows_superseded: counts.superseded,
+                ImportRun.rows_unchanged: counts.unchanged,
+            }
+        ).where(ImportRun.id == run.run_id)
+        await record(
+            run.actor,
+            f"import.{run.request.kind}",
+            "programme",
+            run.refs.programme_code,
+            detail={
+                "import_run": run.run_id,
+                "sha256": run.sha256,
+                "rows": run.rows,
+                "inserted": counts.inserted,
+                "superseded": counts.superseded,
+                "unchanged": counts.unchanged,
+            },
+        )
+
+
+@attrs.define(eq=False)
+class _Run:
+    """One import under way: what was asked, and what it has found and done."""
+
+    request: ImportRequest
+    programme: dict[str, Any]
+    sha256: str
+    actor: Actor
+    refs: References
+    progress: Progress
+    rows: int = 0
+    counts: Counts = attrs.Factory(Counts)
+    run_id: int | None = None
+    seconds: dict[str, float] = attrs.Factory(dict)
+
+    def result(self) -> ImportResult:
+        return ImportResult(
+            kind=self.request.kind,
+            programme=self.refs.programme_code,
+            file_name=self.request.file_name,
+            sha256=self.sha256,
+            dry_run=self.request.dry_run,
+            rows=self.rows,
+            inserted=self.counts.inserted,
+            superseded=self.counts.superseded,
+            unchanged=self.counts.unchanged,
+            import_run=self.run_id,
+            seconds={name: round(value, 3) for name, value in self.seconds.items()},
+        )
