@@ -19,6 +19,7 @@ from connecting_families.access.guard import route_access
 from connecting_families.access.policy import Access
 from connecting_families.accounts.tables import User
 from connecting_families.assessments.tables import Assessment, Need
+from connecting_families.evidence.tables import AntisocialBehaviour
 from connecting_families.families.tables import (
     Allocation,
     CaseNote,
@@ -221,6 +222,12 @@ def _fixed(body: object) -> Example:
     return example
 
 
+async def _asb(family_id: int) -> tuple[dict[str, object], object]:
+    """A household ASB incident, new each time."""
+    body = {"asb_ref": f"ASB-{next(_names)}", "incident_date": "2014-01-02", "kind": "incident"}
+    return {"kind": "asb"}, body
+
+
 FAMILY = "/api/v1/families/{family_id:int}"
 # (method, route template) -> how to make a valid request for a given family.
 EXAMPLES: dict[tuple[str, str], Example] = {
@@ -249,6 +256,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", FAMILY + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
     ("PATCH", FAMILY + "/plans/{plan_id:int}/actions/{action_id:int}"): _action_update,
     ("POST", FAMILY + "/plans/{plan_id:int}/reviews"): _review,
+    ("GET", FAMILY + "/evidence"): _no_body,
+    ("POST", FAMILY + "/evidence/{kind:str}"): _asb,
+    ("GET", FAMILY + "/timeline"): _no_body,
 }
 
 
@@ -275,6 +285,7 @@ async def footprint(family_id: int) -> tuple[object, ...]:
             .order_by(PlanAction.id)
         ),
         await PlanReview.count().where(PlanReview.plan.family == family_id),
+        await AntisocialBehaviour.count().where(AntisocialBehaviour.family == family_id),
     )
 
 

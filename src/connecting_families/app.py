@@ -33,6 +33,9 @@ from connecting_families.database.engine import (
     open_database,
     use_engine,
 )
+from connecting_families.evidence.controller import EvidenceController
+from connecting_families.evidence.recording import EvidenceRecorder
+from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.caseload_controller import CaseloadController
 from connecting_families.families.controller import FamilyController
@@ -74,6 +77,8 @@ def create_app(settings: Settings) -> Litestar:
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins.measures),
+        "evidence": EvidenceService(engine),
+        "recorder": EvidenceRecorder(engine, plugins.measures),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
@@ -96,6 +101,7 @@ def create_app(settings: Settings) -> Litestar:
             OverdueController,
             ProgrammeController,
             ImportController,
+            EvidenceController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,

@@ -193,7 +193,7 @@ class CsvFile:
                 parsed = self._parse_cells(name, parse, required, lines, cells, bad_lines)
             names.append(name)
             columns.append(parsed)
-        rows = map(
+        rows: Iterator[Row] = map(
             Row, lines, map(dict, map(zip, itertools.repeat(names), zip(*columns, strict=True)))
         )
         if bad_lines:

@@ -64,16 +64,22 @@ def fields_of(kind: RecordedKind) -> tuple[str, ...]:
 
 
 async def live_rows(
-    bulk: Bulk, kind: RecordedKind, programme_id: int
+    bulk: Bulk, kind: RecordedKind, programme_id: int, subject: tuple[str, Any] | None = None
 ) -> dict[Any, dict[str, Any]]:
-    """The live rows of the kind's table in the programme, by natural key."""
+    """The live rows of the kind's table in the programme (or of one subject), by natural key.
+
+    `subject` is a column and a value (a person, a family or a reference): one record's
+    neighbours.
+    """
     names = ("id", "version", *fields_of(kind), *kind.carried)
     columns = ", ".join(f'"{name}"' for name in names)
-    rows = await bulk.fetch(
-        f'SELECT {columns} FROM "{kind.table}"'  # noqa: S608 - names from the kind, not input
-        " WHERE programme = {} AND superseded_at IS NULL",
-        programme_id,
-    )
+    sql = f'SELECT {columns} FROM "{kind.table}"'  # noqa: S608 - names from the kind, not input
+    sql += " WHERE programme = {} AND superseded_at IS NULL"
+    params: list[Any] = [programme_id]
+    if subject is not None:
+        sql += f' AND "{subject[0]}" = {{}}'
+        params.append(subject[1])
+    rows = await bulk.fetch(sql, *params)
     natural_key = key_of(kind)
     return {natural_key(row): row for row in rows}
 
@@ -130,8 +136,8 @@ class RecordWriter:
             *kind.carried,
         )
 
-    async def load(self) -> None:
-        self.live = await live_rows(self.bulk, self.kind, self.programme_id)
+    async def load(self, subject: tuple[str, Any] | None = None) -> None:
+        self.live = await live_rows(self.bulk, self.kind, self.programme_id, subject)
 
     async def add(self, chunk: Validated) -> list[int]:
         """Compare `chunk` and write it; returns the ids of the rows it supersedes."""

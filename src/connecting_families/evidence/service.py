@@ -1,0 +1,195 @@
+"""A family's evidence and its outcome timeline, as the service knew them at any instant.
+
+A row was known at `T` when it was recorded by then and not yet superseded:
+`recorded_at <= T AND (superseded_at IS NULL OR superseded_at > T)`. With no `T`, the live rows.
+A family's evidence is that of the people who were ever its members (as known at `T`) and the
+household's own rows (family-level ASB and observations).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+from piccolo.columns.combination import Or
+from piccolo.table import Table
+
+from connecting_families.access.policy import Principal
+from connecting_families.assessments.tables import Assessment, Need
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import AnyEngine
+from connecting_families.evidence.tables import (
+    AntisocialBehaviour,
+    Attendance,
+    BenefitSpell,
+    EmploymentSpell,
+    Exclusion,
+    Observation,
+    Offence,
+    WorkProgrammeStart,
+)
+from connecting_families.families.scope import require_family
+from connecting_families.families.tables import CaseNote, Membership, Person
+
+# Each kind of record of a family: its table, and the date it is placed at on the timeline.
+EVIDENCE_TABLES: dict[str, tuple[type[Table], str]] = {
+    "attendance": (Attendance, "period_end"),
+    "exclusions": (Exclusion, "start_date"),
+    "offences": (Offence, "offence_date"),
+    "asb": (AntisocialBehaviour, "incident_date"),
+    "benefits": (BenefitSpell, "start_date"),
+    "employment": (EmploymentSpell, "start_date"),
+    "work_programme": (WorkProgrammeStart, "start_date"),
+    "observations": (Observation, "observed_on"),
+    "assessments": (Assessment, "started_on"),
+    "needs": (Need, "identified_on"),
+}
+PROVENANCE = ("id", "version", "recorded_at", "superseded_at", "import_run", "recorded_by")
+HIDDEN = ("programme",)
+
+
+@attrs.frozen
+class TimelineEntry:
+    """One dated thing that happened to the family."""
+
+    on: dt.date
+    kind: str
+    id: int
+    person_id: int | None
+    person_ref: str | None
+    details: dict[str, Any]
+    recorded_at: dt.datetime
+
+
+def known_at(table: type[Table], instant: dt.datetime | None) -> list[Any]:
+    """The where clauses selecting the rows of `table` known at `instant` (live if None)."""
+    superseded = table._meta.get_column_by_name("superseded_at")
+    if instant is None:
+        return [superseded.is_null()]
+    recorded = table._meta.get_column_by_name("recorded_at")
+    return [recorded <= instant, Or(superseded.is_null(), superseded > instant)]
+
+
+class EvidenceService:
+    def __init__(self, engine: AnyEngine) -> None:
+        self.engine = engine
+
+    async def _member_ids(self, family_id: int, instant: dt.datetime | None) -> list[int]:
+        conditions = [Membership.family == family_id]
+        if instant is not None:
+            conditions.append(Membership.recorded_at <= instant)
+        rows = await Membership.select(Membership.person).where(*conditions).distinct()
+        return [row["person"] for row in rows]
+
+    async def family_records(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        instant: dt.datetime | None,
+        kinds: tuple[str, ...] = tuple(EVIDENCE_TABLES),
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The family's records of each kind, as known at `instant`, oldest first."""
+        await require_family(principal, actor, family_id, "read")
+        await record(
+            actor,
+            "family.evidence.read",
+            "family",
+            family_id,
+            detail={"known_at": instant.isoformat() if instant else None},
+        )
+        return await self.records(family_id, instant, kinds)
+
+    async def records(
+        self, family_id: int, instant: dt.datetime | None, kinds: tuple[str, ...]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The family's records, unaudited: for callers that checked access and audited."""
+        members = await self._member_ids(family_id, instant)
+        refs = {
+            row["id"]: row["person_ref"]
+            for row in await Person.select(Person.id, Person.person_ref).where(
+                Person.id.is_in(members or [0])
+            )
+        }
+        found: dict[str, list[dict[str, Any]]] = {}
+        for kind in kinds:
+            table, on = EVIDENCE_TABLES[kind]
+            names = {column._meta.name for column in table._meta.columns}
+            whose = _whose(table, names, family_id, members)
+            rows = (
+                await table.select()
+                .where(whose, *known_at(table, instant))
+                .order_by(table._meta.get_column_by_name(on), table._meta.primary_key)
+            )
+            found[kind] = [
+                {
+                    **{k: v for k, v in row.items() if k not in HIDDEN},
+                    **({"person_ref": refs.get(row["person"])} if "person" in row else {}),
+                }
+                for row in rows
+            ]
+        return found
+
+    async def timeline(
+        self, principal: Principal, actor: Actor, family_id: int, instant: dt.datetime | None
+    ) -> list[TimelineEntry]:
+        """Evidence, assessments, needs and notes by date, newest first, as known at `instant`."""
+        await require_family(principal, actor, family_id, "read")
+        await record(
+            actor,
+            "family.timeline.read",
+            "family",
+            family_id,
+            detail={"known_at": instant.isoformat() if instant else None},
+        )
+        records = await self.records(family_id, instant, tuple(EVIDENCE_TABLES))
+        entries = []
+        for kind, rows in records.items():
+            _, on = EVIDENCE_TABLES[kind]
+            for row in rows:
+                details = {k: v for k, v in row.items() if k not in (*PROVENANCE, "person")}
+                entries.append(
+                    TimelineEntry(
+                        on=row[on] or row["period_end"],
+                        kind=kind,
+                        id=row["id"],
+                        person_id=row.get("person") or row.get("subject_person"),
+                        person_ref=row.get("person_ref"),
+                        details=details,
+                        recorded_at=row["recorded_at"],
+                    )
+                )
+        note_conditions = [CaseNote.family == family_id]
+        if instant is not None:
+            note_conditions.append(CaseNote.created_at <= instant)
+        for note in await CaseNote.select().where(*note_conditions):
+            entries.append(
+                TimelineEntry(
+                    on=note["occurred_on"],
+                    kind="note",
+                    id=note["id"],
+                    person_id=note["person"],
+                    person_ref=None,
+                    details={
+                        "note_kind": note["kind"],
+                        "body": note["body"],
+                        "attendees": note["attendees"],
+                        "author": note["author"],
+                        "corrects": note["corrects"],
+                    },
+                    recorded_at=note["created_at"],
+                )
+            )
+        entries.sort(key=lambda entry: (entry.on, entry.recorded_at, entry.id), reverse=True)
+        return entries
+
+
+def _whose(table: type[Table], names: set[str], family_id: int, members: list[int]) -> Any:
+    """The family's rows of `table`: by family, by member, or either."""
+    if "person" not in names or table in (Assessment, Need):
+        return table._meta.get_column_by_name("family") == family_id
+    by_member = table._meta.get_column_by_name("person").is_in(members or [0])
+    if "family" in names:
+        return Or(by_member, table._meta.get_column_by_name("family") == family_id)
+    return by_member
