@@ -13,17 +13,27 @@ import attrs
 from connecting_families.evidence.measures import Measure
 from connecting_families.hooks.hookspecs import hookimpl
 
-FAMILIES = """family_ref,programme,postcode,ward,key_worker,identified_on,attached_on,closed_on,closure_reason,local_filter,expectant_parent
-FAM-1,P1,pe1 1aa,Central,kw_own,2013-01-10,2013-02-01,,,yes,no
+FAMILIES = (
+    (
+        "family_ref,programme,postcode,ward,key_worker,identified_on,attached_on,closed_on,"
+        "closure_reason,local_filter,expectant_parent\n"
+    )
+    + """FAM-1,P1,pe1 1aa,Central,kw_own,2013-01-10,2013-02-01,,,yes,no
 FAM-2,P1,PE2 2BB,North,,2013-03-01,,,,,
 """
+)
 
-PEOPLE = """person_ref,family_ref,given_name,family_name,date_of_birth,sex,role,upn,ni_number,joined_on,left_on
-C1,FAM-1,Amy,Smith,2005-04-01,female,child,A123456789012,,,
+PEOPLE = (
+    (
+        "person_ref,family_ref,given_name,family_name,date_of_birth,sex,role,upn,ni_number,"
+        "joined_on,left_on\n"
+    )
+    + """C1,FAM-1,Amy,Smith,2005-04-01,female,child,A123456789012,,,
 C2,FAM-1,Ben,Smith,2007-06-01,male,child,,,,
 A1,FAM-1,Cara,Smith,1980-02-02,female,adult,,AB123456C,,
 D1,FAM-2,Dan,Jones,1975-05-05,male,adult,,,,
 """
+)
 
 
 @attrs.frozen

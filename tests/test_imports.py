@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import httpx
 import pytest
 from import_cases import CASES, FAMILIES, PEOPLE, CouncilMeasures
 from litestar import Litestar
