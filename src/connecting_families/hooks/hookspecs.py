@@ -15,9 +15,12 @@ Hooks are synchronous and pure: the host loads the data, plugins judge it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pluggy
 
+from connecting_families.domain.rules import Criterion, RuleSet
+from connecting_families.domain.verdict import Verdict
 from connecting_families.evidence.measures import Measure
 
 PROJECT = "connecting_families"
@@ -36,6 +39,66 @@ def cf_register_measures(register: Callable[[Measure], None]) -> None:
     reported), so a plugin cannot change another's measure.
 
     :param register: Call with each measure.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cf_register_rulesets(register: Callable[[RuleSet], None]) -> None:
+    """Register whole rule sets: identification, results, routes and payments.
+
+    Call ``register`` once per :class:`~connecting_families.domain.rules.RuleSet`. A programme
+    names a rule set by id; the highest registered version of that id evaluates it, and each
+    verdict records the ``id@version`` it was decided by. A second registration of the same
+    ``id@version`` is refused (and reported).
+
+    :param register: Call with each rule set.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cf_register_criteria(register: Callable[[Criterion], None]) -> None:
+    """Register reusable criteria that configurable outcome plans (``tf2015``) can name.
+
+    Call ``register`` once per :class:`~connecting_families.domain.rules.Criterion`. A plan
+    names a criterion and gives its parameters; the criterion validates them and judges a
+    family with them, explaining its result. A name registered first wins.
+
+    :param register: Call with each criterion.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cf_check_claim_line(line: dict[str, Any], verdict: Verdict) -> list[str] | None:
+    """Check one claim line before it is claimed; return the problems that stop it.
+
+    Called for every line a claim is about to hold, after the rule set's own claim rules.
+    Return a list of messages (each naming the rule broken, no personal data) to hold the
+    line back, or None / an empty list to let it through. Every plugin's answer counts.
+
+    :param line: The line: ``family_ref``, ``route``, ``amount_gbp``, ``as_of``, ``ruleset``.
+    :param verdict: The verdict the line was decided on.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def cf_verdict_changed(family_ref: str, before: Verdict | None, after: Verdict) -> None:
+    """Be told that a family's verdict changed (routes met, eligibility or turned around).
+
+    Called after an evaluation finds a verdict different from the family's last stored one
+    (``before`` is None the first time). For notifications and dashboards; the return value
+    is ignored, and a plugin that raises is reported and skipped.
+
+    :param family_ref: The family.
+    :param before: The earlier verdict, or None.
+    :param after: The new verdict.
 
     .. versionadded:: 0.1
     """

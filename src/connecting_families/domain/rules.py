@@ -1,0 +1,107 @@
+"""What a plugin registers: rule sets and reusable criteria (measures are in `evidence/`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from connecting_families.domain.evidence import FamilyEvidence
+from connecting_families.domain.verdict import CriterionResult, Verdict
+
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# A problem with a configuration: (the field, what is wrong with it).
+ConfigProblem = tuple[str, str]
+
+
+def _valid_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not NAME.match(value):
+        raise ValueError(f"{attribute.name} {value!r} must be lower_snake_case, at most 64 chars")
+
+
+def no_config_problems(config: Mapping[str, Any], context: RuleContext) -> list[ConfigProblem]:
+    return []
+
+
+@attrs.frozen
+class RuleContext:
+    """What a rule set may use besides the evidence: the registered criteria and measures."""
+
+    criteria: Mapping[str, Criterion] = attrs.Factory(dict)
+    measures: Mapping[str, Any] = attrs.Factory(dict)
+
+
+# (evidence, as_of, configuration with defaults applied, context) -> verdict
+Evaluate = Callable[[FamilyEvidence, dt.date, Mapping[str, Any], RuleContext], Verdict]
+CheckConfig = Callable[[Mapping[str, Any], RuleContext], list[ConfigProblem]]
+
+
+@attrs.frozen
+class RuleSet:
+    """A whole set of programme rules: identification, results, routes and payments.
+
+    `evaluate` must be pure: the same evidence, date and configuration give the same verdict.
+    A change of behaviour is a new `version`, so old claims re-run under the old one.
+    """
+
+    id: str = attrs.field(validator=_valid_name)
+    version: int
+    name: str
+    headlines: tuple[str, ...]
+    routes: tuple[str, ...]
+    defaults: Mapping[str, Any]
+    evaluate: Evaluate
+    check_config: CheckConfig = no_config_problems
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def configuration(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The defaults with a programme's overrides applied."""
+        return {**self.defaults, **overrides}
+
+    def config_problems(
+        self, overrides: Mapping[str, Any], context: RuleContext
+    ) -> list[ConfigProblem]:
+        unknown = [
+            (name, f"is not a setting of rule set {self.key}")
+            for name in overrides
+            if name not in self.defaults
+        ]
+        return unknown or self.check_config(self.configuration(overrides), context)
+
+
+# (evidence, attached_on, as_of, parameters) -> result
+Judge = Callable[[FamilyEvidence, dt.date, dt.date, Mapping[str, Any]], CriterionResult]
+CheckParameters = Callable[[Mapping[str, Any]], list[ConfigProblem]]
+
+
+def no_parameter_problems(parameters: Mapping[str, Any]) -> list[ConfigProblem]:
+    return []
+
+
+@attrs.frozen
+class Criterion:
+    """A reusable test of a family, named in configurable outcome plans (tf2015).
+
+    `parameters` documents each parameter; `check` validates a plan's values for them.
+    """
+
+    name: str = attrs.field(validator=_valid_name)
+    description: str
+    parameters: Mapping[str, str]
+    judge: Judge
+    check: CheckParameters = no_parameter_problems
+
+    def parameter_problems(self, parameters: Mapping[str, Any]) -> list[ConfigProblem]:
+        missing = [(p, "is required") for p in self.parameters if p not in parameters]
+        unknown = [
+            (p, f"is not a parameter of {self.name}")
+            for p in parameters
+            if p not in self.parameters
+        ]
+        return missing + unknown or self.check(parameters)
