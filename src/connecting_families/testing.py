@@ -84,7 +84,9 @@ class FamilyBuilder:
     def child(self, ref: str, *, born: dt.date, **dates: dt.date | None) -> int:
         return self.member(ref, born=born, role="child", **dates)
 
-    def adult(self, ref: str, *, born: dt.date = dt.date(1980, 1, 1), **dates: dt.date | None) -> int:
+    def adult(
+        self, ref: str, *, born: dt.date = dt.date(1980, 1, 1), **dates: dt.date | None
+    ) -> int:
         return self.member(ref, born=born, role="adult", **dates)
 
     def offence(self, person: int, on: dt.date) -> int:
@@ -142,11 +144,8 @@ class FamilyBuilder:
         return self._add("observations", row)
 
     def build(self, known_at: dt.datetime | None = None) -> ev.FamilyEvidence:
-        return ev.FamilyEvidence(
-            **self.family,
-            known_at=known_at,
-            **{kind: tuple(rows) for kind, rows in self.records.items()},
-        )
+        records: dict[str, Any] = {kind: tuple(rows) for kind, rows in self.records.items()}
+        return ev.FamilyEvidence(**self.family, known_at=known_at, **records)
 
 
 def verdict_of(
