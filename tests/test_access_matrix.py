@@ -259,6 +259,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", FAMILY + "/evidence"): _no_body,
     ("POST", FAMILY + "/evidence/{kind:str}"): _asb,
     ("GET", FAMILY + "/timeline"): _no_body,
+    ("GET", FAMILY + "/verdict"): _no_body,
 }
 
 

@@ -33,6 +33,8 @@ from connecting_families.database.engine import (
     open_database,
     use_engine,
 )
+from connecting_families.evaluation.controller import EvaluationController, VerdictController
+from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.controller import EvidenceController
 from connecting_families.evidence.recording import EvidenceRecorder
 from connecting_families.evidence.service import EvidenceService
@@ -79,6 +81,7 @@ def create_app(settings: Settings) -> Litestar:
         "imports": ImportService(engine, settings.max_import_bytes, plugins.measures),
         "evidence": EvidenceService(engine),
         "recorder": EvidenceRecorder(engine, plugins.measures),
+        "evaluation": EvaluationService(engine, plugins),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
@@ -102,6 +105,8 @@ def create_app(settings: Settings) -> Litestar:
             ProgrammeController,
             ImportController,
             EvidenceController,
+            VerdictController,
+            EvaluationController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,

@@ -25,6 +25,8 @@ from connecting_families.database.engine import (
 )
 from connecting_families.database.migrations import migrate, migration_status, rollback
 from connecting_families.errors import DomainError, Invalid
+from connecting_families.evaluation.command import add_commands as add_evaluation_commands
+from connecting_families.evaluation.command import run_evaluate
 from connecting_families.imports.command import add_import_command, run_import
 from connecting_families.programmes.rulesets import RULESET_IDS
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
@@ -120,6 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add_import_command(commands, "who is running this, for the audit log")
     commands.choices["import"].set_defaults(command=cmd_import)
+    add_evaluation_commands(commands)
+    commands.choices["evaluate"].set_defaults(command=cmd_evaluate)
     return parser
 
 
@@ -349,6 +353,10 @@ def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return run_import(settings, args, _operator(args))
+
+
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    return run_evaluate(settings, args, _operator(args))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
