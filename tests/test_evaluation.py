@@ -1,0 +1,120 @@
+"""Evaluation from the database: the loader, the verdict route, programme evaluations, the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import httpx
+import pytest
+from import_cases import CASES, FAMILIES, PEOPLE
+from litestar import Litestar
+
+from connecting_families.evaluation.loader import load_evidence
+from connecting_families.families.tables import Family
+
+from access_world import World, build_world
+
+CSV = {"Content-Type": "text/csv"}
+OFFENCES = "person_ref,offence_ref,offence_date\nC1,OF-1,2012-10-01\nC1,OF-2,2012-11-01\n"
+BENEFITS = "person_ref,benefit,start_date\nA1,JSA,2012-01-01\n"
+
+
+async def load(client: httpx.AsyncClient, world: World, kind: str, text: str) -> None:
+    response = await client.post(
+        f"/api/v1/programmes/P1/imports/{kind}",
+        content=text.encode(),
+        headers={**world.headers("pm"), **CSV},
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, app: Litestar) -> World:
+    world = await build_world(app.state.accounts)
+    await load(client, world, "families", FAMILIES)
+    await load(client, world, "people", PEOPLE)
+    row = await Family.select(Family.id).where(Family.family_ref == "FAM-1").first()
+    assert row is not None
+    world.families["fam1"] = row["id"]
+    return world
+
+
+async def test_the_loader_builds_each_familys_evidence(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Members with their birth dates, and each member's records, in one family's snapshot."""
+    await load(client, world, "offences", OFFENCES)
+    await load(client, world, "attendance", CASES["attendance"].text())
+    await load(client, world, "asb", CASES["asb"].text())
+    [evidence] = await load_evidence([world.families["fam1"]], None)
+    assert [m.person_ref for m in evidence.members] == ["C1", "C2", "A1"]
+    assert evidence.attached_on == dt.date(2013, 2, 1)
+    assert len(evidence.offences) == 2
+    assert len(evidence.attendance) == 3
+    assert {row.person_id is None for row in evidence.asb} == {True, False}
+
+
+async def test_the_verdict_explains_why(client: httpx.AsyncClient, world: World) -> None:
+    """The key worker sees each flag and result, the routes and the rule set's version."""
+    await load(client, world, "offences", OFFENCES)
+    await load(client, world, "benefits", BENEFITS)
+    response = await client.get(
+        f"/api/v1/families/{world.families['fam1']}/verdict",
+        params={"as_of": "2014-03-01"},
+        headers=world.headers("kw_own"),
+    )
+    assert response.status_code == 200, response.text
+    verdict = response.json()
+    assert verdict["ruleset"] == "tf2012@1"
+    assert verdict["flags"] == {"crime_asb": True, "education": False, "work": True}
+    assert verdict["eligible"] is True  # two flags and the local filter (FAM-1)
+    youth = next(c for c in verdict["criteria"] if c["name"] == "youth_crime")
+    assert (youth["relevant"], youth["met"], youth["measured"]) == (
+        True,
+        True,
+        {"before": 2, "after": 0},
+    )
+    route = next(r for r in verdict["routes"] if r["route"] == "crime_asb_education")
+    assert (route["met"], route["amount_gbp"]) == (True, "700.00")
+
+
+async def test_the_verdict_as_known_before_the_evidence_arrived(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Known before the offences were imported, the family was not flagged for crime."""
+    await asyncio.sleep(0.01)
+    before = dt.datetime.now(dt.UTC).isoformat()
+    await asyncio.sleep(0.01)
+    await load(client, world, "offences", OFFENCES)
+    url = f"/api/v1/families/{world.families['fam1']}/verdict"
+    then = await client.get(
+        url, params={"as_of": "2014-03-01", "known_at": before}, headers=world.headers("kw_own")
+    )
+    now = await client.get(url, params={"as_of": "2014-03-01"}, headers=world.headers("kw_own"))
+    assert then.json()["flags"]["crime_asb"] is False
+    assert now.json()["flags"]["crime_asb"] is True
+
+
+async def test_a_programme_evaluation_counts_and_lists_every_family(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Totals per route as JSON; one line a family as CSV; key workers may not run it."""
+    await load(client, world, "offences", OFFENCES)
+    await load(client, world, "benefits", BENEFITS)
+    url = "/api/v1/programmes/P1/evaluations"
+    body = {"as_of": "2014-03-01"}
+    totals = await client.post(url, json=body, headers=world.headers("pm"))
+    assert totals.status_code == 200, totals.text
+    result = totals.json()
+    assert (result["ruleset"], result["eligible"], result["turned_around"]) == ("tf2012@1", 1, 1)
+    assert result["routes"]["crime_asb_education"] == 1
+    assert result["families"] == 6  # the access world's four families in P1, FAM-1 and FAM-2
+    lines = (
+        await client.post(url, json=body, params={"format": "csv"}, headers=world.headers("pm"))
+    ).text.splitlines()
+    assert lines[0] == "family_ref,evaluated,eligible,turned_around,routes_met,amount_gbp,reason"
+    assert "FAM-1,True,True,True,crime_asb_education,700.00," in lines
+    assert len(lines) == result["families"] + 1
+    refused = await client.post(url, json=body, headers=world.headers("kw_own"))
+    assert refused.status_code == 403
