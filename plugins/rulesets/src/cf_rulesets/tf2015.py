@@ -1,5 +1,255 @@
 """Rule set `tf2015`: Troubled Families expanded programme 2015-20 (local outcome plans).
 
-The rules are in `shared/domain/programme-rules.md`; the hook implementations arrive with the
-plugin hookspecs.
+The rules are in `shared/domain/programme-rules.md` ("tf2015"). A programme's outcome plan
+(its configuration's `outcome_plan`) names, for each headline, the criteria that identify it
+(`indicators`, judged at attachment) and those that show significant and sustained progress
+(`progress`, judged at the as-of date), and whether `all` or `any` of the progress measures
+must be met. Only the measures that are relevant to the family count; a headline with none
+relevant has not shown progress. Criteria come from plugins: the built-in ones are in
+`criteria.py`, and a council's own plugin can add more.
 """
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from cf_rulesets.common import employment_route, not_evaluated
+from cf_rulesets.criteria import BUILT_IN
+from connecting_families.domain.calendar import months_after
+from connecting_families.domain.evidence import FamilyEvidence
+from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
+from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
+from connecting_families.hooks.hookspecs import hookimpl
+
+HEADLINES = (
+    "crime_asb",
+    "education",
+    "children_need_help",
+    "worklessness",
+    "domestic_abuse",
+    "health",
+)
+ROUTES = ("sustained_progress", "continuous_employment")
+
+
+def _need_achieved(headline: str) -> dict[str, Any]:
+    return {"criterion": "need_outcome_achieved", "headline": headline}
+
+
+DEFAULT_PLAN: dict[str, Any] = {
+    "crime_asb": {
+        "indicators": [
+            {"criterion": "offences_in_window", "count": 1, "months": 12},
+            {"criterion": "asb_in_window", "count": 1, "months": 12},
+        ],
+        "progress": [
+            {"criterion": "offending_reduced", "percent": 33, "months": 6},
+            {"criterion": "asb_reduced", "percent": 60, "months": 6},
+        ],
+        "progress_rule": "all",
+    },
+    "education": {
+        "indicators": [{"criterion": "unauthorised_absence_at_least", "percent": 15}],
+        "progress": [
+            {"criterion": "unauthorised_absence_below", "percent": 15, "periods": 3},
+            {"criterion": "exclusions_below", "count": 3, "periods": 3},
+        ],
+        "progress_rule": "all",
+    },
+    "children_need_help": {
+        "indicators": [],
+        "progress": [_need_achieved("children_need_help")],
+        "progress_rule": "all",
+    },
+    "worklessness": {
+        "indicators": [{"criterion": "on_out_of_work_benefit"}],
+        "progress": [{"criterion": "out_of_work_benefit_ended"}],
+        "progress_rule": "all",
+    },
+    "domestic_abuse": {
+        "indicators": [],
+        "progress": [_need_achieved("domestic_abuse")],
+        "progress_rule": "all",
+    },
+    "health": {"indicators": [], "progress": [_need_achieved("health")], "progress_rule": "all"},
+}
+
+DEFAULTS: dict[str, Any] = {
+    "outcome_plan": DEFAULT_PLAN,
+    "need_grace_months": 3,
+    "min_headlines": 2,
+    "employment_weeks": 26,
+    "employment_weeks_jsa": 13,
+    "attachment_fee_gbp": "1000",
+    "result_payment_gbp": "800",
+}
+
+
+def check_config(config: Mapping[str, Any], context: RuleContext) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    for name, top in (
+        ("need_grace_months", 24),
+        ("min_headlines", len(HEADLINES)),
+        ("employment_weeks", 520),
+        ("employment_weeks_jsa", 520),
+    ):
+        value = config[name]
+        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= top):
+            problems.append((name, f"must be a whole number from 0 to {top}"))
+    for name in ("attachment_fee_gbp", "result_payment_gbp"):
+        try:
+            if Decimal(str(config[name])) < 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append((name, "must be an amount of 0 or more"))
+    plan = config["outcome_plan"]
+    if not isinstance(plan, dict) or not plan:
+        return [*problems, ("outcome_plan", "must map headlines to their indicators and progress")]
+    for headline, entry in plan.items():
+        where = f"outcome_plan.{headline}"
+        if headline not in HEADLINES:
+            problems.append((where, f"is not a headline of tf2015 ({', '.join(HEADLINES)})"))
+            continue
+        if not isinstance(entry, dict):
+            problems.append((where, "must have indicators, progress and progress_rule"))
+            continue
+        if entry.get("progress_rule", "all") not in ("all", "any"):
+            problems.append((f"{where}.progress_rule", "must be all or any"))
+        for section in ("indicators", "progress"):
+            items = entry.get(section, [])
+            if not isinstance(items, list):
+                problems.append((f"{where}.{section}", "must be a list of criteria"))
+                continue
+            for number, item in enumerate(items):
+                problems += _item_problems(f"{where}.{section}[{number}]", item, context)
+    return problems
+
+
+def _item_problems(where: str, item: Any, context: RuleContext) -> list[ConfigProblem]:
+    if not isinstance(item, dict) or not isinstance(item.get("criterion"), str):
+        return [(f"{where}.criterion", "must name a criterion")]
+    criterion = context.criteria.get(item["criterion"])
+    if criterion is None:
+        return [(f"{where}.criterion", f"{item['criterion']!r} is not a registered criterion")]
+    parameters = {k: v for k, v in item.items() if k != "criterion"}
+    return [
+        (f"{where}.{field}", message)
+        for field, message in criterion.parameter_problems(parameters)
+    ]
+
+
+def _judge(
+    item: Mapping[str, Any],
+    headline: str,
+    evidence: FamilyEvidence,
+    attached: dt.date,
+    on: dt.date,
+    context: RuleContext,
+) -> CriterionResult:
+    criterion = context.criteria[item["criterion"]]
+    parameters = {k: v for k, v in item.items() if k != "criterion"}
+    result = criterion.judge(evidence, attached, on, parameters)
+    return attrs.evolve(result, name=f"{headline}:{result.name}")
+
+
+def evaluate(
+    evidence: FamilyEvidence, as_of: dt.date, config: Mapping[str, Any], context: RuleContext
+) -> Verdict:
+    key = RULESET.key
+    attached = evidence.attached_on
+    if attached is None or attached > as_of:
+        return not_evaluated(key, evidence, as_of)
+    need_deadline = months_after(attached, config["need_grace_months"])
+    criteria: list[CriterionResult] = []
+    present: dict[str, bool] = {}
+    progressed: dict[str, bool] = {}
+    for headline, entry in config["outcome_plan"].items():
+        indicators = [
+            _judge(i, headline, evidence, attached, attached, context)
+            for i in entry.get("indicators", [])
+        ]
+        needs = [
+            n.id
+            for n in evidence.needs
+            if n.headline == headline and n.identified_on <= need_deadline
+        ]
+        present[headline] = any(r.met for r in indicators) or bool(needs)
+        progress = [
+            _judge(p, headline, evidence, attached, as_of, context)
+            for p in entry.get("progress", [])
+        ]
+        relevant = [r for r in progress if r.relevant]
+        rule = entry.get("progress_rule", "all")
+        progressed[headline] = bool(relevant) and (all if rule == "all" else any)(
+            r.met for r in relevant
+        )
+        criteria.append(
+            CriterionResult(
+                name=headline,
+                relevant=present[headline],
+                met=present[headline] and progressed[headline],
+                measured={
+                    "indicators_met": [r.name for r in indicators if r.met],
+                    "needs_by": need_deadline.isoformat(),
+                    "progress_rule": rule,
+                },
+                evidence={"needs": tuple(needs)},
+            )
+        )
+        criteria += indicators + progress
+    children = evidence.children_on(attached)
+    headlines_present = [h for h, is_present in present.items() if is_present]
+    eligible = len(headlines_present) >= config["min_headlines"] and bool(children)
+    sustained = bool(headlines_present) and all(progressed[h] for h in headlines_present)
+    employment, _ = employment_route(evidence, attached, as_of, config)
+    payment = Decimal(str(config["result_payment_gbp"])).quantize(Decimal("0.01"))
+    met = {"sustained_progress": sustained, "continuous_employment": employment.met}
+    routes = tuple(
+        RouteResult(
+            route=route,
+            met=met[route],
+            amount_gbp=payment if met[route] and eligible else Decimal("0.00"),
+            reason="" if eligible else "the family is not eligible",
+        )
+        for route in ROUTES
+    )
+    return Verdict(
+        ruleset=key,
+        family_ref=evidence.family_ref,
+        as_of=as_of,
+        known_at=evidence.known_at,
+        evaluated=True,
+        flags=present,
+        eligible=eligible,
+        criteria=(*criteria, employment),
+        routes=routes,
+        turned_around=eligible and (sustained or employment.met),
+    )
+
+
+RULESET = RuleSet(
+    id="tf2015",
+    version=1,
+    name="Troubled Families expanded programme 2015-20",
+    headlines=HEADLINES,
+    routes=ROUTES,
+    defaults=DEFAULTS,
+    evaluate=evaluate,
+    check_config=check_config,
+)
+
+
+@hookimpl
+def cf_register_rulesets(register: Any) -> None:
+    register(RULESET)
+
+
+@hookimpl
+def cf_register_criteria(register: Any) -> None:
+    for criterion in BUILT_IN:
+        register(criterion)
