@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 
 import httpx
 import pytest
+from cf_rulesets.tf2015 import DEFAULT_PLAN
 from import_cases import CASES, FAMILIES, PEOPLE
 from litestar import Litestar
 
@@ -118,3 +120,86 @@ async def test_a_programme_evaluation_counts_and_lists_every_family(
     assert len(lines) == result["families"] + 1
     refused = await client.post(url, json=body, headers=world.headers("kw_own"))
     assert refused.status_code == 403
+
+
+async def test_a_programme_configuration_is_checked_against_its_rule_set(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An unknown rule set, an unknown criterion and a bad parameter are each named."""
+    url = "/api/v1/programmes"
+    base = {"code": "P3", "name": "P3", "local_authority": "LA"}
+    unknown = await client.post(
+        url, json={**base, "ruleset_id": "tf1999"}, headers=world.headers("admin")
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "ruleset_id"
+    plan = copy.deepcopy(DEFAULT_PLAN)
+    plan["health"]["progress"] = [{"criterion": "wellbeing_up"}]
+    bad = await client.post(
+        url,
+        json={**base, "ruleset_id": "tf2015", "ruleset_config": {"outcome_plan": plan}},
+        headers=world.headers("admin"),
+    )
+    assert bad.status_code == 422
+    assert bad.json()["errors"] == [
+        {
+            "field": "ruleset_config.outcome_plan.health.progress[0].criterion",
+            "message": "'wellbeing_up' is not a registered criterion",
+        }
+    ]
+
+
+async def test_a_plugins_criterion_in_an_outcome_plan_explains_a_verdict(
+    client: httpx.AsyncClient, world: World, app: Litestar
+) -> None:
+    """The example plugin's criterion, named in a programme's plan, judges imported data."""
+    plan = copy.deepcopy(DEFAULT_PLAN)
+    plan["domestic_abuse"]["progress"] = [
+        {"criterion": "domestic_abuse_incidents_reduced", "percent": 50, "months": 6}
+    ]
+    created = await client.post(
+        "/api/v1/programmes",
+        json={
+            "code": "P3",
+            "name": "P3",
+            "local_authority": "LA",
+            "ruleset_id": "tf2015",
+            "ruleset_config": {"outcome_plan": plan},
+        },
+        headers=world.headers("admin"),
+    )
+    assert created.status_code == 201, created.text
+
+    async def load_p3(kind: str, text: str) -> None:
+        response = await client.post(
+            f"/api/v1/programmes/P3/imports/{kind}",
+            content=text.encode(),
+            headers={**world.headers("admin"), **CSV},
+        )
+        assert response.status_code == 200, response.text
+
+    await load_p3("families", FAMILIES.replace(",P1,", ",P3,").replace("kw_own", ""))
+    await load_p3("people", PEOPLE)
+    await load_p3(
+        "needs", "need_ref,family_ref,headline,identified_on\nN1,FAM-1,domestic_abuse,2013-02-10\n"
+    )
+    await load_p3(
+        "observations",
+        "family_ref,measure,observed_on,value\n"
+        "FAM-1,domestic_abuse_incidents,2012-09-01,3\n"
+        "FAM-1,domestic_abuse_incidents,2014-01-01,1\n",
+    )
+    family = (
+        await Family.select(Family.id)
+        .where(Family.family_ref == "FAM-1", Family.programme.code == "P3")
+        .first()
+    )
+    assert family is not None
+    plugins = app.state.plugins
+    ruleset = plugins.ruleset("tf2015")
+    [evidence] = await load_evidence([family["id"]], None)
+    config = ruleset.configuration({"outcome_plan": plan})
+    verdict = ruleset.evaluate(evidence, dt.date(2014, 3, 1), config, plugins.context())
+    explained = verdict.criterion("domestic_abuse:domestic_abuse_incidents_reduced")
+    assert (explained.relevant, explained.met) == (True, True)
+    assert explained.measured == {"before": 3.0, "after": 1.0}

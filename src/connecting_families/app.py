@@ -89,7 +89,7 @@ def create_app(settings: Settings) -> Litestar:
         "notes": NoteService(engine),
         "assessments": AssessmentService(engine),
         "plans": PlanService(engine),
-        "programmes": ProgrammeService(engine),
+        "programmes": ProgrammeService(engine, plugins),
     }
     app = Litestar(
         route_handlers=[

@@ -27,8 +27,8 @@ from connecting_families.database.migrations import migrate, migration_status, r
 from connecting_families.errors import DomainError, Invalid
 from connecting_families.evaluation.command import add_commands as add_evaluation_commands
 from connecting_families.evaluation.command import run_evaluate
+from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.command import add_import_command, run_import
-from connecting_families.programmes.rulesets import RULESET_IDS
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
 from connecting_families.settings import Settings, SettingsError
 
@@ -112,7 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     create = programme.add_parser("create", help="create a programme")
     create.add_argument("code")
     create.add_argument("--name", required=True)
-    create.add_argument("--ruleset", required=True, help=f"one of {', '.join(RULESET_IDS)}")
+    create.add_argument(
+        "--ruleset", required=True, help="an installed rule set: tf2012, tf2015, …"
+    )
     create.add_argument("--local-authority", default="", help="the council (default: the name)")
     create.add_argument("--config", type=Path, help="the rule set's configuration, a JSON file")
     create.add_argument("--target-families", type=int)
@@ -335,7 +337,10 @@ def cmd_programme_create(settings: Settings, args: argparse.Namespace) -> int:
         target_families=args.target_families,
     )
     created = _with_database(
-        settings, lambda engine: ProgrammeService(engine).create_programme(_operator(args), draft)
+        settings,
+        lambda engine: ProgrammeService(
+            engine, PluginHost(settings.disabled_plugins)
+        ).create_programme(_operator(args), draft),
     )
     print(f"created programme {created.code} ({created.ruleset_id})")
     return 0
@@ -343,7 +348,10 @@ def cmd_programme_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
     programmes = _with_database(
-        settings, lambda engine: ProgrammeService(engine).list_programmes(None)
+        settings,
+        lambda engine: ProgrammeService(
+            engine, PluginHost(settings.disabled_plugins)
+        ).list_programmes(None),
     )
     for programme in programmes:
         print(f"{programme.code:<16} {programme.ruleset_id:<8} {programme.name}")

@@ -14,7 +14,7 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.errors import Conflict, NotFound, check_version, field_error, refuse_if
-from connecting_families.programmes.rulesets import RULESET_IDS
+from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.tables import ChildPopulation, Programme
 
 
@@ -55,8 +55,6 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
     for field, limit in (("name", 200), ("local_authority", 200)):
         if field in values and not 1 <= len(values[field].strip()) <= limit:
             problems.append(field_error(field, f"1-{limit} characters"))
-    if "ruleset_id" in values and values["ruleset_id"] not in RULESET_IDS:
-        problems.append(field_error("ruleset_id", f"must be one of {', '.join(RULESET_IDS)}"))
     if (
         values.get("starts_on")
         and values.get("ends_on")
@@ -80,8 +78,9 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
 
 
 class ProgrammeService:
-    def __init__(self, engine: AnyEngine) -> None:
+    def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
+        self.plugins = plugins
 
     async def _record(self, code: str) -> ProgrammeRecord:
         row = await Programme.select().where(Programme.code == code).first()
@@ -129,8 +128,23 @@ class ProgrammeService:
             raise NotFound(f"There is no programme {code!r}, or it is not yours.")
         return await self._record(code)
 
+    def _ruleset_problems(self, values: dict[str, Any]) -> list[dict[str, str]]:
+        """The rule set must be installed, and the configuration valid for it."""
+        ruleset = self.plugins.ruleset(values["ruleset_id"])
+        if ruleset is None:
+            installed = ", ".join(self.plugins.ruleset_ids()) or "none"
+            return [field_error("ruleset_id", f"is not an installed rule set ({installed})")]
+        config = values.get("ruleset_config") or {}
+        if not isinstance(config, dict):
+            return [field_error("ruleset_config", "must be a JSON object")]
+        return [
+            field_error(f"ruleset_config.{field}", message)
+            for field, message in ruleset.config_problems(config, self.plugins.context())
+        ]
+
     async def create_programme(self, actor: Actor, draft: ProgrammeDraft) -> ProgrammeRecord:
-        refuse_if(_problems(attrs.asdict(draft)), "The programme")
+        values = attrs.asdict(draft)
+        refuse_if(_problems(values) + self._ruleset_problems(values), "The programme")
         async with write_transaction(self.engine):
             if await Programme.exists().where(Programme.code == draft.code):
                 raise Conflict(
@@ -169,7 +183,7 @@ class ProgrammeService:
         current = await self.get_programme(principal, code)
         merged = {**attrs.asdict(current), **changes}
         merged.pop("code")
-        refuse_if(_problems(merged), "The change")
+        refuse_if(_problems(merged) + self._ruleset_problems(merged), "The change")
         async with write_transaction(self.engine):
             await take_turns(self.engine, f"programme:{code}")
             current = await self._record(code)
