@@ -166,6 +166,6 @@ class PluginHost:
                 criteria=owned("cf_register_criteria", name),
                 measures=owned("cf_register_measures", name),
             )
-            for name, _ in sorted(self.manager.list_name_plugin(), key=lambda item: item[0])
-            if name is not None
+            for name, plugin in sorted(self.manager.list_name_plugin(), key=lambda item: item[0])
+            if name is not None and plugin is not None  # a blocked plugin is listed as None
         ]
