@@ -1,3 +1,4 @@
+# ruff: noqa: S608 - only "{}" placeholders and fixed table names are formatted into SQL here.
 """Loading `FamilyEvidence` for many families at once, as known at an instant.
 
 A handful of queries per chunk of families, never one per family: the families, their
@@ -11,24 +12,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from piccolo.columns.combination import Or
 from piccolo.table import Table
 
-from connecting_families.assessments.tables import Need
 from connecting_families.domain import evidence as ev
 from connecting_families.evidence import tables as t
-from connecting_families.evidence.service import known_at
-from connecting_families.families.tables import Family, Membership
-
-FAMILY_COLUMNS = (
-    Family.id,
-    Family.family_ref,
-    Family.identified_on,
-    Family.attached_on,
-    Family.closed_on,
-    Family.local_filter,
-    Family.expectant_parent,
-)
+from connecting_families.families.tables import Family
+from connecting_families.imports.bulk import Bulk
 
 # Evidence kind -> (table, how a row becomes a domain value)
 Maker = Callable[[dict[str, Any]], Any]
@@ -93,23 +82,50 @@ def _sort_key(value: Any) -> tuple[Any, ...]:
     return (value.id,)
 
 
+def _known(alias: str, instant: dt.datetime | None) -> tuple[str, list[Any]]:
+    """SQL selecting the rows known at `instant` (live if None), and its parameters."""
+    if instant is None:
+        return f"{alias}.superseded_at IS NULL", []
+    return (
+        f"{alias}.recorded_at <= {{}} AND ({alias}.superseded_at IS NULL"
+        f" OR {alias}.superseded_at > {{}})",
+        [instant, instant],
+    )
+
+
 async def load_evidence(
-    family_ids: Iterable[int], instant: dt.datetime | None
+    family_ids: Iterable[int], instant: dt.datetime | None, engine: Any = None
 ) -> list[ev.FamilyEvidence]:
-    """The evidence of each family in `family_ids`, as known at `instant` (live if None)."""
+    """The evidence of each family in `family_ids`, as known at `instant` (live if None).
+
+    One read transaction (one connection) and one query per kind of record, whatever the
+    number of families; the rows go through the driver, not Piccolo's row objects.
+    """
     ids = list(family_ids)
     if not ids:
         return []
-    families = await Family.select(*FAMILY_COLUMNS).where(Family.id.is_in(ids)).order_by(Family.id)
-    memberships = await Membership.select(
-        Membership.family,
-        Membership.person,
-        Membership.role,
-        Membership.joined_on,
-        Membership.left_on,
-        Membership.person.person_ref.as_alias("person_ref"),
-        Membership.person.date_of_birth.as_alias("date_of_birth"),
-    ).where(Membership.family.is_in(ids), *known_at(Membership, instant))
+    engine = engine or Family._meta.db
+    async with engine.transaction() as transaction:
+        return await _load(Bulk(transaction), ids, instant)
+
+
+async def _load(
+    bulk: Bulk, ids: list[int], instant: dt.datetime | None
+) -> list[ev.FamilyEvidence]:
+    marks = ", ".join("{}" for _ in ids)
+    families = await bulk.fetch(
+        "SELECT id, family_ref, identified_on, attached_on, closed_on, local_filter,"
+        f" expectant_parent FROM family WHERE id IN ({marks}) ORDER BY id",
+        *ids,
+    )
+    known, known_params = _known("m", instant)
+    memberships = await bulk.fetch(
+        "SELECT m.family, m.person, m.role, m.joined_on, m.left_on, p.person_ref,"
+        " p.date_of_birth FROM membership m JOIN person p ON p.id = m.person"
+        f" WHERE m.family IN ({marks}) AND {known}",
+        *ids,
+        *known_params,
+    )
     members: dict[int, list[ev.Member]] = defaultdict(list)
     families_of: dict[int, set[int]] = defaultdict(set)
     for row in memberships:
@@ -124,24 +140,39 @@ async def load_evidence(
             )
         )
         families_of[row["person"]].add(row["family"])
-    people = list(families_of) or [0]
+    people = f"SELECT person FROM membership WHERE family IN ({marks})"
     found: dict[str, dict[int, list[Any]]] = {
         kind: defaultdict(list) for kind in (*KINDS, "needs")
     }
     for kind, (table, make) in KINDS.items():
-        person = table._meta.get_column_by_name("person")
-        whose: Any = person.is_in(people)
+        name = table._meta.tablename
         has_family = "family" in {c._meta.name for c in table._meta.columns}
+        known, known_params = _known("e", instant)
+        whose = f"e.person IN ({people})"
+        params = list(ids)
         if has_family:
-            whose = Or(whose, table._meta.get_column_by_name("family").is_in(ids))
-        for row in await table.select().where(whose, *known_at(table, instant)):
+            whose = f"({whose} OR e.family IN ({marks}))"
+            params += ids
+        rows = await bulk.fetch(
+            f'SELECT * FROM "{name}" e WHERE {whose} AND {known}',
+            *params,
+            *known_params,
+        )
+        for row in rows:
             value = make(row)
-            owners = (
-                {row["family"]} if has_family and row["family"] else families_of[row["person"]]
-            )
+            if has_family and row["family"]:
+                owners: Iterable[int] = (row["family"],)
+            else:
+                owners = families_of[row["person"]]
             for family in owners:
                 found[kind][family].append(value)
-    for row in await Need.select().where(Need.family.is_in(ids), *known_at(Need, instant)):
+    known, known_params = _known("e", instant)
+    needs = await bulk.fetch(
+        f"SELECT * FROM need e WHERE e.family IN ({marks}) AND {known}",
+        *ids,
+        *known_params,
+    )
+    for row in needs:
         found["needs"][row["family"]].append(
             ev.Need(
                 row["id"],
