@@ -58,7 +58,7 @@ def test_an_offence_on_the_18th_birthday_is_not_a_minors(offence_on: d, flag: bo
 
 
 def test_a_29_february_birthday_comes_on_1_march() -> None:
-    """Born 1994-02-29: still 17 on 2012-02-28 (2012 is a leap year: 18 on 2012-02-29)."""
+    """Born 1996-02-29: still 17 on 2014-02-28, 18 on 2014-03-01."""
     family = FamilyBuilder(attached_on=A)
     teen = family.child("T1", born=d(1995, 2, 28))
     leap = family.child("T2", born=d(1996, 2, 29))
