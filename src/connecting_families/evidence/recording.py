@@ -153,10 +153,13 @@ class EvidenceRecorder:
             headlines=headlines_for(family["ruleset_id"]),
             measures=self.measures(),
         )
-        await refs.load_people()
-        await refs.load_families()
         rows = list(CsvFile(text.getvalue(), kind.columns, problems).rows())
-        values = kind.build(rows[0], refs) if rows and not problems else None
+        values = None
+        if rows and not problems:
+            # Only the people and family the item names: not the whole programme's.
+            await refs.load_people(rows[0].values)
+            await refs.load_families(rows[0].values)
+            values = kind.build(rows[0], refs)
         if values is not None:
             await self._check_belongs(values, family["id"], problems)
         if problems or values is None:

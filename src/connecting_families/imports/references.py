@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -32,10 +34,26 @@ class References:
     by_ni_number: dict[str, list[int]] = attrs.field(factory=dict)
     families: dict[str, int] = attrs.field(factory=dict)
 
-    async def load_people(self) -> None:
-        rows = await Person.select(
-            Person.id, Person.person_ref, Person.upn, Person.ni_number
-        ).where(Person.programme == self.programme_id)
+    async def load_people(self, only: Mapping[str, Any] | None = None) -> None:
+        """The programme's people; with `only` (one row's values), just those it names."""
+        query = Person.select(Person.id, Person.person_ref, Person.upn, Person.ni_number).where(
+            Person.programme == self.programme_id
+        )
+        if only is not None:
+            named = [
+                column.is_in([only[name]])
+                for name, column in (
+                    ("person_ref", Person.person_ref),
+                    ("subject_person_ref", Person.person_ref),
+                    ("upn", Person.upn),
+                    ("ni_number", Person.ni_number),
+                )
+                if only.get(name) is not None
+            ]
+            if not named:
+                return
+            query = query.where(functools.reduce(operator.or_, named))
+        rows = await query
         by_upn: dict[str, list[int]] = defaultdict(list)
         by_ni: dict[str, list[int]] = defaultdict(list)
         for row in rows:
@@ -47,10 +65,16 @@ class References:
         self.by_upn = dict(by_upn)
         self.by_ni_number = dict(by_ni)
 
-    async def load_families(self) -> None:
-        rows = await Family.select(Family.id, Family.family_ref).where(
+    async def load_families(self, only: Mapping[str, Any] | None = None) -> None:
+        """The programme's families; with `only` (one row's values), just the one it names."""
+        query = Family.select(Family.id, Family.family_ref).where(
             Family.programme == self.programme_id
         )
+        if only is not None:
+            if only.get("family_ref") is None:
+                return
+            query = query.where(Family.family_ref == only["family_ref"])
+        rows = await query
         self.families = {row["family_ref"]: row["id"] for row in rows}
 
     def _matches(self, column: str, value: str) -> list[int]:
