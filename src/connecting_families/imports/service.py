@@ -175,7 +175,6 @@ class ImportService:
             return None
         if request.kind != "families":
             await refs.load_families()
-        if request.kind != "families":
             await refs.load_people()
         return csv_file
 
