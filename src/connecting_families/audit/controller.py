@@ -12,6 +12,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from connecting_families.access.policy import AUDIT_READ
 from connecting_families.audit.service import MAX_PAGE, Actor, AuditQuery, record, search
+from connecting_families.domain.dates import as_utc
 from connecting_families.http_params import BeforeId
 
 
@@ -26,12 +27,6 @@ class AuditEntry(msgspec.Struct):
     resource_id: str | None
     allowed: bool
     detail: dict[str, Any]
-
-
-def _utc(instant: dt.datetime | None) -> dt.datetime | None:
-    if instant is not None and instant.tzinfo is None:
-        return instant.replace(tzinfo=dt.UTC)
-    return instant
 
 
 class AuditController(Controller):
@@ -67,7 +62,7 @@ class AuditController(Controller):
             limit: At most this many entries.
         """
         # An instant without a zone is taken as UTC, the same on either database.
-        since, until = (_utc(t) for t in (since, until))
+        since, until = (as_utc(t) for t in (since, until))
         query = AuditQuery(
             actor_name=actor_name,
             action=action,

@@ -46,3 +46,10 @@ def add_working_days(start: dt.date, count: int) -> dt.date:
         if day.weekday() < 5 and day not in bank_holidays:
             remaining -= 1
     return day
+
+
+def as_utc(instant: dt.datetime | None) -> dt.datetime | None:
+    """An instant given without an offset is UTC, everywhere in the API and the CLI."""
+    if instant is not None and instant.tzinfo is None:
+        return instant.replace(tzinfo=dt.UTC)
+    return instant

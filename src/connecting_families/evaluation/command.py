@@ -18,6 +18,7 @@ from connecting_families.database.engine import (
     open_database,
     use_engine,
 )
+from connecting_families.domain.dates import as_utc
 from connecting_families.evaluation.service import EvaluationService, ProgrammeEvaluation
 from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import Settings
@@ -47,9 +48,7 @@ def add_commands(commands: Any) -> None:
 
 
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
-    known_at = args.known_at
-    if known_at is not None and known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=dt.UTC)
+    known_at = as_utc(args.known_at)
 
     async def work() -> ProgrammeEvaluation:
         engine = create_engine(settings.database)

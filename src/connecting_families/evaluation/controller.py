@@ -12,17 +12,11 @@ from litestar.params import FromQuery, JSONBody, PathParameter
 
 from connecting_families.access.policy import FAMILY_READ, PROGRAMME_MANAGE, Principal
 from connecting_families.audit.service import Actor
-from connecting_families.domain.dates import today
+from connecting_families.domain.dates import as_utc, today
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.http_params import RecordId
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
-
-
-def _instant(known_at: dt.datetime | None) -> dt.datetime | None:
-    if known_at is not None and known_at.tzinfo is None:
-        return known_at.replace(tzinfo=dt.UTC)
-    return known_at
 
 
 class EvaluationRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,7 +49,7 @@ class VerdictController(Controller):
             known_at: Judge the evidence as known at this instant (ISO 8601; UTC if naive).
         """
         verdict = await evaluation.family_verdict(
-            principal, actor, family_id, as_of or today(), _instant(known_at)
+            principal, actor, family_id, as_of or today(), as_utc(known_at)
         )
         result: dict[str, Any] = msgspec.to_builtins(verdict)
         return result
@@ -86,7 +80,7 @@ class EvaluationController(Controller):
             format: `json` for the totals, `csv` for a line per family.
         """
         result = await evaluation.evaluate_programme(
-            principal, actor, code, data.as_of, _instant(data.known_at)
+            principal, actor, code, data.as_of, as_utc(data.known_at)
         )
         if format == "csv":
             name = f"{code}-evaluation-{data.as_of.isoformat()}.csv"

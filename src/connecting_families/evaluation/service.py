@@ -5,23 +5,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from connecting_families.access.policy import ADMIN, Principal
+from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.errors import Invalid, NotFound, Unavailable
+from connecting_families.errors import Invalid, Unavailable
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.families.scope import require_family
 from connecting_families.families.tables import Family
 from connecting_families.hooks.host import PluginHost
+from connecting_families.programmes.service import ruleset_config_of, visible_programme
 from connecting_families.programmes.tables import Programme
 
 # Families loaded and judged together: memory stays bounded whatever the cohort.
@@ -112,7 +112,9 @@ class EvaluationService:
                 "known_at": instant.isoformat() if instant else None,
             },
         )
-        return self._judge(ruleset, _config(programme["ruleset_config"]), evidence, as_of)
+        return self._judge(
+            ruleset, ruleset_config_of(programme["ruleset_config"]), evidence, as_of
+        )
 
     async def verdicts(
         self,
@@ -143,22 +145,11 @@ class EvaluationService:
         as_of: dt.date,
         instant: dt.datetime | None,
     ) -> ProgrammeEvaluation:
-        programme = (
-            await Programme.select(
-                Programme.id, Programme.code, Programme.ruleset_id, Programme.ruleset_config
-            )
-            .where(Programme.code == code)
-            .first()
+        programme = await visible_programme(
+            principal, code, Programme.ruleset_id, Programme.ruleset_config
         )
-        visible = (
-            principal is None
-            or ADMIN in principal.roles
-            or (programme is not None and programme["id"] in principal.programme_ids)
-        )
-        if programme is None or not visible:
-            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
         ruleset = self._ruleset(programme["ruleset_id"])
-        config = _config(programme["ruleset_config"])
+        config = ruleset_config_of(programme["ruleset_config"])
         routes: Counter[str] = Counter()
         amounts: dict[str, Decimal] = {route: Decimal("0.00") for route in ruleset.routes}
         counts: Counter[str] = Counter()
@@ -203,10 +194,3 @@ class EvaluationService:
             amounts_gbp=amounts,
             rows=tuple(rows),
         )
-
-
-def _config(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    loaded = json.loads(value) if isinstance(value, str) and value else {}
-    return loaded if isinstance(loaded, dict) else {}

@@ -11,6 +11,7 @@ from litestar.params import FromQuery, JSONBody, PathParameter
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
 from connecting_families.audit.service import Actor
+from connecting_families.domain.dates import as_utc
 from connecting_families.errors import Invalid
 from connecting_families.evidence.recording import EvidenceRecorder
 from connecting_families.evidence.schemas import EvidenceRecorded, TimelineEntry
@@ -18,13 +19,6 @@ from connecting_families.evidence.service import EVIDENCE_TABLES, EvidenceServic
 from connecting_families.http_params import RecordId, to_schema
 
 Kind = Annotated[str, PathParameter(min_length=1, max_length=32)]
-
-
-def _instant(known_at: dt.datetime | None) -> dt.datetime | None:
-    """A naive instant is taken as UTC, as everywhere in the API."""
-    if known_at is not None and known_at.tzinfo is None:
-        return known_at.replace(tzinfo=dt.UTC)
-    return known_at
 
 
 class EvidenceController(Controller):
@@ -58,9 +52,7 @@ class EvidenceController(Controller):
                 errors=[{"field": "kind", "message": "unknown kind"}],
             )
         kinds = (kind,) if kind else tuple(EVIDENCE_TABLES)
-        return await evidence.family_records(
-            principal, actor, family_id, _instant(known_at), kinds
-        )
+        return await evidence.family_records(principal, actor, family_id, as_utc(known_at), kinds)
 
     @get("/timeline", opt={"access": FAMILY_READ})
     async def get_timeline(
@@ -80,7 +72,7 @@ class EvidenceController(Controller):
             family_id: The family.
             known_at: An instant (ISO 8601; UTC if no offset): the timeline as it was then.
         """
-        entries = await evidence.timeline(principal, actor, family_id, _instant(known_at))
+        entries = await evidence.timeline(principal, actor, family_id, as_utc(known_at))
         return to_schema(entries, list[TimelineEntry])
 
     @post("/evidence/{kind:str}", opt={"access": FAMILY_WRITE})

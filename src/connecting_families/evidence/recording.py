@@ -110,7 +110,7 @@ class EvidenceRecorder:
             subject = _subject(kind, values)
             await writer.load(subject)
             await writer.add([(2, values)])
-            counts = await writer.finish()
+            counts = writer.counts
             outcome = (
                 "inserted"
                 if counts.inserted

@@ -9,7 +9,6 @@ household is append-and-supersede, like evidence. These files are a council's ca
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from typing import Any
 
 from connecting_families.access.policy import KEY_WORKER
@@ -32,7 +31,7 @@ from connecting_families.imports.cells import (
     parse_upn,
     text_up_to,
 )
-from connecting_families.imports.reader import Column, CsvFile, Row
+from connecting_families.imports.reader import Column, CsvFile
 from connecting_families.imports.references import References
 
 Validated = list[tuple[int, dict[str, Any]]]
@@ -81,23 +80,6 @@ PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "sex", "upn", "ni
 MEMBERSHIP_FIELDS = ("role", "joined_on", "left_on")
 
 
-def _in_order(row: Row, refs: References, columns: tuple[str, ...]) -> bool:
-    """Whether the row's dates in `columns` (those given) never go backwards."""
-    given = [(c, row.values[c]) for c in columns if row.values[c] is not None]
-    for (earlier, first), (later, second) in itertools.pairwise(given):
-        if second < first:
-            refs.problems.add(row.line, later, f"is before {earlier}")
-            return False
-    return True
-
-
-def _not_future(row: Row, refs: References, columns: tuple[str, ...]) -> bool:
-    late = [c for c in columns if row.values[c] is not None and row.values[c] > refs.today]
-    for column in late:
-        refs.problems.add(row.line, column, "is in the future")
-    return not late
-
-
 async def _key_workers(programme_id: int) -> dict[str, tuple[int, int | None]]:
     """Active key workers of the programme: username → (user id, team)."""
     rows = await User.select(User.id, User.username, User.team).where(
@@ -116,8 +98,8 @@ async def validate_families(csv_file: CsvFile, refs: References) -> Validated:
     first_line: dict[str, int] = {}
     for row in csv_file.rows():
         v = row.values
-        good = _in_order(row, refs, ("identified_on", "attached_on", "closed_on"))
-        good = _not_future(row, refs, ("identified_on", "attached_on", "closed_on")) and good
+        good = refs.in_order(row, "identified_on", "attached_on", "closed_on")
+        good = refs.not_future(row, "identified_on", "attached_on", "closed_on") and good
         if v["programme"] != refs.programme_code:
             refs.problems.add(
                 row.line, "programme", f"is not {refs.programme_code}, the programme imported into"
@@ -277,8 +259,8 @@ async def validate_people(csv_file: CsvFile, refs: References) -> Validated:
         v = row.values
         family = refs.family(row)
         good = family is not None
-        good = _in_order(row, refs, ("joined_on", "left_on")) and good
-        good = _not_future(row, refs, ("date_of_birth", "joined_on")) and good
+        good = refs.in_order(row, "joined_on", "left_on") and good
+        good = refs.not_future(row, "date_of_birth", "joined_on") and good
         if v["left_on"] is not None and v["joined_on"] == v["left_on"]:
             refs.problems.add(row.line, "left_on", "must be after joined_on")
             good = False

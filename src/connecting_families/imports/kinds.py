@@ -55,29 +55,10 @@ class RecordedKind:
     family_columns: tuple[str, ...] = ()
 
 
-def _later(row: Row, refs: References, start: str, end: str) -> bool:
-    """Whether `end` (if given) is on or after `start`; a problem otherwise."""
-    first, last = row.values.get(start), row.values.get(end)
-    if first is not None and last is not None and last < first:
-        refs.problems.add(row.line, end, f"is before {start}")
-        return False
-    return True
-
-
-def _not_future(row: Row, refs: References, *columns: str) -> bool:
-    good = True
-    for column in columns:
-        value = row.values.get(column)
-        if value is not None and value > refs.today:
-            refs.problems.add(row.line, column, "is in the future")
-            good = False
-    return good
-
-
 def _attendance(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     person = refs.person(row, ("person_ref", "upn"))
-    good = _later(row, refs, "period_start", "period_end")
+    good = refs.in_order(row, "period_start", "period_end")
     possible = v["possible_sessions"]
     absent = (v["authorised_absence_sessions"] or 0) + v["unauthorised_absence_sessions"]
     if absent > possible:
@@ -103,7 +84,7 @@ def _attendance(row: Row, refs: References) -> dict[str, Any] | None:
 def _exclusion(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     person = refs.person(row, ("person_ref", "upn"))
-    if not _not_future(row, refs, "start_date") or person is None:
+    if not refs.not_future(row, "start_date") or person is None:
         return None
     return {
         "exclusion_ref": v["exclusion_ref"],
@@ -117,8 +98,8 @@ def _exclusion(row: Row, refs: References) -> dict[str, Any] | None:
 def _offence(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     person = refs.person(row, ("person_ref",))
-    good = _not_future(row, refs, "offence_date", "outcome_date")
-    good = _later(row, refs, "offence_date", "outcome_date") and good
+    good = refs.not_future(row, "offence_date", "outcome_date")
+    good = refs.in_order(row, "offence_date", "outcome_date") and good
     if person is None or not good:
         return None
     return {
@@ -133,7 +114,7 @@ def _offence(row: Row, refs: References) -> dict[str, Any] | None:
 def _asb(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     subject = refs.person_or_family(row, ("person_ref",))
-    if not _not_future(row, refs, "incident_date") or subject is None:
+    if not refs.not_future(row, "incident_date") or subject is None:
         return None
     return {
         "asb_ref": v["asb_ref"],
@@ -145,8 +126,8 @@ def _asb(row: Row, refs: References) -> dict[str, Any] | None:
 
 def _spell(row: Row, refs: References) -> tuple[int | None, bool]:
     person = refs.person(row, ("person_ref", "ni_number"))
-    good = _not_future(row, refs, "start_date")
-    good = _later(row, refs, "start_date", "end_date") and good
+    good = refs.not_future(row, "start_date")
+    good = refs.in_order(row, "start_date", "end_date") and good
     return person, good
 
 
@@ -179,7 +160,7 @@ def _employment(row: Row, refs: References) -> dict[str, Any] | None:
 def _work_programme(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     person = refs.person(row, ("person_ref", "ni_number"))
-    if not _not_future(row, refs, "start_date") or person is None:
+    if not refs.not_future(row, "start_date") or person is None:
         return None
     return {"person": person, "provision": v["provision"], "start_date": v["start_date"]}
 
@@ -188,8 +169,8 @@ def _assessment(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     family = refs.family(row)
     subject = refs.person(row, ("subject_person_ref",), required=False)
-    good = _not_future(row, refs, "started_on", "completed_on")
-    good = _later(row, refs, "started_on", "completed_on") and good
+    good = refs.not_future(row, "started_on", "completed_on")
+    good = refs.in_order(row, "started_on", "completed_on") and good
     if family is None or not good or (v["subject_person_ref"] is not None and subject is None):
         return None
     return {
@@ -207,8 +188,8 @@ def _need(row: Row, refs: References) -> dict[str, Any] | None:
     v = row.values
     family = refs.family(row)
     person = refs.person(row, ("person_ref",), required=False)
-    good = _not_future(row, refs, "identified_on", "outcome_on")
-    good = _later(row, refs, "identified_on", "outcome_on") and good
+    good = refs.not_future(row, "identified_on", "outcome_on")
+    good = refs.in_order(row, "identified_on", "outcome_on") and good
     if v["headline"] not in refs.headlines:
         refs.problems.add(
             row.line,
@@ -248,8 +229,8 @@ def _observation(row: Row, refs: References) -> dict[str, Any] | None:
             row.line, "observed_on", "give observed_on or period_start and period_end, not both"
         )
         good = False
-    good = _later(row, refs, "period_start", "period_end") and good
-    good = _not_future(row, refs, "observed_on", "period_start") and good
+    good = refs.in_order(row, "period_start", "period_end") and good
+    good = refs.not_future(row, "observed_on", "period_start") and good
     measure = refs.measures.get(v["measure"])
     stored: tuple[str, float | None] | None = None
     if measure is None:

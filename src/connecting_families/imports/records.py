@@ -193,7 +193,3 @@ class RecordWriter:
                     text = texts[date] = date.isoformat()
                 values[position] = text
         return values
-
-    async def finish(self) -> Counts:
-        """The counts of everything added."""
-        return self.counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Mapping
@@ -76,6 +77,22 @@ class References:
             query = query.where(Family.family_ref == only["family_ref"])
         rows = await query
         self.families = {row["family_ref"]: row["id"] for row in rows}
+
+    def in_order(self, row: Row, *columns: str) -> bool:
+        """Whether the row's dates in `columns` (those given) never go backwards."""
+        given = [(c, row.values[c]) for c in columns if row.values[c] is not None]
+        for (earlier, first), (later, second) in itertools.pairwise(given):
+            if second < first:
+                self.problems.add(row.line, later, f"is before {earlier}")
+                return False
+        return True
+
+    def not_future(self, row: Row, *columns: str) -> bool:
+        """Whether none of the row's dates in `columns` is after today."""
+        late = [c for c in columns if row.values[c] is not None and row.values[c] > self.today]
+        for column in late:
+            self.problems.add(row.line, column, "is in the future")
+        return not late
 
     def _matches(self, column: str, value: str) -> list[int]:
         if column == "upn":

@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from connecting_families.access.policy import ADMIN, Principal
+from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.dates import today
@@ -37,6 +37,7 @@ from connecting_families.imports.records import RecordWriter, validated_chunks
 from connecting_families.imports.references import References
 from connecting_families.imports.tables import ImportRun
 from connecting_families.programmes.rulesets import headlines_for
+from connecting_families.programmes.service import visible_programme
 from connecting_families.programmes.tables import Programme
 
 IMPORT_KINDS = ("families", "people", *KINDS)
@@ -133,7 +134,9 @@ class ImportService:
             )
         self.check_size(len(request.data))
         started = time.perf_counter()
-        programme = await self._programme(principal, request.programme_code)
+        programme = await visible_programme(
+            principal, request.programme_code, Programme.code, Programme.ruleset_id
+        )
         sha256 = hashlib.sha256(request.data).hexdigest()
         refs = References(
             programme_id=programme["id"],
@@ -226,7 +229,7 @@ class ImportService:
         )
         await writer.load()
         await writer.add(validated)
-        return await writer.finish()
+        return writer.counts
 
     async def _reject(self, run: _Run) -> None:
         """Audit the refusal (outside the rolled-back write) and raise the problems."""
@@ -259,7 +262,7 @@ class ImportService:
         self, principal: Principal | None, code: str, limit: int
     ) -> list[dict[str, Any]]:
         """The programme's import runs, newest first."""
-        programme = await self._programme(principal, code)
+        programme = await visible_programme(principal, code)
         rows = (
             await ImportRun.select(
                 *ImportRun.all_columns(exclude=[ImportRun.performed_by, ImportRun.programme]),
@@ -273,21 +276,6 @@ class ImportService:
 
     def check_size(self, size: int) -> None:
         check_size(size, self.max_bytes)
-
-    async def _programme(self, principal: Principal | None, code: str) -> dict[str, Any]:
-        row = (
-            await Programme.select(Programme.id, Programme.code, Programme.ruleset_id)
-            .where(Programme.code == code)
-            .first()
-        )
-        visible = (
-            principal is None
-            or ADMIN in principal.roles
-            or (row is not None and row["id"] in principal.programme_ids)
-        )
-        if row is None or not visible:
-            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
-        return row
 
     async def _start_run(self, programme_id: int, run: _Run) -> int:
         request = run.request

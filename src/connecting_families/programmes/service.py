@@ -207,6 +207,29 @@ class ProgrammeService:
         return await self._record(code)
 
 
+async def visible_programme(
+    principal: Principal | None, code: str, *columns: Any
+) -> dict[str, Any]:
+    """The programme's `columns` (and id) if the caller works in it (or is an admin or the
+    local operator); otherwise `NotFound`, the same for a programme that does not exist."""
+    row = await Programme.select(Programme.id, *columns).where(Programme.code == code).first()
+    visible = (
+        principal is None
+        or ADMIN in principal.roles
+        or (row is not None and row["id"] in principal.programme_ids)
+    )
+    if row is None or not visible:
+        raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+    return dict(row)
+
+
+def ruleset_config_of(value: Any) -> dict[str, Any]:
+    """A stored `ruleset_config` as a dict (SQLite hands JSON back as text)."""
+    if isinstance(value, dict):
+        return value
+    return _json(value)
+
+
 def _json(value: Any) -> dict[str, Any]:
     loaded = json.loads(value) if isinstance(value, str) and value else {}
     return loaded if isinstance(loaded, dict) else {}
