@@ -1,85 +1,138 @@
-# ruff: noqa: S608 - only "{}" placeholders and fixed table names are formatted into SQL here.
+# ruff: noqa: S608 - only "{}" placeholders and fixed table and column names are formatted.
 """Loading `FamilyEvidence` for many families at once, as known at an instant.
 
 A handful of queries per chunk of families, never one per family: the families, their
 memberships (with the people), then each kind of evidence of those people and families.
+Rows come back as plain tuples through the driver (`Bulk.rows`), and on SQLite the dates
+are parsed here, once per distinct date, instead of by Piccolo's per-value converters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from piccolo.table import Table
+import attrs
 
 from connecting_families.domain import evidence as ev
-from connecting_families.evidence import tables as t
 from connecting_families.families.tables import Family
 from connecting_families.imports.bulk import Bulk
 
-# Evidence kind -> (table, how a row becomes a domain value)
-Maker = Callable[[dict[str, Any]], Any]
-KINDS: dict[str, tuple[type[Table], Maker]] = {
-    "attendance": (
-        t.Attendance,
-        lambda r: ev.Attendance(
-            r["id"],
-            r["person"],
-            r["period_start"],
-            r["period_end"],
-            r["possible_sessions"],
-            r["unauthorised_absence_sessions"],
-            r["authorised_absence_sessions"],
+
+@attrs.frozen
+class _Kind:
+    """How one kind of evidence is read: its table and, in the order of the domain value's
+    fields, the columns that fill them (`person` stands for `person_id`)."""
+
+    table: str
+    make: type[Any]
+    columns: tuple[str, ...]
+    dates: frozenset[str]
+    # Rows that may belong to the household rather than a person carry a `family` column.
+    has_family: bool = False
+
+
+KINDS: dict[str, _Kind] = {
+    "attendance": _Kind(
+        "attendance",
+        ev.Attendance,
+        (
+            "id",
+            "person",
+            "period_start",
+            "period_end",
+            "possible_sessions",
+            "unauthorised_absence_sessions",
+            "authorised_absence_sessions",
         ),
+        frozenset({"period_start", "period_end"}),
     ),
-    "exclusions": (
-        t.Exclusion,
-        lambda r: ev.Exclusion(r["id"], r["person"], r["start_date"], r["kind"], r["sessions"]),
+    "exclusions": _Kind(
+        "exclusion",
+        ev.Exclusion,
+        ("id", "person", "start_date", "kind", "sessions"),
+        frozenset({"start_date"}),
     ),
-    "offences": (
-        t.Offence,
-        lambda r: ev.Offence(r["id"], r["person"], r["offence_date"], r["outcome_date"]),
+    "offences": _Kind(
+        "offence",
+        ev.Offence,
+        ("id", "person", "offence_date", "outcome_date"),
+        frozenset({"offence_date", "outcome_date"}),
     ),
-    "asb": (
-        t.AntisocialBehaviour,
-        lambda r: ev.AntisocialBehaviour(r["id"], r["incident_date"], r["kind"], r["person"]),
+    "asb": _Kind(
+        "antisocial_behaviour",
+        ev.AntisocialBehaviour,
+        ("id", "incident_date", "kind", "person"),
+        frozenset({"incident_date"}),
+        has_family=True,
     ),
-    "benefits": (
-        t.BenefitSpell,
-        lambda r: ev.BenefitSpell(
-            r["id"], r["person"], r["benefit"], r["start_date"], r["end_date"]
+    "benefits": _Kind(
+        "benefit_spell",
+        ev.BenefitSpell,
+        ("id", "person", "benefit", "start_date", "end_date"),
+        frozenset({"start_date", "end_date"}),
+    ),
+    "employment": _Kind(
+        "employment_spell",
+        ev.EmploymentSpell,
+        ("id", "person", "start_date", "end_date", "hours_per_week"),
+        frozenset({"start_date", "end_date"}),
+    ),
+    "work_programme": _Kind(
+        "work_programme_start",
+        ev.WorkProgrammeStart,
+        ("id", "person", "provision", "start_date"),
+        frozenset({"start_date"}),
+    ),
+    "observations": _Kind(
+        "observation",
+        ev.Observation,
+        (
+            "id",
+            "measure",
+            "value",
+            "numeric_value",
+            "observed_on",
+            "period_start",
+            "period_end",
+            "person",
         ),
+        frozenset({"observed_on", "period_start", "period_end"}),
+        has_family=True,
     ),
-    "employment": (
-        t.EmploymentSpell,
-        lambda r: ev.EmploymentSpell(
-            r["id"], r["person"], r["start_date"], r["end_date"], r["hours_per_week"]
-        ),
-    ),
-    "work_programme": (
-        t.WorkProgrammeStart,
-        lambda r: ev.WorkProgrammeStart(r["id"], r["person"], r["provision"], r["start_date"]),
-    ),
-    "observations": (
-        t.Observation,
-        lambda r: ev.Observation(
-            r["id"],
-            r["measure"],
-            r["value"],
-            r["numeric_value"],
-            r["observed_on"],
-            r["period_start"],
-            r["period_end"],
-            r["person"],
-        ),
+    "needs": _Kind(
+        "need",
+        ev.Need,
+        ("id", "headline", "identified_on", "outcome", "outcome_on", "person"),
+        frozenset({"identified_on", "outcome_on"}),
     ),
 }
 
 
-def _sort_key(value: Any) -> tuple[Any, ...]:
-    return (value.id,)
+@functools.lru_cache(maxsize=100_000)
+def _parse_date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def _date(value: Any) -> Any:
+    """A date column's value as a date: SQLite gives ISO text, PostgreSQL a date."""
+    return _parse_date(value) if isinstance(value, str) else value
+
+
+def _converter(columns: Sequence[str], dates: frozenset[str]) -> Any:
+    """A function turning a row of `columns` into the arguments of a domain value."""
+    where = [n for n, column in enumerate(columns) if column in dates]
+
+    def convert(row: Sequence[Any]) -> list[Any]:
+        values = list(row)
+        for n in where:
+            values[n] = _date(values[n])
+        return values
+
+    return convert
 
 
 def _known(alias: str, instant: dt.datetime | None) -> tuple[str, list[Any]]:
@@ -99,7 +152,7 @@ async def load_evidence(
     """The evidence of each family in `family_ids`, as known at `instant` (live if None).
 
     One read transaction (one connection) and one query per kind of record, whatever the
-    number of families; the rows go through the driver, not Piccolo's row objects.
+    number of families.
     """
     ids = list(family_ids)
     if not ids:
@@ -113,88 +166,69 @@ async def _load(
     bulk: Bulk, ids: list[int], instant: dt.datetime | None
 ) -> list[ev.FamilyEvidence]:
     marks = ", ".join("{}" for _ in ids)
-    families = await bulk.fetch(
-        "SELECT id, family_ref, identified_on, attached_on, closed_on, local_filter,"
-        f" expectant_parent FROM family WHERE id IN ({marks}) ORDER BY id",
+    family_columns = ("id", "family_ref", "identified_on", "attached_on", "closed_on")
+    families = await bulk.rows(
+        f"SELECT {bulk.plain('f', family_columns)}, f.local_filter, f.expectant_parent"
+        f" FROM family f WHERE f.id IN ({marks}) ORDER BY f.id",
         *ids,
     )
     known, known_params = _known("m", instant)
-    memberships = await bulk.fetch(
-        "SELECT m.family, m.person, m.role, m.joined_on, m.left_on, p.person_ref,"
-        " p.date_of_birth FROM membership m JOIN person p ON p.id = m.person"
-        f" WHERE m.family IN ({marks}) AND {known}",
+    member_columns = ("person", "person_ref", "date_of_birth", "role", "joined_on", "left_on")
+    memberships = await bulk.rows(
+        f"SELECT m.family, {bulk.plain('m', member_columns[:1])},"
+        f" {bulk.plain('p', member_columns[1:3])}, {bulk.plain('m', member_columns[3:])}"
+        " FROM membership m JOIN person p ON p.id = m.person"
+        f" WHERE m.family IN ({marks}) AND {known} ORDER BY m.family, m.person",
         *ids,
         *known_params,
     )
+    to_member = _converter(member_columns, frozenset({"date_of_birth", "joined_on", "left_on"}))
     members: dict[int, list[ev.Member]] = defaultdict(list)
-    families_of: dict[int, set[int]] = defaultdict(set)
+    families_of: dict[int, list[int]] = defaultdict(list)
     for row in memberships:
-        members[row["family"]].append(
-            ev.Member(
-                row["person"],
-                row["person_ref"],
-                row["date_of_birth"],
-                row["role"],
-                row["joined_on"],
-                row["left_on"],
-            )
-        )
-        families_of[row["person"]].add(row["family"])
+        members[row[0]].append(ev.Member(*to_member(row[1:])))
+        if row[0] not in families_of[row[1]][-1:]:
+            families_of[row[1]].append(row[0])
+    found: dict[str, dict[int, list[Any]]] = {kind: defaultdict(list) for kind in KINDS}
     people = f"SELECT person FROM membership WHERE family IN ({marks})"
-    found: dict[str, dict[int, list[Any]]] = {
-        kind: defaultdict(list) for kind in (*KINDS, "needs")
-    }
-    for kind, (table, make) in KINDS.items():
-        name = table._meta.tablename
-        has_family = "family" in {c._meta.name for c in table._meta.columns}
+    for name, kind in KINDS.items():
         known, known_params = _known("e", instant)
-        whose = f"e.person IN ({people})"
-        params = list(ids)
-        if has_family:
-            whose = f"({whose} OR e.family IN ({marks}))"
-            params += ids
-        rows = await bulk.fetch(
-            f'SELECT * FROM "{name}" e WHERE {whose} AND {known}',
+        if kind.table == "need":
+            whose, params = f"e.family IN ({marks})", list(ids)
+        elif kind.has_family:
+            whose, params = f"(e.person IN ({people}) OR e.family IN ({marks}))", ids + ids
+        else:
+            whose, params = f"e.person IN ({people})", list(ids)
+        owner = ", e.family" if kind.table == "need" or kind.has_family else ""
+        rows = await bulk.rows(
+            f"SELECT {bulk.plain('e', kind.columns)}{owner} FROM {kind.table} e"
+            f" WHERE {whose} AND {known} ORDER BY e.id",
             *params,
             *known_params,
         )
-        for row in rows:
-            value = make(row)
-            if has_family and row["family"]:
-                owners: Iterable[int] = (row["family"],)
-            else:
-                owners = families_of[row["person"]]
-            for family in owners:
-                found[kind][family].append(value)
-    known, known_params = _known("e", instant)
-    needs = await bulk.fetch(
-        f"SELECT * FROM need e WHERE e.family IN ({marks}) AND {known}",
-        *ids,
-        *known_params,
-    )
-    for row in needs:
-        found["needs"][row["family"]].append(
-            ev.Need(
-                row["id"],
-                row["headline"],
-                row["identified_on"],
-                row["outcome"],
-                row["outcome_on"],
-                row["person"],
-            )
+        convert, width, person = (
+            _converter(kind.columns, kind.dates),
+            len(kind.columns),
+            kind.columns.index("person"),
         )
+        into = found[name]
+        for row in rows:
+            value = kind.make(*convert(row[:width]))
+            owners = (row[width],) if owner and row[width] else families_of[row[person]]
+            for family in owners:
+                into[family].append(value)
     return [
         ev.FamilyEvidence(
-            family_id=family["id"],
-            family_ref=family["family_ref"],
-            identified_on=family["identified_on"],
-            attached_on=family["attached_on"],
-            closed_on=family["closed_on"],
-            local_filter=bool(family["local_filter"]),
-            expectant_parent=bool(family["expectant_parent"]),
+            family_id=family[0],
+            family_ref=family[1],
+            identified_on=_date(family[2]),
+            attached_on=_date(family[3]),
+            closed_on=_date(family[4]),
+            local_filter=bool(family[5]),
+            expectant_parent=bool(family[6]),
             known_at=instant,
-            members=tuple(sorted(members[family["id"]], key=lambda m: m.person_id)),
-            **{kind: tuple(sorted(found[kind][family["id"]], key=_sort_key)) for kind in found},
+            members=tuple(members[family[0]]),
+            **{name: tuple(found[name][family[0]]) for name in KINDS},
         )
         for family in families
     ]

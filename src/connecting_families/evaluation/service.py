@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ import attrs
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine
+from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid, Unavailable
@@ -73,17 +75,22 @@ class EvaluationService:
             )
         return ruleset
 
-    def _judge(
-        self, ruleset: RuleSet, config: dict[str, Any], evidence: Any, as_of: dt.date
-    ) -> Verdict:
+    def _judge_with(
+        self, ruleset: RuleSet, overrides: dict[str, Any]
+    ) -> Callable[[FamilyEvidence, dt.date], Verdict]:
+        """A function judging families by `ruleset` configured with `overrides`.
+
+        The configuration is checked once, here: a bad one refuses the whole evaluation.
+        """
         context = self.plugins.context()
-        problems = ruleset.config_problems(config, context)
+        problems = ruleset.config_problems(overrides, context)
         if problems:
             raise Invalid(
                 f"The programme's configuration of {ruleset.key} is not valid.",
                 errors=[{"field": f"ruleset_config.{f}", "message": m} for f, m in problems],
             )
-        return ruleset.evaluate(evidence, as_of, ruleset.configuration(config), context)
+        config = ruleset.configuration(overrides)
+        return lambda evidence, as_of: ruleset.evaluate(evidence, as_of, config, context)
 
     async def family_verdict(
         self,
@@ -112,9 +119,8 @@ class EvaluationService:
                 "known_at": instant.isoformat() if instant else None,
             },
         )
-        return self._judge(
-            ruleset, ruleset_config_of(programme["ruleset_config"]), evidence, as_of
-        )
+        judge = self._judge_with(ruleset, ruleset_config_of(programme["ruleset_config"]))
+        return judge(evidence, as_of)
 
     async def verdicts(
         self,
@@ -131,10 +137,11 @@ class EvaluationService:
             .order_by(Family.family_ref)
         )
         ids = [row["id"] for row in rows]
+        judge = self._judge_with(ruleset, config)
         verdicts: list[Verdict] = []
         for start in range(0, len(ids), CHUNK_FAMILIES):
             for evidence in await load_evidence(ids[start : start + CHUNK_FAMILIES], instant):
-                verdicts.append(self._judge(ruleset, config, evidence, as_of))
+                verdicts.append(judge(evidence, as_of))
         return verdicts
 
     async def evaluate_programme(

@@ -64,6 +64,28 @@ class Bulk:
         await cursor.close()
         return list(rows)
 
+    def plain(self, alias: str, columns: Sequence[str]) -> str:
+        """A select list of `alias`'s `columns`, read as the driver reads them natively.
+
+        On SQLite a unary `+` (which changes no value) hides each column's declared type, so
+        Piccolo's converters, a Python call per value, leave it alone: dates stay ISO text,
+        for the caller to parse. PostgreSQL's driver decodes every type itself.
+        """
+        sign = "" if self.postgres else "+"
+        return ", ".join(f"{sign}{alias}.{_quoted(column)}" for column in columns)
+
+    async def rows(self, template: str, *params: Any) -> Sequence[Sequence[Any]]:
+        """Like `fetch`, but each row a sequence in the order of the select list."""
+        sql = self._sql(template)
+        if self.postgres:
+            rows: Sequence[Sequence[Any]] = await self.connection.fetch(sql, *params)
+            return rows
+        cursor = await self.connection.execute(sql, params)
+        cursor.row_factory = None
+        result: Sequence[Sequence[Any]] = await cursor.fetchall()
+        await cursor.close()
+        return result
+
     async def insert(
         self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
     ) -> None:
