@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest bench-import clean
+.PHONY: run test check lint typecheck pytest bench-import bench-cohort clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ pytest: $(STAMP)
 ## Benchmarks are separate from the test suite: they take minutes and want a quiet machine.
 bench-import: $(STAMP)
 	$(BIN)/python bench/import_attendance.py
+
+bench-cohort: $(STAMP)
+	$(BIN)/python bench/evaluate_cohort.py --families 100000 --workers 2
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

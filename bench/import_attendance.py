@@ -34,7 +34,7 @@ from connecting_families.database.engine import (
     use_engine,
 )
 from connecting_families.database.migrations import migrate
-from connecting_families.evidence.measures import Measure
+from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.service import ImportRequest, ImportService
 from connecting_families.settings import DatabaseUrl
 
@@ -102,7 +102,7 @@ def time_import(path: Path, data: bytes) -> float:
         engine = create_engine(DatabaseUrl.parse(f"sqlite:///{path}"))
         use_engine(engine)
         await open_database(engine)
-        service = ImportService(engine, len(data) + 1, dict[str, Measure])
+        service = ImportService(engine, len(data) + 1, PluginHost())
         started = time.perf_counter()
         result = await service.run(
             None,

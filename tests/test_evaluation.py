@@ -12,6 +12,8 @@ from cf_rulesets.tf2015 import DEFAULT_PLAN
 from import_cases import CASES, FAMILIES, PEOPLE
 from litestar import Litestar
 
+from connecting_families.audit.service import Actor
+from connecting_families.evaluation import service as service_module
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.families.tables import Family
 
@@ -120,6 +122,24 @@ async def test_a_programme_evaluation_counts_and_lists_every_family(
     assert len(lines) == result["families"] + 1
     refused = await client.post(url, json=body, headers=world.headers("kw_own"))
     assert refused.status_code == 403
+
+
+async def test_worker_processes_give_the_same_evaluation(
+    client: httpx.AsyncClient, world: World, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Judged in two worker processes, chunk by chunk, the totals and every line are the same."""
+    await load(client, world, "offences", OFFENCES)
+    await load(client, world, "benefits", BENEFITS)
+    monkeypatch.setattr(service_module, "CHUNK_FAMILIES", 2)  # three chunks of P1's six
+    service = app.state.evaluation
+    operator = Actor.operator("test")
+    here = await service.evaluate_programme(None, operator, "P1", dt.date(2014, 3, 1), None)
+    workers = await service.evaluate_programme(
+        None, operator, "P1", dt.date(2014, 3, 1), None, workers=2
+    )
+    assert workers == here
+    assert workers.csv() == here.csv()
+    assert (workers.families, workers.routes["crime_asb_education"]) == (6, 1)
 
 
 async def test_a_programme_configuration_is_checked_against_its_rule_set(

@@ -46,9 +46,9 @@ def engine(app: Litestar) -> AnyEngine:
 
 @pytest.fixture
 def service(engine: AnyEngine) -> ImportService:
-    plugins = PluginHost(load_installed=False)
+    plugins = PluginHost()
     plugins.register(CouncilMeasures(), "council-measures")
-    return ImportService(engine, 1_000_000, plugins.measures)
+    return ImportService(engine, 1_000_000, plugins)
 
 
 async def run(
@@ -386,7 +386,7 @@ async def test_a_dry_run_counts_and_writes_nothing(service: ImportService, house
 
 async def test_a_file_over_the_limit_is_refused(engine: AnyEngine, household: int) -> None:
     """The size limit is checked before anything is read, with the setting named."""
-    small = ImportService(engine, 100, dict)
+    small = ImportService(engine, 100, PluginHost())
     with pytest.raises(TooLarge, match="CF_MAX_IMPORT_BYTES"):
         await small.run(
             None,

@@ -78,16 +78,16 @@ def create_app(settings: Settings) -> Litestar:
     plugins = PluginHost(settings.disabled_plugins)
     services: dict[str, object] = {
         "plugins": plugins,
-        "imports": ImportService(engine, settings.max_import_bytes, plugins.measures),
+        "imports": ImportService(engine, settings.max_import_bytes, plugins),
         "evidence": EvidenceService(engine),
-        "recorder": EvidenceRecorder(engine, plugins.measures),
+        "recorder": EvidenceRecorder(engine, plugins),
         "evaluation": EvaluationService(engine, plugins),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
-        "assessments": AssessmentService(engine),
+        "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
         "programmes": ProgrammeService(engine, plugins),
     }

@@ -42,10 +42,10 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
+from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.bulk import CHUNK_ROWS, Bulk
 from connecting_families.imports.tables import ImportRun
 from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
-from connecting_families.programmes.rulesets import headlines_for
 from connecting_families.programmes.tables import ChildPopulation, Programme
 
 GIVEN = [
@@ -233,6 +233,8 @@ class _Builder:
     def __init__(self, rng: random.Random, bulk: Bulk) -> None:
         self.rng = rng
         self.bulk = bulk
+        plugins = PluginHost()
+        self.headlines = {p.ruleset_id: plugins.headlines(p.ruleset_id) for p in PROGRAMMES}
         self.pending: dict[type[Table], list[dict[str, Any]]] = {}
         self.programme_ids: dict[str, int] = {}
         self.team_ids: dict[str, int] = {}
@@ -554,7 +556,7 @@ class _Builder:
         provenance: dict[str, Any],
     ) -> None:
         rng = self.rng
-        headlines = headlines_for(programme.ruleset_id)
+        headlines = self.headlines[programme.ruleset_id]
         chosen = rng.sample(headlines, min(len(headlines), rng.randrange(2, 5)))
         completed = attached + dt.timedelta(days=rng.randrange(10, 70))
         self.add(

@@ -29,7 +29,7 @@ from connecting_families.errors import (
 from connecting_families.families.scope import require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
 from connecting_families.families.tables import Membership
-from connecting_families.programmes.rulesets import headlines_for
+from connecting_families.hooks.host import PluginHost
 
 NEED_OUTCOMES = ("achieved", "not_achieved")
 
@@ -156,8 +156,9 @@ async def _supersede(
 
 
 class AssessmentService:
-    def __init__(self, engine: AnyEngine) -> None:
+    def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
+        self.plugins = plugins
 
     async def list_assessments(
         self, principal: Principal, actor: Actor, family_id: int
@@ -355,7 +356,7 @@ class AssessmentService:
         refuse_if(problems, "The need")
         ref = need_ref or f"NEED-{secrets.token_hex(4).upper()}"
         async with writing_family(self.engine, principal, actor, family_id) as family:
-            known = headlines_for(family["ruleset_id"])
+            known = self.plugins.headlines(family["ruleset_id"])
             problems = []
             if headline not in known:
                 problems.append(field_error("headline", f"must be one of {', '.join(known)}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from piccolo.apps.migrations.tables import Migration
@@ -35,6 +36,14 @@ def create_engine(database: DatabaseUrl) -> AnyEngine:
         # sqlite3's `timeout` is its busy timeout.
         return SQLiteEngine(path=str(database.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     return PostgresEngine(config={"dsn": database.url})
+
+
+def database_url_of(engine: AnyEngine) -> str:
+    """The address of `engine`'s database, for another process to open its own engine on."""
+    if isinstance(engine, SQLiteEngine):
+        return f"sqlite:///{Path(engine.path).resolve()}"
+    assert isinstance(engine, PostgresEngine)
+    return str(engine.config["dsn"])
 
 
 def use_engine(engine: AnyEngine) -> None:

@@ -37,6 +37,13 @@ def add_commands(commands: Any) -> None:
     )
     evaluate.add_argument("--format", choices=("table", "json", "csv"), default="table")
     evaluate.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="judge families in this many worker processes while the next chunk loads"
+        " (default 0: in this process)",
+    )
+    evaluate.add_argument(
         "--operator", default=None, help="who is running this, for the audit log"
     )
     plugins = commands.add_parser("plugins", help="installed plugins").add_subparsers(
@@ -57,7 +64,7 @@ def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> 
         try:
             service = EvaluationService(engine, PluginHost(settings.disabled_plugins))
             return await service.evaluate_programme(
-                None, actor, args.programme, args.as_of, known_at
+                None, actor, args.programme, args.as_of, known_at, workers=args.workers
             )
         finally:
             await close_database(engine)

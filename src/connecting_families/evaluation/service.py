@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -14,12 +14,13 @@ import attrs
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine
+from connecting_families.database.engine import AnyEngine, database_url_of
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid, Unavailable
 from connecting_families.evaluation.loader import load_evidence
+from connecting_families.evaluation.processes import evaluate_in_processes
 from connecting_families.families.scope import require_family
 from connecting_families.families.tables import Family
 from connecting_families.hooks.host import PluginHost
@@ -126,23 +127,44 @@ class EvaluationService:
         self,
         programme_id: int,
         ruleset: RuleSet,
-        config: dict[str, Any],
+        overrides: dict[str, Any],
         as_of: dt.date,
         instant: dt.datetime | None,
-    ) -> list[Verdict]:
-        """Every family's verdict, in family_ref order, loading a chunk of families at a time."""
+        workers: int = 0,
+    ) -> AsyncIterator[Verdict]:
+        """Every family's verdict, in family_ref order, a chunk of families at a time.
+
+        With `workers`, that many worker processes load and judge the chunks; with none,
+        this process does.
+        """
         rows = (
             await Family.select(Family.id)
             .where(Family.programme == programme_id)
             .order_by(Family.family_ref)
         )
         ids = [row["id"] for row in rows]
-        judge = self._judge_with(ruleset, config)
-        verdicts: list[Verdict] = []
-        for start in range(0, len(ids), CHUNK_FAMILIES):
-            for evidence in await load_evidence(ids[start : start + CHUNK_FAMILIES], instant):
-                verdicts.append(judge(evidence, as_of))
-        return verdicts
+        chunks = [
+            ids[start : start + CHUNK_FAMILIES] for start in range(0, len(ids), CHUNK_FAMILIES)
+        ]
+        judge = self._judge_with(ruleset, overrides)
+        if workers <= 0:
+            for chunk in chunks:
+                for evidence in await load_evidence(chunk, instant):
+                    yield judge(evidence, as_of)
+            return
+        judged = evaluate_in_processes(
+            workers,
+            database_url_of(self.engine),
+            self.plugins.disabled,
+            chunks,
+            instant,
+            ruleset.key,
+            ruleset.configuration(overrides),
+            as_of,
+        )
+        async for verdicts in judged:
+            for verdict in verdicts:
+                yield verdict
 
     async def evaluate_programme(
         self,
@@ -151,6 +173,7 @@ class EvaluationService:
         code: str,
         as_of: dt.date,
         instant: dt.datetime | None,
+        workers: int = 0,
     ) -> ProgrammeEvaluation:
         programme = await visible_programme(
             principal, code, Programme.ruleset_id, Programme.ruleset_config
@@ -161,7 +184,8 @@ class EvaluationService:
         amounts: dict[str, Decimal] = {route: Decimal("0.00") for route in ruleset.routes}
         counts: Counter[str] = Counter()
         rows = []
-        for verdict in await self.verdicts(programme["id"], ruleset, config, as_of, instant):
+        verdicts = self.verdicts(programme["id"], ruleset, config, as_of, instant, workers)
+        async for verdict in verdicts:
             counts["families"] += 1
             counts["evaluated"] += verdict.evaluated
             counts["eligible"] += verdict.eligible

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -18,15 +17,14 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, take_turns
 from connecting_families.domain.dates import today
 from connecting_families.errors import Invalid, NotFound
-from connecting_families.evidence.measures import Measure
 from connecting_families.families.scope import writing_family
 from connecting_families.families.tables import Membership
+from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.bulk import Bulk
 from connecting_families.imports.kinds import KINDS, RecordedKind
 from connecting_families.imports.reader import CsvFile, Problems
 from connecting_families.imports.records import RecordWriter, live_rows
 from connecting_families.imports.references import References
-from connecting_families.programmes.rulesets import headlines_for
 
 # Assessments and needs have routes of their own, with their workflow.
 SINGLE_KINDS = (
@@ -66,9 +64,9 @@ def _subject(kind: RecordedKind, values: dict[str, Any]) -> tuple[str, Any]:
 
 
 class EvidenceRecorder:
-    def __init__(self, engine: AnyEngine, measures: Callable[[], Mapping[str, Measure]]) -> None:
+    def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
-        self.measures = measures
+        self.plugins = plugins
 
     async def record_one(
         self,
@@ -150,8 +148,8 @@ class EvidenceRecorder:
             programme_code=family["programme_code"],
             today=today(),
             problems=problems,
-            headlines=headlines_for(family["ruleset_id"]),
-            measures=self.measures(),
+            headlines=self.plugins.headlines(family["ruleset_id"]),
+            measures=self.plugins.measures(),
         )
         rows = list(CsvFile(text.getvalue(), kind.columns, problems).rows())
         values = None

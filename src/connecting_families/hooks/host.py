@@ -122,6 +122,11 @@ class PluginHost:
         versions = [r for r in rulesets.values() if r.id == ruleset_id]
         return max(versions, key=lambda r: r.version, default=None)
 
+    def headlines(self, ruleset_id: str) -> tuple[str, ...]:
+        """The headlines needs are recorded against under `ruleset_id` (none if not installed)."""
+        ruleset = self.ruleset(ruleset_id)
+        return ruleset.headlines if ruleset else ()
+
     def ruleset_ids(self) -> tuple[str, ...]:
         return tuple(sorted({r.id for r in self.rulesets().values()}))
 

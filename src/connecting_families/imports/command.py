@@ -90,7 +90,7 @@ def run_import(settings: Settings, args: argparse.Namespace, actor: Actor) -> in
         engine = create_engine(settings.database)
         use_engine(engine)
         plugins = PluginHost(settings.disabled_plugins)
-        service = ImportService(engine, settings.max_import_bytes, plugins.measures)
+        service = ImportService(engine, settings.max_import_bytes, plugins)
         await open_database(engine)
         try:
             return await service.run(None, actor, request, progress)

@@ -17,7 +17,7 @@ import datetime as dt
 import gc
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.dates import today
 from connecting_families.errors import Invalid, NotFound, TooLarge
-from connecting_families.evidence.measures import Measure
+from connecting_families.hooks.host import PluginHost
 from connecting_families.imports import households
 from connecting_families.imports.bulk import Bulk, Counts
 from connecting_families.imports.kinds import KINDS
@@ -36,7 +36,6 @@ from connecting_families.imports.reader import CsvFile, Problems, decode
 from connecting_families.imports.records import RecordWriter, validated_chunks
 from connecting_families.imports.references import References
 from connecting_families.imports.tables import ImportRun
-from connecting_families.programmes.rulesets import headlines_for
 from connecting_families.programmes.service import visible_programme
 from connecting_families.programmes.tables import Programme
 
@@ -114,11 +113,11 @@ class ImportService:
         self,
         engine: AnyEngine,
         max_bytes: int,
-        measures: Callable[[], Mapping[str, Measure]],
+        plugins: PluginHost,
     ) -> None:
         self.engine = engine
         self.max_bytes = max_bytes
-        self.measures = measures
+        self.plugins = plugins
 
     async def run(
         self,
@@ -143,8 +142,8 @@ class ImportService:
             programme_code=programme["code"],
             today=today(),
             problems=Problems(),
-            headlines=headlines_for(programme["ruleset_id"]),
-            measures=self.measures(),
+            headlines=self.plugins.headlines(programme["ruleset_id"]),
+            measures=self.plugins.measures(),
         )
         run = _Run(request, programme, sha256, actor, refs, progress)
         with collector_paused():

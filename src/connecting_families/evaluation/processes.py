@@ -1,0 +1,96 @@
+"""Evaluating a cohort in worker processes: each loads and judges whole chunks of families.
+
+Rule sets are pure and `FamilyEvidence` is read from the database, so a worker needs only the
+database's address, the families' ids and the rule set's configuration. It sends its verdicts
+back as msgpack (msgspec encodes and decodes the attrs values in C; pickle would cost more
+than the judging). Each worker builds its own `PluginHost` from the installed plugins, less
+the disabled ones: a plugin registered only in this process, as some tests do, is not seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import multiprocessing
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import attrs
+import msgspec
+
+from connecting_families.database.engine import AnyEngine, create_engine
+from connecting_families.domain.verdict import Verdict
+from connecting_families.evaluation.loader import load_evidence
+from connecting_families.hooks.host import PluginHost
+from connecting_families.settings import DatabaseUrl
+
+
+@attrs.frozen
+class _Worker:
+    plugins: PluginHost
+    engine: AnyEngine
+
+
+# This worker process's plugins and engine, made once by its initializer.
+_worker: _Worker | None = None
+
+
+def _start_worker(disabled: tuple[str, ...], database: str) -> None:
+    global _worker  # one per worker process, made by its initializer
+    _worker = _Worker(PluginHost(disabled), create_engine(DatabaseUrl.parse(database)))
+
+
+def _evaluate_chunk(
+    ids: list[int],
+    instant: dt.datetime | None,
+    ruleset_key: str,
+    config: dict[str, Any],
+    as_of: dt.date,
+) -> bytes:
+    assert _worker is not None
+    ruleset = _worker.plugins.ruleset(ruleset_key)
+    if ruleset is None:
+        raise RuntimeError(f"A worker process did not find {ruleset_key} installed.")
+    context = _worker.plugins.context()
+    evidence = asyncio.run(load_evidence(ids, instant, _worker.engine))
+    return msgspec.msgpack.encode(
+        [ruleset.evaluate(family, as_of, config, context) for family in evidence]
+    )
+
+
+async def evaluate_in_processes(
+    workers: int,
+    database: str,
+    disabled: Iterable[str],
+    chunks: Sequence[list[int]],
+    instant: dt.datetime | None,
+    ruleset_key: str,
+    config: dict[str, Any],
+    as_of: dt.date,
+) -> AsyncIterator[list[Verdict]]:
+    """The verdicts of each chunk of family ids, in order, from `workers` processes.
+
+    At most twice `workers` chunks are in flight, so memory stays bounded.
+    """
+    loop = asyncio.get_running_loop()
+    decode = msgspec.msgpack.Decoder(list[Verdict]).decode
+    # "spawn": forking a process that runs an event loop and database threads is unsafe.
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(tuple(sorted(disabled)), database),
+    ) as pool:
+        in_flight: deque[asyncio.Future[bytes]] = deque()
+        for ids in chunks:
+            in_flight.append(
+                loop.run_in_executor(
+                    pool, _evaluate_chunk, ids, instant, ruleset_key, config, as_of
+                )
+            )
+            if len(in_flight) >= 2 * workers:
+                yield decode(await in_flight.popleft())
+        while in_flight:
+            yield decode(await in_flight.popleft())
