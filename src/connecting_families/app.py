@@ -27,6 +27,12 @@ from connecting_families.accounts.service import AccountService
 from connecting_families.assessments.controller import AssessmentController
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.controller import AuditController
+from connecting_families.claims.controller import (
+    ClaimController,
+    ClaimWindowController,
+    ProgrammeClaimController,
+)
+from connecting_families.claims.service import ClaimService
 from connecting_families.database.engine import (
     close_database,
     create_engine,
@@ -76,12 +82,14 @@ def create_app(settings: Settings) -> Litestar:
             await close_database(engine)
 
     plugins = PluginHost(settings.disabled_plugins)
+    evaluation = EvaluationService(engine, plugins)
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins),
         "evidence": EvidenceService(engine),
         "recorder": EvidenceRecorder(engine, plugins),
-        "evaluation": EvaluationService(engine, plugins),
+        "evaluation": evaluation,
+        "claims": ClaimService(engine, evaluation),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
@@ -107,6 +115,9 @@ def create_app(settings: Settings) -> Litestar:
             EvidenceController,
             VerdictController,
             EvaluationController,
+            ProgrammeClaimController,
+            ClaimWindowController,
+            ClaimController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,

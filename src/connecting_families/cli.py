@@ -16,6 +16,7 @@ from connecting_families import __version__
 from connecting_families.access.policy import ROLES
 from connecting_families.accounts.service import AccountService, UserSummary
 from connecting_families.audit.service import Actor
+from connecting_families.claims.command import add_claim_commands, run_claims
 from connecting_families.database.engine import (
     AnyEngine,
     close_database,
@@ -126,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.choices["import"].set_defaults(command=cmd_import)
     add_evaluation_commands(commands)
     commands.choices["evaluate"].set_defaults(command=cmd_evaluate)
+    add_claim_commands(commands, "who is running this, for the audit log")
+    commands.choices["claims"].set_defaults(command=cmd_claims)
     return parser
 
 
@@ -365,6 +368,10 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     return run_evaluate(settings, args, _operator(args))
+
+
+def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
+    return run_claims(settings, args, _operator(args))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

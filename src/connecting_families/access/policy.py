@@ -85,6 +85,9 @@ PROGRAMME_READ = Access(
     roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, AUDITOR, ADMIN})
 )
 PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
+CLAIM_READ = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR, ADMIN}))
+CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}))
+CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}))
 ADMIN_ONLY = Access(roles=frozenset({ADMIN}))
 
 

@@ -35,6 +35,10 @@ class Claim(Table):
     as_of = Date()
     status = Varchar(length=16, default="draft", index=True)
     ruleset = Varchar(length=64)
+    # The programme's configuration of the rule set when prepared: re-verification uses it.
+    ruleset_config = JSON(default="{}")
+    # Attachment fees of the programme's attached eligible families at `as_of`, in pence.
+    attachment_fees_pence = BigInt(default=0)
     near_misses = JSON(default="[]")
     prepared_by = refers_to(User, null=True)
     prepared_at = Timestamptz()

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from connecting_families.domain.claims import Claimable, once_per_route
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.verdict import CriterionResult, Verdict
 
@@ -55,6 +56,8 @@ class RuleSet:
     defaults: Mapping[str, Any]
     evaluate: Evaluate
     check_config: CheckConfig = no_config_problems
+    # Which met routes a new claim may hold, given the family's earlier live claim lines.
+    claimable: Claimable = once_per_route
 
     @property
     def key(self) -> str:

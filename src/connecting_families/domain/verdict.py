@@ -58,6 +58,8 @@ class Verdict:
     criteria: tuple[CriterionResult, ...] = ()
     routes: tuple[RouteResult, ...] = ()
     turned_around: bool = False
+    # Programme income for an attached eligible family, by the rule set's schedule.
+    attachment_fee_gbp: Decimal = Decimal("0.00")
 
     @property
     def routes_met(self) -> tuple[str, ...]:

@@ -68,7 +68,7 @@ class EvaluationService:
         self.engine = engine
         self.plugins = plugins
 
-    def _ruleset(self, ruleset_id: str) -> RuleSet:
+    def ruleset(self, ruleset_id: str) -> RuleSet:
         ruleset = self.plugins.ruleset(ruleset_id)
         if ruleset is None:
             raise Unavailable(
@@ -108,7 +108,7 @@ class EvaluationService:
             .first()
         )
         assert programme is not None
-        ruleset = self._ruleset(family["ruleset_id"])
+        ruleset = self.ruleset(family["ruleset_id"])
         [evidence] = await load_evidence([family_id], instant)
         await record(
             actor,
@@ -122,6 +122,22 @@ class EvaluationService:
         )
         judge = self._judge_with(ruleset, ruleset_config_of(programme["ruleset_config"]))
         return judge(evidence, as_of)
+
+    async def judged(
+        self,
+        family_ids: list[int],
+        ruleset: RuleSet,
+        overrides: dict[str, Any],
+        as_of: dt.date,
+        instant: dt.datetime | None,
+    ) -> AsyncIterator[tuple[FamilyEvidence, Verdict]]:
+        """Each family's evidence as known at `instant` with its verdict, a chunk at a time."""
+        judge = self._judge_with(ruleset, overrides)
+        for start in range(0, len(family_ids), CHUNK_FAMILIES):
+            for evidence in await load_evidence(
+                family_ids[start : start + CHUNK_FAMILIES], instant
+            ):
+                yield evidence, judge(evidence, as_of)
 
     async def verdicts(
         self,
@@ -146,12 +162,11 @@ class EvaluationService:
         chunks = [
             ids[start : start + CHUNK_FAMILIES] for start in range(0, len(ids), CHUNK_FAMILIES)
         ]
-        judge = self._judge_with(ruleset, overrides)
         if workers <= 0:
-            for chunk in chunks:
-                for evidence in await load_evidence(chunk, instant):
-                    yield judge(evidence, as_of)
+            async for _, verdict in self.judged(ids, ruleset, overrides, as_of, instant):
+                yield verdict
             return
+        self._judge_with(ruleset, overrides)  # a bad configuration refuses before any work
         judged = evaluate_in_processes(
             workers,
             database_url_of(self.engine),
@@ -178,7 +193,7 @@ class EvaluationService:
         programme = await visible_programme(
             principal, code, Programme.ruleset_id, Programme.ruleset_config
         )
-        ruleset = self._ruleset(programme["ruleset_id"])
+        ruleset = self.ruleset(programme["ruleset_id"])
         config = ruleset_config_of(programme["ruleset_config"])
         routes: Counter[str] = Counter()
         amounts: dict[str, Decimal] = {route: Decimal("0.00") for route in ruleset.routes}

@@ -13,6 +13,7 @@ from typing import Any
 
 from cf_rulesets.common import not_evaluated
 from connecting_families.domain.calendar import months_after
+from connecting_families.domain.claims import one_claim_per_family
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
@@ -147,6 +148,7 @@ RULESET = RuleSet(
     defaults=DEFAULTS,
     evaluate=evaluate,
     check_config=check_config,
+    claimable=one_claim_per_family,
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from cf_rulesets.common import employment_route, not_evaluated, out_of_work_adults
 from connecting_families.domain.calendar import financial_year_start, months_before
+from connecting_families.domain.claims import Earlier, NewLines, payable
 from connecting_families.domain.evidence import FamilyEvidence, Member
 from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
@@ -356,6 +357,7 @@ def evaluate(
         elif met[route]:
             amount = Decimal(str(table[route])).quantize(Decimal("0.01"))
         routes.append(RouteResult(route=route, met=met[route], amount_gbp=amount, reason=reason))
+    fee = Decimal(str(table["attachment_fee"])) if eligible and table else Decimal("0.00")
     return Verdict(
         ruleset=key,
         family_ref=evidence.family_ref,
@@ -367,7 +369,34 @@ def evaluate(
         criteria=(*identification, *results, employment, progress),
         routes=tuple(routes),
         turned_around=eligible and (crime_asb_education or employment.met),
+        attachment_fee_gbp=fee.quantize(Decimal("0.01")),
     )
+
+
+def claimable(verdict: Verdict, earlier: Earlier) -> NewLines:
+    """The claim rules 1-3: each route once; crime_asb_education and continuous_employment
+    exclude each other (crime_asb_education first); progress_to_work never with or after
+    continuous_employment, whose later amount is netted of the progress_to_work claimed."""
+    met = payable(verdict)
+    lines: NewLines = []
+    exclusive = None
+    if "crime_asb_education" not in earlier and "continuous_employment" not in earlier:
+        exclusive = next(
+            (r for r in ("crime_asb_education", "continuous_employment") if r in met), None
+        )
+    if exclusive == "crime_asb_education":
+        lines.append((exclusive, met[exclusive]))
+    if (
+        "progress_to_work" in met
+        and "progress_to_work" not in earlier
+        and "continuous_employment" not in earlier
+        and exclusive != "continuous_employment"
+    ):
+        lines.append(("progress_to_work", met["progress_to_work"]))
+    if exclusive == "continuous_employment":
+        netted = met[exclusive] - earlier.get("progress_to_work", 0)
+        lines.append((exclusive, netted))
+    return sorted(lines)
 
 
 RULESET = RuleSet(
@@ -379,6 +408,7 @@ RULESET = RuleSet(
     defaults=DEFAULTS,
     evaluate=evaluate,
     check_config=check_config,
+    claimable=claimable,
 )
 
 

@@ -21,6 +21,7 @@ import attrs
 from cf_rulesets.common import employment_route, not_evaluated
 from cf_rulesets.criteria import BUILT_IN
 from connecting_families.domain.calendar import months_after
+from connecting_families.domain.claims import one_claim_per_family
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
@@ -229,6 +230,9 @@ def evaluate(
         criteria=(*criteria, employment),
         routes=routes,
         turned_around=eligible and (sustained or employment.met),
+        attachment_fee_gbp=Decimal(str(config["attachment_fee_gbp"])).quantize(Decimal("0.01"))
+        if eligible
+        else Decimal("0.00"),
     )
 
 
@@ -241,6 +245,7 @@ RULESET = RuleSet(
     defaults=DEFAULTS,
     evaluate=evaluate,
     check_config=check_config,
+    claimable=one_claim_per_family,
 )
 
 

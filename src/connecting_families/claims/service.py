@@ -1,0 +1,726 @@
+"""Payment-by-results claims: prepare, exclude, sample, sign off, submit, decide, verify.
+
+A claim is prepared at an `as_of` date from every family's verdict as known at the moment of
+preparation. Its lines are the routes the rule set makes newly claimable given the live lines
+of the programme's earlier claims (`RuleSet.claimable`), each frozen with its verdict and the
+sha256 of the evidence and verdict it was decided on. The database refuses a family and route
+live twice (`uq_claim_line_live`); preparations of one programme also take turns, so the
+second of two racing preparations sees the first's lines.
+
+Lifecycle: draft → sampled → submitted → accepted | partly_rejected; draft or sampled →
+withdrawn. A line leaves the live set when excluded from a draft, rejected by a spot check, or
+withdrawn with its claim, and becomes claimable again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import random
+import secrets
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import msgspec
+
+from connecting_families.access.policy import Principal
+from connecting_families.audit.service import Actor, record
+from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.domain.claims import near_miss, payable, pence
+from connecting_families.domain.dates import today
+from connecting_families.domain.evidence import FamilyEvidence
+from connecting_families.domain.verdict import Verdict
+from connecting_families.errors import Conflict, Forbidden, Invalid, NotFound
+from connecting_families.evaluation.service import EvaluationService
+from connecting_families.families.tables import Family
+from connecting_families.programmes.service import ruleset_config_of, visible_programme
+from connecting_families.programmes.tables import Programme
+
+# Claims whose lines count as claimed: every status but withdrawn.
+LIVE_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected")
+EXPORT_COLUMNS = (
+    "claim_ref",
+    "programme",
+    "ruleset",
+    "family_ref",
+    "route",
+    "as_of",
+    "attached_on",
+    "amount_gbp",
+    "evidence_sha256",
+)
+MAX_REASON = 500
+
+
+def line_sha256(evidence: FamilyEvidence, verdict: Verdict) -> str:
+    """The hash of the frozen evidence and verdict a line was decided on."""
+    return hashlib.sha256(evidence.to_json() + b"\n" + verdict.to_json()).hexdigest()
+
+
+def _gbp(pence: int) -> str:
+    return f"{Decimal(pence) / 100:.2f}"
+
+
+def _json(value: Any) -> Any:
+    """A stored JSON column as Python (SQLite hands JSON back as text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _text(value: Any) -> str:
+    """A stored JSON column as its text."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _outcome(verdict: Verdict) -> tuple[Any, ...]:
+    """What `cf_verdict_changed` watches: eligibility, routes met, turned around."""
+    return verdict.eligible, verdict.routes_met, verdict.turned_around
+
+
+def _reason(reason: str, field: str = "reason") -> str:
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise Invalid(
+            "A reason is required.",
+            errors=[{"field": field, "message": f"must be 1 to {MAX_REASON} characters"}],
+        )
+    return reason
+
+
+@attrs.frozen
+class Difference:
+    line_id: int
+    family_ref: str
+    route: str
+    what: str
+
+
+class ClaimService:
+    def __init__(self, engine: AnyEngine, evaluation: EvaluationService) -> None:
+        self.engine = engine
+        self.evaluation = evaluation
+
+    # Reading
+
+    async def _claim(self, principal: Principal | None, claim_id: int) -> dict[str, Any]:
+        """The claim if the caller works in its programme; NotFound otherwise."""
+        row = (
+            await Claim.select(*Claim.all_columns(), Claim.programme.code.as_alias("code"))
+            .where(Claim.id == claim_id)
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"There is no claim {claim_id}, or it is not yours.")
+        try:
+            await visible_programme(principal, row["code"])
+        except NotFound:
+            raise NotFound(f"There is no claim {claim_id}, or it is not yours.") from None
+        return dict(row)
+
+    async def _lines(self, claim_id: int) -> list[dict[str, Any]]:
+        return [
+            dict(row)
+            for row in await ClaimLine.select(
+                *ClaimLine.all_columns(exclude=[ClaimLine.verdict]),
+                ClaimLine.family.family_ref.as_alias("family_ref"),
+                ClaimLine.family.attached_on.as_alias("attached_on"),
+            )
+            .where(ClaimLine.claim == claim_id)
+            .order_by(ClaimLine.family.family_ref, ClaimLine.route)
+        ]
+
+    def _view(self, claim: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+        live = [line for line in lines if line["is_live"]]
+        return {
+            "id": claim["id"],
+            "claim_ref": claim["claim_ref"],
+            "programme": claim["code"],
+            "ruleset": claim["ruleset"],
+            "as_of": claim["as_of"],
+            "claim_window": claim["claim_window"],
+            "status": claim["status"],
+            "prepared_at": claim["prepared_at"],
+            "prepared_by": claim["prepared_by"],
+            "sample": {
+                "spec": claim["sample_spec"],
+                "seed": claim["sample_seed"],
+                "drawn_at": claim["sample_drawn_at"],
+            }
+            if claim["sample_spec"]
+            else None,
+            "submitted_at": claim["submitted_at"],
+            "decided_at": claim["decided_at"],
+            "withdrawn_at": claim["withdrawn_at"],
+            "withdrawn_reason": claim["withdrawn_reason"],
+            "live_lines": len(live),
+            # Programme income beside the claim: attachment fees of the eligible families.
+            "attachment_fees_gbp": _gbp(claim["attachment_fees_pence"]),
+            "amount_gbp": _gbp(sum(line["amount_pence"] for line in live)),
+            "lines": [
+                {
+                    "id": line["id"],
+                    "family_id": line["family"],
+                    "family_ref": line["family_ref"],
+                    "route": line["route"],
+                    "amount_gbp": _gbp(line["amount_pence"]),
+                    "is_live": line["is_live"],
+                    "excluded_reason": line["excluded_reason"],
+                    "sampled": line["sampled"],
+                    "signed_off_by": line["signed_off_by"],
+                    "signed_off_at": line["signed_off_at"],
+                    "rejected_reason": line["rejected_reason"],
+                    "evidence_sha256": line["evidence_sha256"],
+                }
+                for line in lines
+            ],
+            "near_misses": _json(claim["near_misses"]),
+        }
+
+    async def show(
+        self, principal: Principal | None, actor: Actor, claim_id: int
+    ) -> dict[str, Any]:
+        claim = await self._claim(principal, claim_id)
+        await record(actor, "claim.read", "claim", claim_id)
+        return self._view(claim, await self._lines(claim_id))
+
+    async def list_claims(
+        self, principal: Principal | None, actor: Actor, code: str
+    ) -> list[dict[str, Any]]:
+        programme = await visible_programme(principal, code)
+        rows = (
+            await Claim.select(
+                Claim.id,
+                Claim.claim_ref,
+                Claim.as_of,
+                Claim.status,
+                Claim.ruleset,
+                Claim.prepared_at,
+            )
+            .where(Claim.programme == programme["id"])
+            .order_by(Claim.id)
+        )
+        totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+        for line in await ClaimLine.select(ClaimLine.claim, ClaimLine.amount_pence).where(
+            ClaimLine.claim.programme == programme["id"], ClaimLine.is_live.eq(True)
+        ):
+            totals[line["claim"]][0] += 1
+            totals[line["claim"]][1] += line["amount_pence"]
+        await record(actor, "claim.list", "programme", code)
+        return [
+            {
+                **row,
+                "live_lines": totals[row["id"]][0],
+                "amount_gbp": _gbp(totals[row["id"]][1]),
+            }
+            for row in rows
+        ]
+
+    # Claim windows
+
+    async def add_window(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        code: str,
+        *,
+        name: str,
+        opens_on: dt.date,
+        closes_on: dt.date,
+        as_of: dt.date,
+    ) -> dict[str, Any]:
+        """When the programme may claim, and the date results are evaluated at."""
+        programme = await visible_programme(principal, code)
+        if closes_on < opens_on:
+            raise Invalid(
+                "A claim window closes after it opens.",
+                errors=[{"field": "closes_on", "message": "must be on or after opens_on"}],
+            )
+        if as_of > closes_on:
+            raise Invalid(
+                "Results are evaluated at a date the window has reached.",
+                errors=[{"field": "as_of", "message": "must be on or before closes_on"}],
+            )
+        async with write_transaction(self.engine):
+            [row] = await ClaimWindow.insert(
+                ClaimWindow(
+                    programme=programme["id"],
+                    name=name,
+                    opens_on=opens_on,
+                    closes_on=closes_on,
+                    as_of=as_of,
+                )
+            ).returning(ClaimWindow.id)
+            await record(actor, "claim_window.create", "programme", code, detail=row)
+        return {
+            "id": row["id"],
+            "name": name,
+            "opens_on": opens_on,
+            "closes_on": closes_on,
+            "as_of": as_of,
+        }
+
+    async def list_windows(self, principal: Principal | None, code: str) -> list[dict[str, Any]]:
+        programme = await visible_programme(principal, code)
+        rows = (
+            await ClaimWindow.select(
+                ClaimWindow.id,
+                ClaimWindow.name,
+                ClaimWindow.opens_on,
+                ClaimWindow.closes_on,
+                ClaimWindow.as_of,
+            )
+            .where(ClaimWindow.programme == programme["id"])
+            .order_by(ClaimWindow.opens_on)
+        )
+        return [dict(row) for row in rows]
+
+    async def window_as_of(
+        self, principal: Principal | None, code: str, window_id: int
+    ) -> dt.date:
+        """The as-of date of the programme's window `window_id`, which must be open today."""
+        window = next(
+            (w for w in await self.list_windows(principal, code) if w["id"] == window_id), None
+        )
+        if window is None:
+            raise NotFound(f"Programme {code} has no claim window {window_id}.")
+        if not window["opens_on"] <= today() <= window["closes_on"]:
+            raise Conflict(
+                f"The claim window {window['name']!r} is open from {window['opens_on']} to "
+                f"{window['closes_on']}, not today."
+            )
+        as_of: dt.date = window["as_of"]
+        return as_of
+
+    # Preparing
+
+    async def _earlier(self, programme_id: int) -> dict[int, dict[str, int]]:
+        """Family id → route → pence, for the live lines of the programme's claims."""
+        earlier: dict[int, dict[str, int]] = defaultdict(dict)
+        rows = await ClaimLine.select(
+            ClaimLine.family, ClaimLine.route, ClaimLine.amount_pence
+        ).where(
+            ClaimLine.claim.programme == programme_id,
+            ClaimLine.is_live.eq(True),
+            ClaimLine.claim.status.is_in(list(LIVE_STATUSES)),
+        )
+        for row in rows:
+            earlier[row["family"]][row["route"]] = row["amount_pence"]
+        return earlier
+
+    async def prepare(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        code: str,
+        as_of: dt.date | None = None,
+        window_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A draft claim of every newly claimable result at `as_of` (or at the as-of date of
+        an open claim window), with the near misses."""
+        if (as_of is None) == (window_id is None):
+            raise Invalid(
+                "Give the date to claim at, or a claim window.",
+                errors=[{"field": "as_of", "message": "give as_of or window_id, not both"}],
+            )
+        if window_id is not None:
+            as_of = await self.window_as_of(principal, code, window_id)
+        assert as_of is not None
+        programme = await visible_programme(
+            principal, code, Programme.ruleset_id, Programme.ruleset_config
+        )
+        ruleset = self.evaluation.ruleset(programme["ruleset_id"])
+        overrides = ruleset_config_of(programme["ruleset_config"])
+        prepared_at = dt.datetime.now(dt.UTC)
+        families = (
+            await Family.select(Family.id)
+            .where(Family.programme == programme["id"])
+            .order_by(Family.family_ref)
+        )
+        # Judged before the write transaction: a large cohort takes a while to evaluate.
+        candidates: list[tuple[int, str, Verdict]] = []
+        near_misses: list[dict[str, Any]] = []
+        fees = Decimal("0.00")
+        judged = self.evaluation.judged(
+            [row["id"] for row in families], ruleset, overrides, as_of, prepared_at
+        )
+        async for evidence, verdict in judged:
+            fees += verdict.attachment_fee_gbp
+            if payable(verdict):
+                candidates.append((evidence.family_id, line_sha256(evidence, verdict), verdict))
+            elif (miss := near_miss(verdict)) is not None:
+                near_misses.append(miss)
+        plugins = self.evaluation.plugins
+        async with write_transaction(self.engine):
+            await take_turns(self.engine, f"claims:{code}")
+            earlier = await self._earlier(programme["id"])
+            before = await self._last_verdicts([family_id for family_id, *_ in candidates])
+            lines = [
+                (family_id, route, pence, sha256, verdict)
+                for family_id, sha256, verdict in candidates
+                for route, pence in ruleset.claimable(verdict, earlier.get(family_id, {}))
+                if pence > 0
+            ]
+            # Plugins' own checks hold a line back: it stays in the claim, excluded, with why.
+            held = {
+                (family_id, route): "; ".join(problems)
+                for family_id, route, pence, _, verdict in lines
+                if (
+                    problems := plugins.check_claim_line(
+                        {
+                            "family_ref": verdict.family_ref,
+                            "route": route,
+                            "amount_gbp": _gbp(pence),
+                            "as_of": as_of.isoformat(),
+                            "ruleset": ruleset.key,
+                        },
+                        verdict,
+                    )
+                )
+            }
+            if not lines:
+                raise Invalid(
+                    f"No family has a newly claimable result at {as_of.isoformat()}; "
+                    "no claim was made."
+                )
+            number = await Claim.count().where(Claim.programme == programme["id"]) + 1
+            claim_ref = f"{code}-{as_of.strftime('%Y%m%d')}-{number:03d}"
+            [row] = await Claim.insert(
+                Claim(
+                    programme=programme["id"],
+                    claim_ref=claim_ref,
+                    as_of=as_of,
+                    status="draft",
+                    ruleset=ruleset.key,
+                    ruleset_config=json.dumps(overrides),
+                    near_misses=msgspec.json.encode(near_misses).decode(),
+                    prepared_by=principal.user_id if principal else None,
+                    prepared_at=prepared_at,
+                    claim_window=window_id,
+                    attachment_fees_pence=pence(fees),
+                )
+            ).returning(Claim.id)
+            await ClaimLine.insert(
+                *(
+                    ClaimLine(
+                        claim=row["id"],
+                        family=family_id,
+                        route=route,
+                        amount_pence=pence,
+                        ruleset=ruleset.key,
+                        verdict=verdict.to_json().decode(),
+                        evidence_sha256=sha256,
+                        is_live=(family_id, route) not in held,
+                        excluded_reason=held.get((family_id, route)),
+                    )
+                    for family_id, route, pence, sha256, verdict in lines
+                )
+            )
+            await record(
+                actor,
+                "claim.prepare",
+                "claim",
+                row["id"],
+                detail={"as_of": as_of.isoformat(), "lines": len(lines), "held": len(held)},
+            )
+        for family_id, _, verdict in candidates:
+            earlier_verdict = before.get(family_id)
+            if earlier_verdict is None or _outcome(earlier_verdict) != _outcome(verdict):
+                plugins.verdict_changed(verdict.family_ref, earlier_verdict, verdict)
+        return await self.show(principal, actor, row["id"])
+
+    async def _last_verdicts(self, family_ids: list[int]) -> dict[int, Verdict]:
+        """Each family's verdict in its latest claim line, if it has one."""
+        found: dict[int, Verdict] = {}
+        for start in range(0, len(family_ids), 1_000):
+            rows = (
+                await ClaimLine.select(ClaimLine.family, ClaimLine.verdict)
+                .where(ClaimLine.family.is_in(family_ids[start : start + 1_000]))
+                .order_by(ClaimLine.id)
+            )
+            for row in rows:
+                found[row["family"]] = Verdict.from_json(_text(row["verdict"]))
+        return found
+
+    # The lifecycle
+
+    async def _transition(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        claim_id: int,
+        allowed_from: tuple[str, ...],
+        action: str,
+    ) -> dict[str, Any]:
+        """The claim, checked to be in one of `allowed_from`, inside the caller's transaction."""
+        claim = await self._claim(principal, claim_id)
+        if claim["status"] not in allowed_from:
+            raise Conflict(
+                f"Claim {claim['claim_ref']} is {claim['status']}; it can be {action} only when "
+                f"{' or '.join(allowed_from)}."
+            )
+        return claim
+
+    async def _line(self, claim_id: int, line_id: int) -> dict[str, Any]:
+        line = (
+            await ClaimLine.select()
+            .where(ClaimLine.id == line_id, ClaimLine.claim == claim_id)
+            .first()
+        )
+        if line is None:
+            raise NotFound(f"Claim {claim_id} has no line {line_id}.")
+        return dict(line)
+
+    async def exclude_line(
+        self, principal: Principal | None, actor: Actor, claim_id: int, line_id: int, reason: str
+    ) -> dict[str, Any]:
+        reason = _reason(reason)
+        async with write_transaction(self.engine):
+            await self._transition(principal, actor, claim_id, ("draft",), "changed")
+            line = await self._line(claim_id, line_id)
+            if not line["is_live"]:
+                raise Conflict(f"Line {line_id} is already excluded.")
+            await ClaimLine.update(
+                {ClaimLine.is_live: False, ClaimLine.excluded_reason: reason}
+            ).where(ClaimLine.id == line_id)
+            await record(actor, "claim.line.exclude", "claim", claim_id, detail={"line": line_id})
+        return await self.show(principal, actor, claim_id)
+
+    async def draw_sample(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        claim_id: int,
+        *,
+        percent: int | None = None,
+        count: int | None = None,
+        seed: int | None = None,
+    ) -> dict[str, Any]:
+        """Mark a seeded random sample of the live lines for internal audit to sign off."""
+        if (percent is None) == (count is None):
+            raise Invalid(
+                "Give either a percentage or a number of lines to sample.",
+                errors=[{"field": "percent", "message": "give percent or count, not both"}],
+            )
+        if percent is not None and not 1 <= percent <= 100:
+            raise Invalid(
+                "The sample is a percentage of the lines.",
+                errors=[{"field": "percent", "message": "must be a whole number from 1 to 100"}],
+            )
+        if count is not None and count < 1:
+            raise Invalid(
+                "The sample needs at least one line.",
+                errors=[{"field": "count", "message": "must be 1 or more"}],
+            )
+        seed = seed if seed is not None else secrets.randbelow(2**62)
+        async with write_transaction(self.engine):
+            await self._transition(principal, actor, claim_id, ("draft",), "sampled")
+            ids = [
+                row["id"]
+                for row in await ClaimLine.select(ClaimLine.id)
+                .where(ClaimLine.claim == claim_id, ClaimLine.is_live.eq(True))
+                .order_by(ClaimLine.id)
+            ]
+            size = count if count is not None else math.ceil(len(ids) * (percent or 0) / 100)
+            chosen = sorted(random.Random(seed).sample(ids, min(size, len(ids))))  # noqa: S311 - a reproducible audit sample, not a secret
+            if not chosen:
+                raise Conflict("The claim has no live lines to sample.")
+            await ClaimLine.update({ClaimLine.sampled: True}).where(ClaimLine.id.is_in(chosen))
+            spec = f"{percent}%" if percent is not None else str(count)
+            await Claim.update(
+                {
+                    Claim.status: "sampled",
+                    Claim.sample_seed: seed,
+                    Claim.sample_spec: spec,
+                    Claim.sample_drawn_at: dt.datetime.now(dt.UTC),
+                }
+            ).where(Claim.id == claim_id)
+            await record(
+                actor,
+                "claim.sample",
+                "claim",
+                claim_id,
+                detail={"spec": spec, "seed": seed, "lines": len(chosen)},
+            )
+        return await self.show(principal, actor, claim_id)
+
+    async def sign_off(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        claim_id: int,
+        line_id: int,
+        auditor_id: int,
+    ) -> dict[str, Any]:
+        """An auditor signs off a sampled line; whoever prepared the claim may not."""
+        async with write_transaction(self.engine):
+            claim = await self._transition(principal, actor, claim_id, ("sampled",), "signed off")
+            if claim["prepared_by"] == auditor_id:
+                await record(
+                    actor,
+                    "claim.line.sign_off",
+                    "claim",
+                    claim_id,
+                    allowed=False,
+                    detail={"line": line_id, "why": "prepared the claim"},
+                )
+                raise Forbidden("Whoever prepared a claim cannot sign off its lines.")
+            line = await self._line(claim_id, line_id)
+            if not line["sampled"]:
+                raise Conflict(f"Line {line_id} is not in the audit sample.")
+            if line["signed_off_by"] is not None:
+                raise Conflict(f"Line {line_id} is already signed off.")
+            await ClaimLine.update(
+                {
+                    ClaimLine.signed_off_by: auditor_id,
+                    ClaimLine.signed_off_at: dt.datetime.now(dt.UTC),
+                }
+            ).where(ClaimLine.id == line_id)
+            await record(actor, "claim.line.sign_off", "claim", claim_id, detail={"line": line_id})
+        return await self.show(principal, actor, claim_id)
+
+    async def submit(
+        self, principal: Principal | None, actor: Actor, claim_id: int
+    ) -> dict[str, Any]:
+        async with write_transaction(self.engine):
+            await self._transition(principal, actor, claim_id, ("sampled",), "submitted")
+            waiting = await ClaimLine.count().where(
+                ClaimLine.claim == claim_id,
+                ClaimLine.sampled.eq(True),
+                ClaimLine.signed_off_by.is_null(),
+            )
+            if waiting:
+                raise Conflict(f"{waiting} sampled line(s) are not signed off yet.")
+            await Claim.update(
+                {
+                    Claim.status: "submitted",
+                    Claim.submitted_at: dt.datetime.now(dt.UTC),
+                    Claim.submitted_by: principal.user_id if principal else None,
+                }
+            ).where(Claim.id == claim_id)
+            await record(actor, "claim.submit", "claim", claim_id)
+        return await self.show(principal, actor, claim_id)
+
+    async def decide(
+        self,
+        principal: Principal | None,
+        actor: Actor,
+        claim_id: int,
+        rejections: dict[int, str],
+    ) -> dict[str, Any]:
+        """Record the department's spot check: accepted, or some lines rejected with reasons.
+
+        A rejected line leaves the live set, so its family and route can be claimed again.
+        """
+        reasons = {line_id: _reason(reason) for line_id, reason in rejections.items()}
+        async with write_transaction(self.engine):
+            await self._transition(principal, actor, claim_id, ("submitted",), "decided")
+            for line_id, reason in reasons.items():
+                line = await self._line(claim_id, line_id)
+                if not line["is_live"]:
+                    raise Conflict(f"Line {line_id} was not claimed (excluded).")
+                await ClaimLine.update(
+                    {ClaimLine.is_live: False, ClaimLine.rejected_reason: reason}
+                ).where(ClaimLine.id == line_id)
+            status = "partly_rejected" if reasons else "accepted"
+            await Claim.update(
+                {Claim.status: status, Claim.decided_at: dt.datetime.now(dt.UTC)}
+            ).where(Claim.id == claim_id)
+            await record(
+                actor, f"claim.{status}", "claim", claim_id, detail={"rejected": sorted(reasons)}
+            )
+        return await self.show(principal, actor, claim_id)
+
+    async def withdraw(
+        self, principal: Principal | None, actor: Actor, claim_id: int, reason: str
+    ) -> dict[str, Any]:
+        reason = _reason(reason)
+        async with write_transaction(self.engine):
+            await self._transition(principal, actor, claim_id, ("draft", "sampled"), "withdrawn")
+            await ClaimLine.update({ClaimLine.is_live: False}).where(ClaimLine.claim == claim_id)
+            await Claim.update(
+                {
+                    Claim.status: "withdrawn",
+                    Claim.withdrawn_at: dt.datetime.now(dt.UTC),
+                    Claim.withdrawn_reason: reason,
+                }
+            ).where(Claim.id == claim_id)
+            await record(actor, "claim.withdraw", "claim", claim_id)
+        return await self.show(principal, actor, claim_id)
+
+    # Export and re-verification
+
+    async def export(self, principal: Principal | None, actor: Actor, claim_id: int) -> str:
+        """The claim return: one row per claimed result, by family_ref then route."""
+        claim = await self._claim(principal, claim_id)
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        for line in await self._lines(claim_id):
+            if line["excluded_reason"] is not None:
+                continue
+            writer.writerow(
+                (
+                    claim["claim_ref"],
+                    claim["code"],
+                    line["ruleset"],
+                    line["family_ref"],
+                    line["route"],
+                    claim["as_of"].isoformat(),
+                    line["attached_on"].isoformat() if line["attached_on"] else "",
+                    _gbp(line["amount_pence"]),
+                    line["evidence_sha256"],
+                )
+            )
+        await record(actor, "claim.export", "claim", claim_id)
+        return text.getvalue()
+
+    async def verify(
+        self, principal: Principal | None, actor: Actor, claim_id: int
+    ) -> list[Difference]:
+        """Re-run every line from the evidence as known when the claim was prepared, with the
+        stored rule set version and configuration; the lines whose verdict or evidence differ."""
+        claim = await self._claim(principal, claim_id)
+        ruleset = self.evaluation.ruleset(claim["ruleset"])
+        overrides = ruleset_config_of(claim["ruleset_config"])
+        lines = await ClaimLine.select(
+            ClaimLine.id,
+            ClaimLine.family,
+            ClaimLine.route,
+            ClaimLine.verdict,
+            ClaimLine.evidence_sha256,
+            ClaimLine.amount_pence,
+            ClaimLine.family.family_ref.as_alias("family_ref"),
+        ).where(ClaimLine.claim == claim_id)
+        by_family: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for line in lines:
+            by_family[line["family"]].append(line)
+        differences = []
+        judged = self.evaluation.judged(
+            sorted(by_family), ruleset, overrides, claim["as_of"], claim["prepared_at"]
+        )
+        async for evidence, verdict in judged:
+            again = verdict.to_json()
+            for line in by_family[evidence.family_id]:
+                stored = line["verdict"]
+                stored = stored if isinstance(stored, str) else json.dumps(stored)
+                what = []
+                if msgspec.json.decode(again) != json.loads(stored):
+                    what.append("verdict")
+                if line_sha256(evidence, verdict) != line["evidence_sha256"]:
+                    what.append("evidence")
+                if line["route"] not in payable(verdict):
+                    what.append("route no longer met")
+                if what:
+                    differences.append(
+                        Difference(line["id"], line["family_ref"], line["route"], ", ".join(what))
+                    )
+        await record(
+            actor, "claim.verify", "claim", claim_id, detail={"differences": len(differences)}
+        )
+        return differences

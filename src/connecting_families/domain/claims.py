@@ -1,0 +1,65 @@
+"""Which of a family's results a new claim may hold, given what earlier claims hold.
+
+A rule set says how its routes combine (`RuleSet.claimable`); these are the common cases. Each
+takes the family's verdict at the claim's date and `earlier`, the routes already in live lines
+of the programme's earlier claims with the pence each was claimed for, and returns the new
+lines as (route, pence), ordered by route.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from connecting_families.domain.verdict import Verdict
+
+Earlier = Mapping[str, int]
+NewLines = list[tuple[str, int]]
+Claimable = Callable[[Verdict, Earlier], NewLines]
+
+
+def pence(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def payable(verdict: Verdict) -> dict[str, int]:
+    """The routes met at the verdict's date that carry a payment, in pence."""
+    return {
+        route.route: pence(route.amount_gbp)
+        for route in verdict.routes
+        if route.met and route.amount_gbp > 0
+    }
+
+
+def once_per_route(verdict: Verdict, earlier: Earlier) -> NewLines:
+    """Every payable route not claimed before."""
+    return sorted(
+        (route, amount) for route, amount in payable(verdict).items() if route not in earlier
+    )
+
+
+def one_claim_per_family(verdict: Verdict, earlier: Earlier) -> NewLines:
+    """The first payable route (in the rule set's order), unless the family was claimed for."""
+    if earlier:
+        return []
+    met = payable(verdict)
+    first = next((route for route in (r.route for r in verdict.routes) if route in met), None)
+    return [(first, met[first])] if first else []
+
+
+def near_miss(verdict: Verdict) -> dict[str, Any] | None:
+    """What a family with no payable result is missing, when it fails exactly one criterion."""
+    if not verdict.evaluated or payable(verdict):
+        return None
+    failing = [c for c in verdict.criteria if c.relevant and not c.met]
+    if len(failing) != 1:
+        return None
+    [criterion] = failing
+    return {
+        "family_ref": verdict.family_ref,
+        "criterion": criterion.name,
+        "measured": criterion.measured,
+        "thresholds": criterion.thresholds,
+        "reason": criterion.reason,
+    }
