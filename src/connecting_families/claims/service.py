@@ -361,21 +361,21 @@ class ClaimService:
             earlier = await self._earlier(programme["id"])
             before = await self._last_verdicts([family_id for family_id, *_ in candidates])
             lines = [
-                (family_id, route, pence, sha256, verdict)
+                (family_id, route, amount, sha256, verdict)
                 for family_id, sha256, verdict in candidates
-                for route, pence in ruleset.claimable(verdict, earlier.get(family_id, {}))
-                if pence > 0
+                for route, amount in ruleset.claimable(verdict, earlier.get(family_id, {}))
+                if amount > 0
             ]
             # Plugins' own checks hold a line back: it stays in the claim, excluded, with why.
             held = {
                 (family_id, route): "; ".join(problems)
-                for family_id, route, pence, _, verdict in lines
+                for family_id, route, amount, _, verdict in lines
                 if (
                     problems := plugins.check_claim_line(
                         {
                             "family_ref": verdict.family_ref,
                             "route": route,
-                            "amount_gbp": _gbp(pence),
+                            "amount_gbp": _gbp(amount),
                             "as_of": as_of.isoformat(),
                             "ruleset": ruleset.key,
                         },
@@ -411,14 +411,14 @@ class ClaimService:
                         claim=row["id"],
                         family=family_id,
                         route=route,
-                        amount_pence=pence,
+                        amount_pence=amount,
                         ruleset=ruleset.key,
                         verdict=verdict.to_json().decode(),
                         evidence_sha256=sha256,
                         is_live=(family_id, route) not in held,
                         excluded_reason=held.get((family_id, route)),
                     )
-                    for family_id, route, pence, sha256, verdict in lines
+                    for family_id, route, amount, sha256, verdict in lines
                 )
             )
             await record(
