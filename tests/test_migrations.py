@@ -182,3 +182,42 @@ async def test_database_refuses_a_second_live_claim_line(engine: AnyEngine) -> N
     await ClaimLine.update({ClaimLine.is_live: False}).where(ClaimLine.claim == claims[0])
     await ClaimLine.insert(line(claims[2]))
     assert await ClaimLine.count().where(ClaimLine.is_live == True) == 1  # noqa: E712
+
+
+async def test_a_claim_line_never_changes_what_it_claims(engine: AnyEngine) -> None:
+    """The database refuses to change a line's amount or verdict, or to delete a claim; the
+    lifecycle columns still move."""
+    programme, _ = await _programme_with_pupil(engine)
+    family = await Family.insert(
+        Family(programme=programme, family_ref="F1", identified_on=dt.date(2013, 1, 1))
+    ).returning(Family.id)
+    claim = await Claim.insert(
+        Claim(programme=programme, claim_ref="C1", as_of=dt.date(2014, 1, 1), ruleset="tf2012@1")
+    ).returning(Claim.id)
+    claim_id = claim[0]["id"]
+    await ClaimLine.insert(
+        ClaimLine(
+            claim=claim_id,
+            family=family[0]["id"],
+            route="crime_asb_education",
+            amount_pence=70_000,
+            ruleset="tf2012@1",
+            verdict={"met": True},
+            evidence_sha256="0" * 64,
+        )
+    )
+    for change in (
+        ClaimLine.update({ClaimLine.amount_pence: 1}).where(ClaimLine.claim == claim_id),
+        ClaimLine.update({ClaimLine.verdict: {"met": False}}).where(ClaimLine.claim == claim_id),
+        Claim.update({Claim.as_of: dt.date(2015, 1, 1)}).where(Claim.id == claim_id),
+        ClaimLine.delete().where(ClaimLine.claim == claim_id),
+        Claim.delete().where(Claim.id == claim_id),
+    ):
+        with pytest.raises(Exception, match="never changes what it claims"):
+            await change
+    await ClaimLine.update(
+        {ClaimLine.is_live: False, ClaimLine.rejected_reason: "spot check"}
+    ).where(ClaimLine.claim == claim_id)
+    await Claim.update({Claim.status: "partly_rejected"}).where(Claim.id == claim_id)
+    line = await ClaimLine.select(ClaimLine.amount_pence, ClaimLine.is_live).first()
+    assert line == {"amount_pence": 70_000, "is_live": False}
