@@ -284,8 +284,11 @@ class ClaimService:
         self, principal: Principal | None, code: str, window_id: int
     ) -> dt.date:
         """The as-of date of the programme's window `window_id`, which must be open today."""
-        window = next(
-            (w for w in await self.list_windows(principal, code) if w["id"] == window_id), None
+        programme = await visible_programme(principal, code)
+        window = (
+            await ClaimWindow.select()
+            .where(ClaimWindow.id == window_id, ClaimWindow.programme == programme["id"])
+            .first()
         )
         if window is None:
             raise NotFound(f"Programme {code} has no claim window {window_id}.")
@@ -707,10 +710,8 @@ class ClaimService:
         async for evidence, verdict in judged:
             again = verdict.to_json()
             for line in by_family[evidence.family_id]:
-                stored = line["verdict"]
-                stored = stored if isinstance(stored, str) else json.dumps(stored)
                 what = []
-                if msgspec.json.decode(again) != json.loads(stored):
+                if msgspec.json.decode(again) != _json(line["verdict"]):
                     what.append("verdict")
                 if line_sha256(evidence, verdict) != line["evidence_sha256"]:
                     what.append("evidence")

@@ -159,14 +159,14 @@ class EvaluationService:
             .order_by(Family.family_ref)
         )
         ids = [row["id"] for row in rows]
-        chunks = [
-            ids[start : start + CHUNK_FAMILIES] for start in range(0, len(ids), CHUNK_FAMILIES)
-        ]
         if workers <= 0:
             async for _, verdict in self.judged(ids, ruleset, overrides, as_of, instant):
                 yield verdict
             return
         self._judge_with(ruleset, overrides)  # a bad configuration refuses before any work
+        chunks = [
+            ids[start : start + CHUNK_FAMILIES] for start in range(0, len(ids), CHUNK_FAMILIES)
+        ]
         judged = evaluate_in_processes(
             workers,
             database_url_of(self.engine),
