@@ -35,6 +35,8 @@ BENEFITS = "person_ref,benefit,start_date\nA1,JSA,2012-01-01\n"
 WORK_PROGRAMME = "person_ref,provision,start_date\nA1,work_programme,2013-03-01\n"
 EMPLOYMENT = "person_ref,start_date,hours_per_week\nA1,2013-04-01,20\n"
 FIRST, SECOND = "2013-06-01", "2014-03-01"
+# A correction: C1's second offence was after attachment, so crime did not fall after all.
+CORRECTED_OFFENCES = OFFENCES.replace("C1,OF-2,2012-11-01", "C1,OF-2,2013-12-01")
 
 
 def verdict(*met: tuple[str, str]) -> Verdict:
@@ -314,9 +316,7 @@ async def test_verify_finds_no_difference_after_the_evidence_is_corrected(
     """The evidence changes after submission; the claim still re-decides exactly as it was."""
     claim = (await prepare(client, world, SECOND)).json()
     await sample_sign_submit(client, world, claim["id"])
-    # A correction: the second offence was after attachment, so crime did not fall after all.
-    corrected = OFFENCES.replace("C1,OF-2,2012-11-01", "C1,OF-2,2013-12-01")
-    await load(client, world, "offences", corrected)
+    await load(client, world, "offences", CORRECTED_OFFENCES)
     url = f"/api/v1/claims/{claim['id']}/verify"
     verified = await client.post(url, headers=world.headers("auditor"))
     assert verified.status_code == 200, verified.text
@@ -329,6 +329,97 @@ async def test_verify_finds_no_difference_after_the_evidence_is_corrected(
     )
     cae = next(r for r in today.json()["routes"] if r["route"] == CAE)
     assert cae["met"] is False
+
+
+async def test_continuous_employment_after_progress_to_work_is_netted(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Progress to work claimed first; with crime not reduced, continuous employment (13 weeks
+    in work from a JSA claim) is claimed later at its amount less the £100 already paid."""
+    first = (await prepare(client, world, FIRST)).json()
+    assert lines_of(first) == [("FAM-1", PTW, "100.00")]
+    await sample_sign_submit(client, world, first["id"])
+    await load(client, world, "offences", CORRECTED_OFFENCES)
+    second = (await prepare(client, world, SECOND)).json()
+    assert lines_of(second) == [("FAM-1", CE, "700.00")]
+    assert second["amount_gbp"] == "700.00"
+
+
+async def decide(
+    client: httpx.AsyncClient, world: World, claim_id: int, rejections: list[dict[str, object]]
+) -> dict:
+    decided = await client.post(
+        f"/api/v1/claims/{claim_id}/decision",
+        json={"rejections": rejections},
+        headers=world.headers("pm"),
+    )
+    assert decided.status_code == 200, decided.text
+    return decided.json()
+
+
+async def test_a_result_disproved_after_submission_is_reversed_in_a_later_claim(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    paid = (await prepare(client, world, SECOND)).json()
+    assert lines_of(paid) == [("FAM-1", CAE, "700.00"), ("FAM-1", PTW, "100.00")]
+    await sample_sign_submit(client, world, paid["id"])
+    await decide(client, world, paid["id"], [])
+    cae_line = next(line["id"] for line in paid["lines"] if line["route"] == CAE)
+
+    # The correction disproves crime/ASB/education: the next claim gives its £700 back, and
+    # holds nothing new for the family until the reversal is decided.
+    await load(client, world, "offences", CORRECTED_OFFENCES)
+    correcting = (await prepare(client, world, SECOND)).json()
+    assert lines_of(correcting) == [("FAM-1", CAE, "-700.00")]
+    [reversal] = correcting["lines"]
+    assert reversal["reverses"] == {
+        "line_id": cae_line,
+        "claim_ref": paid["claim_ref"],
+        "as_of": SECOND,
+    }
+    assert correcting["amount_gbp"] == "-700.00"
+    assert (await prepare(client, world, SECOND)).status_code == 422  # reversed once only
+    export = await client.get(
+        f"/api/v1/claims/{correcting['id']}/export.csv", headers=world.headers("pm")
+    )
+    [row] = csv.DictReader(io.StringIO(export.text))
+    assert (row["route"], row["as_of"], row["amount_gbp"]) == (CAE, SECOND, "-700.00")
+
+    await sample_sign_submit(client, world, correcting["id"])
+    await decide(client, world, correcting["id"], [])
+    # The paid claim still shows what it was paid; the route is claimable again, and what
+    # the family has achieved since (continuous employment) is netted of progress to work.
+    shown = await client.get(f"/api/v1/claims/{paid['id']}", headers=world.headers("pm"))
+    assert shown.json()["amount_gbp"] == "800.00"
+    later = (await prepare(client, world, SECOND)).json()
+    assert lines_of(later) == [("FAM-1", CE, "700.00")]
+    for claim in (paid, correcting, later):
+        verified = await client.post(
+            f"/api/v1/claims/{claim['id']}/verify", headers=world.headers("auditor")
+        )
+        assert verified.json()["differences"] == [], claim["claim_ref"]
+
+
+async def test_a_rejected_reversal_leaves_the_result_claimed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    paid = (await prepare(client, world, SECOND)).json()
+    await sample_sign_submit(client, world, paid["id"])
+    await load(client, world, "offences", CORRECTED_OFFENCES)
+    correcting = (await prepare(client, world, SECOND)).json()
+    await sample_sign_submit(client, world, correcting["id"])
+    [reversal] = correcting["lines"]
+    await decide(client, world, correcting["id"], [{"line_id": reversal["id"], "reason": "no"}])
+    live = await ClaimLine.select(ClaimLine.route, ClaimLine.amount_pence).where(
+        ClaimLine.is_live.eq(True)
+    )
+    assert sorted((row["route"], row["amount_pence"]) for row in live) == [
+        (CAE, 70000),
+        (PTW, 10000),
+    ]
+    # Still disproved: the next claim proposes the reversal again.
+    again = (await prepare(client, world, SECOND)).json()
+    assert lines_of(again) == [("FAM-1", CAE, "-700.00")]
 
 
 async def cli(database_url: str, *args: str) -> tuple[int, str, str]:

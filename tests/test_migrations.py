@@ -145,7 +145,8 @@ async def test_failed_write_transaction_leaves_nothing(engine: AnyEngine) -> Non
 
 
 async def test_database_refuses_a_second_live_claim_line(engine: AnyEngine) -> None:
-    """No family and route can be live in two claims; a withdrawn line does not count."""
+    """No family and route can be live in two claims, nor a line reversed twice; a withdrawn
+    line does not count."""
     programme, _ = await _programme_with_pupil(engine)
     family = await Family.insert(
         Family(programme=programme, family_ref="F1", identified_on=dt.date(2013, 1, 1))
@@ -164,24 +165,28 @@ async def test_database_refuses_a_second_live_claim_line(engine: AnyEngine) -> N
         for ref in ("C1", "C2", "C3")
     ]
 
-    def line(claim: int, *, live: bool = True) -> ClaimLine:
+    def line(claim: int, *, reverses: int | None = None) -> ClaimLine:
         return ClaimLine(
             claim=claim,
             family=family[0]["id"],
             route="crime_asb_education",
-            amount_pence=70_000,
+            amount_pence=70_000 if reverses is None else -70_000,
             ruleset="tf2012@1",
             verdict={},
             evidence_sha256="0" * 64,
-            is_live=live,
+            reverses=reverses,
         )
 
-    await ClaimLine.insert(line(claims[0]))
+    [first] = await ClaimLine.insert(line(claims[0])).returning(ClaimLine.id)
     with pytest.raises(Exception, match=r"(?i)unique"):
         await ClaimLine.insert(line(claims[1]))
+    # A reversal is live beside the line it reverses, but only one at a time.
+    await ClaimLine.insert(line(claims[1], reverses=first["id"]))
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        await ClaimLine.insert(line(claims[2], reverses=first["id"]))
     await ClaimLine.update({ClaimLine.is_live: False}).where(ClaimLine.claim == claims[0])
     await ClaimLine.insert(line(claims[2]))
-    assert await ClaimLine.count().where(ClaimLine.is_live == True) == 1  # noqa: E712
+    assert await ClaimLine.count().where(ClaimLine.is_live == True) == 2  # noqa: E712
 
 
 async def test_a_claim_line_never_changes_what_it_claims(engine: AnyEngine) -> None:
@@ -195,7 +200,7 @@ async def test_a_claim_line_never_changes_what_it_claims(engine: AnyEngine) -> N
         Claim(programme=programme, claim_ref="C1", as_of=dt.date(2014, 1, 1), ruleset="tf2012@1")
     ).returning(Claim.id)
     claim_id = claim[0]["id"]
-    await ClaimLine.insert(
+    [line] = await ClaimLine.insert(
         ClaimLine(
             claim=claim_id,
             family=family[0]["id"],
@@ -205,9 +210,10 @@ async def test_a_claim_line_never_changes_what_it_claims(engine: AnyEngine) -> N
             verdict={"met": True},
             evidence_sha256="0" * 64,
         )
-    )
+    ).returning(ClaimLine.id)
     for change in (
         ClaimLine.update({ClaimLine.amount_pence: 1}).where(ClaimLine.claim == claim_id),
+        ClaimLine.update({ClaimLine.reverses: line["id"]}).where(ClaimLine.claim == claim_id),
         ClaimLine.update({ClaimLine.verdict: {"met": False}}).where(ClaimLine.claim == claim_id),
         Claim.update({Claim.as_of: dt.date(2015, 1, 1)}).where(Claim.id == claim_id),
         ClaimLine.delete().where(ClaimLine.claim == claim_id),
@@ -219,5 +225,5 @@ async def test_a_claim_line_never_changes_what_it_claims(engine: AnyEngine) -> N
         {ClaimLine.is_live: False, ClaimLine.rejected_reason: "spot check"}
     ).where(ClaimLine.claim == claim_id)
     await Claim.update({Claim.status: "partly_rejected"}).where(Claim.id == claim_id)
-    line = await ClaimLine.select(ClaimLine.amount_pence, ClaimLine.is_live).first()
-    assert line == {"amount_pence": 70_000, "is_live": False}
+    after = await ClaimLine.select(ClaimLine.amount_pence, ClaimLine.is_live).first()
+    assert after == {"amount_pence": 70_000, "is_live": False}

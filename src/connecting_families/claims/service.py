@@ -10,6 +10,13 @@ second of two racing preparations sees the first's lines.
 Lifecycle: draft → sampled → submitted → accepted | partly_rejected; draft or sampled →
 withdrawn. A line leaves the live set when excluded from a draft, rejected by a spot check, or
 withdrawn with its claim, and becomes claimable again.
+
+Corrections: a submitted line never changes. Each preparation re-judges the families of the
+programme's submitted lines at their claims' dates on the evidence as known now; a line whose
+route is no longer met gets a reversal line in the new claim (the negative amount, `reverses`
+naming it). Until the reversal's claim is decided the family gets no new lines; once it is
+accepted the original line leaves the live set, so the result can be claimed again when it is
+really achieved.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ from connecting_families.programmes.tables import Programme
 
 # Claims whose lines count as claimed: every status but withdrawn.
 LIVE_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected")
+SUBMITTED_STATUSES = ("submitted", "accepted", "partly_rejected")
+UNDECIDED_STATUSES = ("draft", "sampled", "submitted")
 EXPORT_COLUMNS = (
     "claim_ref",
     "programme",
@@ -93,6 +102,33 @@ def _reason(reason: str, field: str = "reason") -> str:
     return reason
 
 
+def _reversed_claim() -> Any:
+    """The claim of the line a line reverses, to select its columns through the join."""
+    return ClaimLine.reverses.claim
+
+
+def _claimed(claim: dict[str, Any], line: dict[str, Any]) -> bool:
+    """Whether a line's amount is claimed: neither excluded, rejected nor withdrawn."""
+    return (
+        claim["status"] != "withdrawn"
+        and line["excluded_reason"] is None
+        and line["rejected_reason"] is None
+    )
+
+
+@attrs.frozen
+class Reversal:
+    """A submitted line whose route, re-judged on the evidence as known now, is not met."""
+
+    line_id: int
+    family_id: int
+    route: str
+    amount_pence: int
+    ruleset: str
+    evidence_sha256: str
+    verdict: Verdict
+
+
 @attrs.frozen
 class Difference:
     line_id: int
@@ -130,6 +166,8 @@ class ClaimService:
                 *ClaimLine.all_columns(exclude=[ClaimLine.verdict]),
                 ClaimLine.family.family_ref.as_alias("family_ref"),
                 ClaimLine.family.attached_on.as_alias("attached_on"),
+                _reversed_claim().claim_ref.as_alias("reverses_claim_ref"),
+                _reversed_claim().as_of.as_alias("reverses_as_of"),
             )
             .where(ClaimLine.claim == claim_id)
             .order_by(ClaimLine.family.family_ref, ClaimLine.route)
@@ -137,6 +175,7 @@ class ClaimService:
 
     def _view(self, claim: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
         live = [line for line in lines if line["is_live"]]
+        claimed = [line for line in lines if _claimed(claim, line)]
         return {
             "id": claim["id"],
             "claim_ref": claim["claim_ref"],
@@ -161,7 +200,8 @@ class ClaimService:
             "live_lines": len(live),
             # Programme income beside the claim: attachment fees of the eligible families.
             "attachment_fees_gbp": _gbp(claim["attachment_fees_pence"]),
-            "amount_gbp": _gbp(sum(line["amount_pence"] for line in live)),
+            # Net of reversals; a line reversed later still counts in the claim that paid it.
+            "amount_gbp": _gbp(sum(line["amount_pence"] for line in claimed)),
             "lines": [
                 {
                     "id": line["id"],
@@ -176,6 +216,13 @@ class ClaimService:
                     "signed_off_at": line["signed_off_at"],
                     "rejected_reason": line["rejected_reason"],
                     "evidence_sha256": line["evidence_sha256"],
+                    "reverses": {
+                        "line_id": line["reverses"],
+                        "claim_ref": line["reverses_claim_ref"],
+                        "as_of": line["reverses_as_of"],
+                    }
+                    if line["reverses"]
+                    else None,
                 }
                 for line in lines
             ],
@@ -205,12 +252,18 @@ class ClaimService:
             .where(Claim.programme == programme["id"])
             .order_by(Claim.id)
         )
+        statuses = {row["id"]: row for row in rows}
         totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        for line in await ClaimLine.select(ClaimLine.claim, ClaimLine.amount_pence).where(
-            ClaimLine.claim.programme == programme["id"], ClaimLine.is_live.eq(True)
-        ):
-            totals[line["claim"]][0] += 1
-            totals[line["claim"]][1] += line["amount_pence"]
+        for line in await ClaimLine.select(
+            ClaimLine.claim,
+            ClaimLine.amount_pence,
+            ClaimLine.is_live,
+            ClaimLine.excluded_reason,
+            ClaimLine.rejected_reason,
+        ).where(ClaimLine.claim.programme == programme["id"]):
+            totals[line["claim"]][0] += line["is_live"]
+            if _claimed(statuses[line["claim"]], line):
+                totals[line["claim"]][1] += line["amount_pence"]
         await record(actor, "claim.list", "programme", code)
         return [
             {
@@ -310,11 +363,79 @@ class ClaimService:
         ).where(
             ClaimLine.claim.programme == programme_id,
             ClaimLine.is_live.eq(True),
+            ClaimLine.reverses.is_null(),
             ClaimLine.claim.status.is_in(list(LIVE_STATUSES)),
         )
         for row in rows:
             earlier[row["family"]][row["route"]] = row["amount_pence"]
         return earlier
+
+    async def _being_reversed(self, programme_id: int) -> set[int]:
+        """The families with a live reversal line in a claim not yet decided."""
+        rows = await ClaimLine.select(ClaimLine.family).where(
+            ClaimLine.claim.programme == programme_id,
+            ClaimLine.is_live.eq(True),
+            ClaimLine.reverses.is_not_null(),
+            ClaimLine.claim.status.is_in(list(UNDECIDED_STATUSES)),
+        )
+        return {row["family"] for row in rows}
+
+    async def _unreversed(self, programme_id: int) -> list[dict[str, Any]]:
+        """The live lines of submitted claims that no live line reverses yet."""
+        reversed_ids = {
+            row["reverses"]
+            for row in await ClaimLine.select(ClaimLine.reverses).where(
+                ClaimLine.claim.programme == programme_id,
+                ClaimLine.is_live.eq(True),
+                ClaimLine.reverses.is_not_null(),
+            )
+        }
+        rows = await ClaimLine.select(
+            ClaimLine.id,
+            ClaimLine.family,
+            ClaimLine.route,
+            ClaimLine.amount_pence,
+            ClaimLine.claim.as_of.as_alias("as_of"),
+            ClaimLine.claim.ruleset.as_alias("ruleset"),
+            ClaimLine.claim.ruleset_config.as_alias("ruleset_config"),
+        ).where(
+            ClaimLine.claim.programme == programme_id,
+            ClaimLine.is_live.eq(True),
+            ClaimLine.reverses.is_null(),
+            ClaimLine.claim.status.is_in(list(SUBMITTED_STATUSES)),
+        )
+        return [dict(row) for row in rows if row["id"] not in reversed_ids]
+
+    async def _reversals(self, programme_id: int, instant: dt.datetime) -> list[Reversal]:
+        """The submitted lines whose route is not met when re-judged, at their claim's date
+        with their claim's rule set, on the evidence as known at `instant`."""
+        by_judging: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
+        by_judging = defaultdict(lambda: defaultdict(list))
+        for line in await self._unreversed(programme_id):
+            judging = (line["ruleset"], _text(line["ruleset_config"]), line["as_of"])
+            by_judging[judging][line["family"]].append(line)
+        reversals: list[Reversal] = []
+        for (ruleset_key, config, as_of), by_family in by_judging.items():
+            ruleset = self.evaluation.ruleset(ruleset_key)
+            judged = self.evaluation.judged(
+                sorted(by_family), ruleset, ruleset_config_of(config), as_of, instant
+            )
+            async for evidence, verdict in judged:
+                met = payable(verdict)
+                reversals.extend(
+                    Reversal(
+                        line["id"],
+                        evidence.family_id,
+                        line["route"],
+                        -line["amount_pence"],
+                        ruleset_key,
+                        line_sha256(evidence, verdict),
+                        verdict,
+                    )
+                    for line in by_family[evidence.family_id]
+                    if line["route"] not in met
+                )
+        return reversals
 
     async def prepare(
         self,
@@ -358,14 +479,22 @@ class ClaimService:
                 candidates.append((evidence.family_id, line_sha256(evidence, verdict), verdict))
             elif (miss := near_miss(verdict)) is not None:
                 near_misses.append(miss)
+        reversals = await self._reversals(programme["id"], prepared_at)
         plugins = self.evaluation.plugins
         async with write_transaction(self.engine):
             await take_turns(self.engine, f"claims:{code}")
+            # Another preparation may have reversed some of these lines meanwhile.
+            unreversed = {line["id"] for line in await self._unreversed(programme["id"])}
+            reversals = [r for r in reversals if r.line_id in unreversed]
+            # A family whose result is being reversed waits for the reversal's decision.
+            waiting = await self._being_reversed(programme["id"])
+            waiting.update(reversal.family_id for reversal in reversals)
             earlier = await self._earlier(programme["id"])
             before = await self._last_verdicts([family_id for family_id, *_ in candidates])
             lines = [
                 (family_id, route, amount, sha256, verdict)
                 for family_id, sha256, verdict in candidates
+                if family_id not in waiting
                 for route, amount in ruleset.claimable(verdict, earlier.get(family_id, {}))
                 if amount > 0
             ]
@@ -386,10 +515,10 @@ class ClaimService:
                     )
                 )
             }
-            if not lines:
+            if not lines and not reversals:
                 raise Invalid(
-                    f"No family has a newly claimable result at {as_of.isoformat()}; "
-                    "no claim was made."
+                    f"No family has a newly claimable result at {as_of.isoformat()}, and no "
+                    "earlier result needs reversing; no claim was made."
                 )
             number = await Claim.count().where(Claim.programme == programme["id"]) + 1
             claim_ref = f"{code}-{as_of.strftime('%Y%m%d')}-{number:03d}"
@@ -422,14 +551,32 @@ class ClaimService:
                         excluded_reason=held.get((family_id, route)),
                     )
                     for family_id, route, amount, sha256, verdict in lines
-                )
+                ),
+                *(
+                    ClaimLine(
+                        claim=row["id"],
+                        family=reversal.family_id,
+                        route=reversal.route,
+                        amount_pence=reversal.amount_pence,
+                        ruleset=reversal.ruleset,
+                        verdict=reversal.verdict.to_json().decode(),
+                        evidence_sha256=reversal.evidence_sha256,
+                        reverses=reversal.line_id,
+                    )
+                    for reversal in reversals
+                ),
             )
             await record(
                 actor,
                 "claim.prepare",
                 "claim",
                 row["id"],
-                detail={"as_of": as_of.isoformat(), "lines": len(lines), "held": len(held)},
+                detail={
+                    "as_of": as_of.isoformat(),
+                    "lines": len(lines),
+                    "held": len(held),
+                    "reversals": len(reversals),
+                },
             )
         for family_id, _, verdict in candidates:
             earlier_verdict = before.get(family_id)
@@ -618,7 +765,8 @@ class ClaimService:
     ) -> dict[str, Any]:
         """Record the department's spot check: accepted, or some lines rejected with reasons.
 
-        A rejected line leaves the live set, so its family and route can be claimed again.
+        A rejected line leaves the live set, so its family and route can be claimed again; so
+        does a line reversed by a reversal line that is not rejected.
         """
         reasons = {line_id: _reason(reason) for line_id, reason in rejections.items()}
         async with write_transaction(self.engine):
@@ -630,6 +778,20 @@ class ClaimService:
                 await ClaimLine.update(
                     {ClaimLine.is_live: False, ClaimLine.rejected_reason: reason}
                 ).where(ClaimLine.id == line_id)
+            # An accepted reversal takes the line it reverses out of the live set: its family
+            # and route can be claimed again.
+            reversed_ids = [
+                row["reverses"]
+                for row in await ClaimLine.select(ClaimLine.reverses).where(
+                    ClaimLine.claim == claim_id,
+                    ClaimLine.is_live.eq(True),
+                    ClaimLine.reverses.is_not_null(),
+                )
+            ]
+            if reversed_ids:
+                await ClaimLine.update({ClaimLine.is_live: False}).where(
+                    ClaimLine.id.is_in(reversed_ids)
+                )
             status = "partly_rejected" if reasons else "accepted"
             await Claim.update(
                 {Claim.status: status, Claim.decided_at: dt.datetime.now(dt.UTC)}
@@ -674,7 +836,8 @@ class ClaimService:
                     line["ruleset"],
                     line["family_ref"],
                     line["route"],
-                    claim["as_of"].isoformat(),
+                    # A reversal gives back a result evaluated at its original claim's date.
+                    (line["reverses_as_of"] or claim["as_of"]).isoformat(),
                     line["attached_on"].isoformat() if line["attached_on"] else "",
                     _gbp(line["amount_pence"]),
                     line["evidence_sha256"],
@@ -687,40 +850,66 @@ class ClaimService:
         self, principal: Principal | None, actor: Actor, claim_id: int
     ) -> list[Difference]:
         """Re-run every line from the evidence as known when the claim was prepared, with the
-        stored rule set version and configuration; the lines whose verdict or evidence differ."""
+        stored rule set version and configuration; the lines whose verdict or evidence differ.
+
+        A reversal line is re-run as it was made: at the date and with the rule set of the
+        claim holding the line it reverses.
+        """
         claim = await self._claim(principal, claim_id)
-        ruleset = self.evaluation.ruleset(claim["ruleset"])
-        overrides = ruleset_config_of(claim["ruleset_config"])
         lines = await ClaimLine.select(
             ClaimLine.id,
             ClaimLine.family,
             ClaimLine.route,
             ClaimLine.verdict,
             ClaimLine.evidence_sha256,
-            ClaimLine.amount_pence,
+            ClaimLine.reverses,
             ClaimLine.family.family_ref.as_alias("family_ref"),
+            _reversed_claim().as_of.as_alias("reverses_as_of"),
+            _reversed_claim().ruleset.as_alias("reverses_ruleset"),
+            _reversed_claim().ruleset_config.as_alias("reverses_ruleset_config"),
         ).where(ClaimLine.claim == claim_id)
-        by_family: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        by_judging: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
+        by_judging = defaultdict(lambda: defaultdict(list))
         for line in lines:
-            by_family[line["family"]].append(line)
+            if line["reverses"] is None:
+                judging = (claim["ruleset"], _text(claim["ruleset_config"]), claim["as_of"])
+            else:
+                judging = (
+                    line["reverses_ruleset"],
+                    _text(line["reverses_ruleset_config"]),
+                    line["reverses_as_of"],
+                )
+            by_judging[judging][line["family"]].append(line)
         differences = []
-        judged = self.evaluation.judged(
-            sorted(by_family), ruleset, overrides, claim["as_of"], claim["prepared_at"]
-        )
-        async for evidence, verdict in judged:
-            again = verdict.to_json()
-            for line in by_family[evidence.family_id]:
-                what = []
-                if msgspec.json.decode(again) != _json(line["verdict"]):
-                    what.append("verdict")
-                if line_sha256(evidence, verdict) != line["evidence_sha256"]:
-                    what.append("evidence")
-                if line["route"] not in payable(verdict):
-                    what.append("route no longer met")
-                if what:
-                    differences.append(
-                        Difference(line["id"], line["family_ref"], line["route"], ", ".join(what))
-                    )
+        for (ruleset_key, config, as_of), by_family in by_judging.items():
+            ruleset = self.evaluation.ruleset(ruleset_key)
+            judged = self.evaluation.judged(
+                sorted(by_family),
+                ruleset,
+                ruleset_config_of(config),
+                as_of,
+                claim["prepared_at"],
+            )
+            async for evidence, verdict in judged:
+                again = msgspec.json.decode(verdict.to_json())
+                sha256 = line_sha256(evidence, verdict)
+                met = payable(verdict)
+                for line in by_family[evidence.family_id]:
+                    what = []
+                    if again != _json(line["verdict"]):
+                        what.append("verdict")
+                    if sha256 != line["evidence_sha256"]:
+                        what.append("evidence")
+                    if line["reverses"] is None and line["route"] not in met:
+                        what.append("route no longer met")
+                    if line["reverses"] is not None and line["route"] in met:
+                        what.append("reversed route is met")
+                    if what:
+                        differences.append(
+                            Difference(
+                                line["id"], line["family_ref"], line["route"], ", ".join(what)
+                            )
+                        )
         await record(
             actor, "claim.verify", "claim", claim_id, detail={"differences": len(differences)}
         )

@@ -6,6 +6,7 @@ itself refuse two live lines for the same family and route.
 """
 
 from piccolo.columns import JSON, BigInt, Boolean, Date, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -69,3 +70,6 @@ class ClaimLine(Table):
     signed_off_by = refers_to(User, null=True)
     signed_off_at = Timestamptz(null=True, default=None)
     rejected_reason = Text(null=True, default=None)
+    # A reversal line gives back the money of an earlier submitted line (`reverses`) whose
+    # result, re-judged on corrected evidence, was not met; its amount is the negative.
+    reverses = refers_to(LazyTableReference("ClaimLine", module_path=__name__), null=True)
