@@ -61,6 +61,8 @@ from connecting_families.plans.service import PlanService
 from connecting_families.problems import EXCEPTION_HANDLERS
 from connecting_families.programmes.controller import ProgrammeController
 from connecting_families.programmes.service import ProgrammeService
+from connecting_families.reports.controller import ReportController
+from connecting_families.reports.service import ReportService
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
 
@@ -90,6 +92,7 @@ def create_app(settings: Settings) -> Litestar:
         "recorder": EvidenceRecorder(engine, plugins),
         "evaluation": evaluation,
         "claims": ClaimService(engine, evaluation),
+        "reports": ReportService(engine, evaluation),
         "accounts": AccountService(engine, settings.secret_key),
         "families": FamilyService(engine),
         "members": MemberService(engine),
@@ -118,6 +121,7 @@ def create_app(settings: Settings) -> Litestar:
             ProgrammeClaimController,
             ClaimWindowController,
             ClaimController,
+            ReportController,
             AuditController,
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,

@@ -31,6 +31,7 @@ from connecting_families.evaluation.command import run_evaluate
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.command import add_import_command, run_import
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
+from connecting_families.reports.command import add_report_commands, run_report
 from connecting_families.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -129,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.choices["evaluate"].set_defaults(command=cmd_evaluate)
     add_claim_commands(commands, "who is running this, for the audit log")
     commands.choices["claims"].set_defaults(command=cmd_claims)
+    add_report_commands(commands, "who is running this, for the audit log")
+    commands.choices["totals"].set_defaults(command=cmd_report)
+    commands.choices["report"].set_defaults(command=cmd_report)
     return parser
 
 
@@ -372,6 +376,10 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
     return run_claims(settings, args, _operator(args))
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    return run_report(settings, args, _operator(args))
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -85,6 +85,8 @@ PROGRAMME_READ = Access(
     roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, AUDITOR, ADMIN})
 )
 PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
+# Programme aggregates: no family's records, so team managers see them too.
+PROGRAMME_REPORT = Access(roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, AUDITOR, ADMIN}))
 CLAIM_READ = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR, ADMIN}))
 CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}))
 CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}))

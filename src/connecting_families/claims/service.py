@@ -116,6 +116,21 @@ def _claimed(claim: dict[str, Any], line: dict[str, Any]) -> bool:
     )
 
 
+async def live_claimed(programme_id: int) -> dict[int, dict[str, int]]:
+    """Family id → route → pence, for the live lines of the programme's claims: what a new
+    claim must leave out (reversal lines give money back; they claim nothing)."""
+    earlier: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = await ClaimLine.select(ClaimLine.family, ClaimLine.route, ClaimLine.amount_pence).where(
+        ClaimLine.claim.programme == programme_id,
+        ClaimLine.is_live.eq(True),
+        ClaimLine.reverses.is_null(),
+        ClaimLine.claim.status.is_in(list(LIVE_STATUSES)),
+    )
+    for row in rows:
+        earlier[row["family"]][row["route"]] = row["amount_pence"]
+    return earlier
+
+
 @attrs.frozen
 class Reversal:
     """A submitted line whose route, re-judged on the evidence as known now, is not met."""
@@ -355,21 +370,6 @@ class ClaimService:
 
     # Preparing
 
-    async def _earlier(self, programme_id: int) -> dict[int, dict[str, int]]:
-        """Family id → route → pence, for the live lines of the programme's claims."""
-        earlier: dict[int, dict[str, int]] = defaultdict(dict)
-        rows = await ClaimLine.select(
-            ClaimLine.family, ClaimLine.route, ClaimLine.amount_pence
-        ).where(
-            ClaimLine.claim.programme == programme_id,
-            ClaimLine.is_live.eq(True),
-            ClaimLine.reverses.is_null(),
-            ClaimLine.claim.status.is_in(list(LIVE_STATUSES)),
-        )
-        for row in rows:
-            earlier[row["family"]][row["route"]] = row["amount_pence"]
-        return earlier
-
     async def _being_reversed(self, programme_id: int) -> set[int]:
         """The families with a live reversal line in a claim not yet decided."""
         rows = await ClaimLine.select(ClaimLine.family).where(
@@ -489,7 +489,7 @@ class ClaimService:
             # A family whose result is being reversed waits for the reversal's decision.
             waiting = await self._being_reversed(programme["id"])
             waiting.update(reversal.family_id for reversal in reversals)
-            earlier = await self._earlier(programme["id"])
+            earlier = await live_claimed(programme["id"])
             before = await self._last_verdicts([family_id for family_id, *_ in candidates])
             lines = [
                 (family_id, route, amount, sha256, verdict)

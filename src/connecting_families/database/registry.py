@@ -41,6 +41,7 @@ from connecting_families.plans.tables import (
     PlanReviewProgress,
 )
 from connecting_families.programmes.tables import ChildPopulation, Programme
+from connecting_families.reports.tables import VerdictFact, VerdictFamily, VerdictRun
 
 TABLES: tuple[type[Table], ...] = (
     Programme,
@@ -77,5 +78,8 @@ TABLES: tuple[type[Table], ...] = (
     ClaimWindow,
     Claim,
     ClaimLine,
+    VerdictRun,
+    VerdictFamily,
+    VerdictFact,
     AuditEvent,
 )

@@ -11,6 +11,7 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.errors import NotFound
 from connecting_families.families.tables import Family
+from connecting_families.programmes.versions import evidence_changed
 
 FAMILY_COLUMNS = (
     Family.id,
@@ -71,4 +72,6 @@ async def writing_family(
         )
         if row is None:  # reallocated away in the moment between the two reads
             raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
+        # Whatever the write, the programme's cached verdicts may no longer hold.
+        await evidence_changed(row["programme"])
         yield dict(row)

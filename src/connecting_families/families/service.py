@@ -40,6 +40,7 @@ from connecting_families.families.scope import FAMILY_COLUMNS, require_family, w
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
 from connecting_families.http_params import MAX_ID
 from connecting_families.programmes.tables import Programme
+from connecting_families.programmes.versions import evidence_changed
 
 MAX_PAGE = 200
 CLOSURE_REASONS = (
@@ -364,6 +365,7 @@ class FamilyService:
                 )
             ).returning(Family.id)
             family_id = inserted[0]["id"]
+            await evidence_changed(programme["id"])
             await FamilyStatusChange.insert(
                 FamilyStatusChange(
                     family=family_id,

@@ -38,6 +38,7 @@ from connecting_families.imports.references import References
 from connecting_families.imports.tables import ImportRun
 from connecting_families.programmes.service import visible_programme
 from connecting_families.programmes.tables import Programme
+from connecting_families.programmes.versions import evidence_changed
 
 IMPORT_KINDS = ("families", "people", *KINDS)
 
@@ -208,6 +209,8 @@ class ImportService:
             run.run_id = await self._start_run(refs.programme_id, run)
             run.counts = await self._count_or_write(Bulk(transaction), run, validated)
             await self._finish_run(run)
+            if run.counts.inserted or run.counts.superseded:
+                await evidence_changed(refs.programme_id)
 
     async def _count_or_write(
         self, bulk: Bulk, run: _Run, validated: list[tuple[int, dict[str, Any]]]

@@ -17,7 +17,7 @@ from connecting_families.access.policy import (
 from connecting_families.audit.service import Actor
 from connecting_families.http_params import sent_fields, to_schema
 from connecting_families.programmes.schemas import Programme, ProgrammeCreate, ProgrammeUpdate
-from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
+from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService, rate_target
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
 
@@ -64,6 +64,7 @@ class ProgrammeController(Controller):
             ends_on=data.ends_on,
             target_families=data.target_families,
             assessment_timescale_days=data.assessment_timescale_days,
+            assessment_rate_target=rate_target(data.assessment_rate_target),
             child_population=data.child_population,
         )
         return to_schema(await programmes.create_programme(actor, draft), Programme)

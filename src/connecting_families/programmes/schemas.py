@@ -11,6 +11,8 @@ from msgspec import UNSET, Meta, UnsetType
 from connecting_families.http_params import Version
 
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
+# Early help assessments a year per 10,000 children, to one decimal place.
+RateTarget = Annotated[float, Meta(ge=0, le=10_000)]
 Population = Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(max_length=100)]
 
 
@@ -26,6 +28,7 @@ class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
     ends_on: dt.date | None = None
     target_families: Annotated[int, Meta(ge=0)] | None = None
     assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] = 45
+    assessment_rate_target: RateTarget | None = None
     child_population: Population = msgspec.field(default_factory=dict)
 
 
@@ -38,6 +41,7 @@ class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     ends_on: dt.date | UnsetType | None = UNSET
     target_families: Annotated[int, Meta(ge=0)] | UnsetType | None = UNSET
     assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] | UnsetType = UNSET
+    assessment_rate_target: RateTarget | UnsetType | None = UNSET
     child_population: Population | UnsetType = UNSET
 
 
@@ -51,5 +55,6 @@ class Programme(msgspec.Struct):
     ends_on: dt.date | None
     target_families: int | None
     assessment_timescale_days: int
+    assessment_rate_target: float | None
     child_population: dict[str, int]
     version: int

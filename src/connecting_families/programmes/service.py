@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -29,6 +30,7 @@ class ProgrammeRecord:
     ends_on: dt.date | None
     target_families: int | None
     assessment_timescale_days: int
+    assessment_rate_target: float | None
     child_population: dict[str, int]
     version: int
 
@@ -44,6 +46,7 @@ class ProgrammeDraft:
     ends_on: dt.date | None = None
     target_families: int | None = None
     assessment_timescale_days: int = 45
+    assessment_rate_target: Decimal | None = None
     child_population: dict[str, int] = attrs.Factory(dict)
 
 
@@ -77,6 +80,11 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
     return problems
 
 
+def rate_target(value: float | Decimal | None) -> Decimal | None:
+    """A target rate per 10,000 children, to one decimal place."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
+
+
 class ProgrammeService:
     def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
@@ -102,6 +110,9 @@ class ProgrammeService:
             ends_on=row["ends_on"],
             target_families=row["target_families"],
             assessment_timescale_days=row["assessment_timescale_days"],
+            assessment_rate_target=None
+            if row["assessment_rate_target"] is None
+            else float(row["assessment_rate_target"]),
             child_population={str(p["year"]): p["children"] for p in population},
             version=row["version"],
         )
@@ -162,6 +173,7 @@ class ProgrammeService:
                     ends_on=draft.ends_on,
                     target_families=draft.target_families,
                     assessment_timescale_days=draft.assessment_timescale_days,
+                    assessment_rate_target=draft.assessment_rate_target,
                 )
             ).returning(Programme.id)
             await self._set_population(inserted[0]["id"], draft.child_population)
@@ -189,7 +201,11 @@ class ProgrammeService:
             current = await self._record(code)
             check_version(version, current.version, current, "The programme")
             population = changes.pop("child_population", None)
+            if "assessment_rate_target" in changes:
+                changes["assessment_rate_target"] = rate_target(changes["assessment_rate_target"])
             values = next_version_values(Programme, changes, current.version)
+            # Totals judge families again under the new configuration.
+            values[Programme.evidence_version] = Programme.evidence_version + 1
             await Programme.update(values).where(Programme.code == code)
             if population:
                 row = await Programme.select(Programme.id).where(Programme.code == code).first()

@@ -1,6 +1,6 @@
 """Programme tables."""
 
-from piccolo.columns import JSON, Date, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Date, Integer, Numeric, Serial, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.database.columns import refers_to
@@ -20,6 +20,10 @@ class Programme(Table):
     target_families = Integer(null=True, default=None)
     # Early help assessments are due within this many working days of starting.
     assessment_timescale_days = Integer(default=45)
+    # Early help assessments a year per 10,000 children (0-17) the programme aims for.
+    assessment_rate_target = Numeric(digits=(7, 1), null=True, default=None)
+    # Moved on by every write to a family's records: totals judge again when it moves.
+    evidence_version = BigInt(default=0)
     created_at = Timestamptz()
     version = Integer(default=1)
 

@@ -1,0 +1,1 @@
+"""Programme totals, early help indicators, the forecast and the monthly report."""
