@@ -6,6 +6,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from import_cases import FAMILIES, PEOPLE
 from litestar import Litestar
 from test_claims import (
@@ -28,7 +31,9 @@ from test_claims import (
     sample_sign_submit,
 )
 
+from connecting_families.accounts.tables import UserProgramme
 from connecting_families.assessments.tables import Assessment
+from connecting_families.claims.tables import ClaimLine
 from connecting_families.families.tables import Family, FamilyStatusChange
 from connecting_families.programmes.tables import ChildPopulation, Programme
 from connecting_families.reports.indicators import Period, rate_per_10000
@@ -37,6 +42,7 @@ from connecting_families.reports.tables import VerdictRun
 from access_world import World, build_world
 
 CAE, CE, PTW = "crime_asb_education", "continuous_employment", "progress_to_work"
+_programmes = itertools.count(1)
 
 
 def test_the_seed_worked_example_of_the_assessment_rate() -> None:
@@ -423,3 +429,139 @@ async def test_the_totals_and_report_commands(
     )
     assert code != 0
     assert "YYYY-MM" in err
+
+
+# A property: whatever the cohort and whatever the spot check rejects, the totals are the sum
+# of the claim lines and of the verdicts behind them, and every breakdown adds up to the whole.
+
+family_cases = st.lists(
+    st.fixed_dictionaries(
+        {
+            "ward": st.sampled_from(["East", "West", ""]),
+            "attached": st.booleans(),
+            "offences_before": st.integers(0, 3),
+            "offences_after": st.integers(0, 2),
+            "jsa": st.booleans(),
+            "work_programme": st.booleans(),
+            "employed": st.booleans(),
+            "rejected": st.booleans(),
+        }
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def cohort_files(families: list[dict[str, object]], code: str) -> dict[str, str]:
+    rows = {kind: [] for kind in ("families", "people", "offences", "benefits")}
+    rows |= {"work_programme": [], "employment": []}
+    for n, family in enumerate(families):
+        attached = "2013-02-01" if family["attached"] else ""
+        rows["families"].append(f"F{n},{code},,{family['ward']},,2013-01-10,{attached},,,yes,no")
+        rows["people"].append(f"C{n},F{n},Child,One,2005-04-01,,child,,,,")
+        rows["people"].append(f"A{n},F{n},Adult,One,1980-02-02,,adult,,,,")
+        for k in range(int(family["offences_before"])):  # type: ignore[call-overload]
+            rows["offences"].append(f"C{n},OB-{n}-{k},2012-{9 + k:02d}-01")
+        for k in range(int(family["offences_after"])):  # type: ignore[call-overload]
+            rows["offences"].append(f"C{n},OA-{n}-{k},2013-{10 + k:02d}-01")
+        if family["jsa"]:
+            rows["benefits"].append(f"A{n},JSA,2012-01-01")
+        if family["work_programme"]:
+            rows["work_programme"].append(f"A{n},work_programme,2013-03-01")
+        if family["employed"]:
+            rows["employment"].append(f"A{n},2013-04-01,20")
+    headers = {
+        "families": FAMILIES.splitlines()[0],
+        "people": PEOPLE.splitlines()[0],
+        "offences": OFFENCES.splitlines()[0],
+        "benefits": BENEFITS.splitlines()[0],
+        "work_programme": WORK_PROGRAMME.splitlines()[0],
+        "employment": EMPLOYMENT.splitlines()[0],
+    }
+    return {kind: "\n".join([headers[kind], *lines]) + "\n" for kind, lines in rows.items()}
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(families=family_cases)
+async def test_totals_are_the_sum_of_claim_lines_and_verdicts(
+    client: httpx.AsyncClient, world: World, families: list[dict[str, object]]
+) -> None:
+    code = f"H{next(_programmes)}"  # each example in a programme of its own
+    created = await client.post(
+        "/api/v1/programmes",
+        json={"code": code, "name": code, "local_authority": "Test", "ruleset_id": "tf2012"},
+        headers=world.headers("admin"),
+    )
+    assert created.status_code == 201, created.text
+    programme = await Programme.select(Programme.id).where(Programme.code == code).first()
+    assert programme is not None
+    for user in ("pm", "auditor"):
+        await UserProgramme.insert(
+            UserProgramme(user=world.users[user], programme=programme["id"])
+        )
+    pm = world.headers("pm")
+    for kind, text in cohort_files(families, code).items():
+        loaded = await client.post(
+            f"/api/v1/programmes/{code}/imports/{kind}",
+            content=text.encode(),
+            headers={**pm, "Content-Type": "text/csv"},
+        )
+        assert loaded.status_code == 200, loaded.text
+    prepared = await client.post(
+        f"/api/v1/programmes/{code}/claims", json={"as_of": SECOND}, headers=pm
+    )
+    if prepared.status_code == 201:
+        claim = await sample_sign_submit(client, world, prepared.json()["id"])
+        rejected = [
+            {"line_id": line["id"], "reason": "spot check"}
+            for line in claim["lines"]
+            if families[int(line["family_ref"][1:])]["rejected"]
+        ]
+        decided = await client.post(
+            f"/api/v1/claims/{claim['id']}/decision", json={"rejections": rejected}, headers=pm
+        )
+        assert decided.status_code == 200, decided.text
+    else:
+        assert prepared.status_code == 422, prepared.text
+
+    response = await client.get(
+        f"/api/v1/programmes/{code}/totals", params={"as_of": SECOND}, headers=pm
+    )
+    result = response.json()
+    # The verdicts: as the evaluation (another path) counts them.
+    evaluated = await client.post(
+        f"/api/v1/programmes/{code}/evaluations", json={"as_of": SECOND}, headers=pm
+    )
+    verdicts = evaluated.json()
+    assert result["turned_around"]["families"] == verdicts["turned_around"]
+    assert {r: f["families"] for r, f in result["turned_around"]["by_route"].items()} == {
+        route: count for route, count in verdicts["routes"].items() if count
+    }
+    assert result["families"]["eligible"] == verdicts["eligible"]
+    # The claim lines, read straight from the table.
+    lines = await ClaimLine.select(ClaimLine.amount_pence, ClaimLine.rejected_reason).where(
+        ClaimLine.claim.programme == programme["id"]
+    )
+    claimed = sum(line["amount_pence"] for line in lines if line["rejected_reason"] is None)
+    rejected_pence = sum(line["amount_pence"] for line in lines if line["rejected_reason"])
+    assert Decimal(result["income"]["results_claimed_gbp"]) * 100 == claimed
+    assert Decimal(result["income"]["results_rejected_gbp"]) * 100 == rejected_pence
+    assert sum(Decimal(f["claimed_gbp"]) for f in result["claimed"].values()) == Decimal(
+        result["income"]["results_claimed_gbp"]
+    )
+    # Every breakdown adds up to the whole.
+    for breakdown in ("by_ward", "by_team", "by_key_worker"):
+        rows = result[breakdown]
+        for measure in ("identified", "eligible", "attached", "turned_around"):
+            whole = (
+                result["turned_around"]["families"]
+                if measure == "turned_around"
+                else (result["families"][measure])
+            )
+            assert sum(row[measure] for row in rows) == whole, (breakdown, measure)
+        assert sum(Decimal(row["claimed_gbp"]) for row in rows) == claimed / Decimal(100)
+    assert sum(m["identified"] for m in result["by_month"]) == len(families)
