@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest bench-import bench-cohort clean
+.PHONY: run test check lint typecheck pytest bench-import bench-cohort bench-totals clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-import: $(STAMP)
 
 bench-cohort: $(STAMP)
 	$(BIN)/python bench/evaluate_cohort.py --families 100000 --workers 2
+
+bench-totals: $(STAMP)
+	$(BIN)/python bench/programme_totals.py --families 100000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

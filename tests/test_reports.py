@@ -32,7 +32,7 @@ from test_claims import (
 )
 
 from connecting_families.accounts.tables import UserProgramme
-from connecting_families.assessments.tables import Assessment
+from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.claims.tables import ClaimLine
 from connecting_families.families.tables import Family, FamilyStatusChange
 from connecting_families.programmes.tables import ChildPopulation, Programme
@@ -253,6 +253,19 @@ async def test_indicators_of_a_month(client: httpx.AsyncClient, world: World) ->
     await _assessment(fam1, "A-4", "2014-08-11", None)
     await _assessment(fam2, "A-5", "2014-08-29", None)
     await _assessment(fam1, "A-6", "2013-08-30", None)  # more than 12 months before
+    for ref, outcome_on in (("N-1", None), ("N-2", "2014-09-01"), ("N-3", "2014-06-01")):
+        await Need.insert(
+            Need(
+                programme=world.programmes["P1"],
+                family=fam1,
+                need_ref=ref,
+                headline="education",
+                identified_on=dt.date(2014, 1, 1),
+                outcome="achieved" if outcome_on else None,
+                outcome_on=dt.date.fromisoformat(outcome_on) if outcome_on else None,
+                recorded_at=dt.datetime.now(dt.UTC),
+            )
+        )
     await ChildPopulation.insert(
         ChildPopulation(programme=world.programmes["P1"], year=2014, children=40_000)
     )
@@ -296,10 +309,15 @@ async def test_indicators_of_a_month(client: httpx.AsyncClient, world: World) ->
         "late_reasons": {"client availability": 1, "not recorded": 1},
     }
     assert result["re_referrals"] == {"referrals": 2, "re_referrals": 1, "rate_percent": 50.0}
-    # At 2014-08-31 only FAM-1 is active: one key worker (kw_own) with one family.
-    assert result["caseload"]["key_workers"] == 1
-    assert result["caseload"]["mean"] == 1.0
-    assert result["caseload"]["weighted_mean"] >= 1.0
+    # At 2014-08-31 only FAM-1 is active: one key worker (kw_own) with one family, which
+    # weighs its two needs still open then.
+    assert result["caseload"] == {
+        "key_workers": 1,
+        "families": 1,
+        "mean": 1.0,
+        "max": 1,
+        "weighted_mean": 2.0,
+    }
     bad = await client.get(
         "/api/v1/programmes/P1/indicators",
         params={"month": "2014-13"},

@@ -9,7 +9,8 @@
 - the re-referral rate: reopenings within 12 months of closure as a share of referrals
   (families identified or reopened) in the period;
 - caseload per key worker over the families active at the period's end: mean, max, and a
-  weighted mean where a family weighs its number of headline problems (at least one).
+  weighted mean where a family weighs its needs open at the end (at least one), as the
+  team caseloads weigh them.
 """
 
 from __future__ import annotations
@@ -86,14 +87,9 @@ ASSESSMENTS_STARTED = (
 )
 
 
-async def indicators(
-    bulk: Bulk,
-    programme: dict[str, Any],
-    period: Period,
-    run_id: int | None,
-) -> dict[str, Any]:
+async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> dict[str, Any]:
     """The indicators of `programme` (id, assessment_timescale_days, assessment_rate_target)
-    for `period`; `run_id` is a verdict run at the period's end, for the weighted caseload."""
+    for `period`."""
     pid = programme["id"]
     started = await _count(
         bulk, ASSESSMENTS_STARTED, pid, _day(bulk, period.start), _day(bulk, period.end)
@@ -143,13 +139,14 @@ async def indicators(
     re_referred = sum(int(count) for _, again, count in referrals if again)
 
     caseloads = await bulk.rows(
-        "SELECT a.key_worker, COUNT(*), SUM(CASE WHEN h.headlines > 1 THEN h.headlines"
-        " ELSE 1 END) FROM allocation a JOIN family f ON f.id = a.family"
-        " LEFT JOIN (SELECT family, COUNT(*) AS headlines FROM verdict_fact"
-        " WHERE run = {} AND kind = 'headline' GROUP BY family) h ON h.family = f.id"
-        " WHERE f.programme = {} AND a.ended_at IS NULL AND f.attached_on <= {}"
-        " AND (f.closed_on IS NULL OR f.closed_on > {}) GROUP BY 1",
-        run_id or 0,
+        "SELECT a.key_worker, COUNT(*), SUM(CASE WHEN n.needs > 1 THEN n.needs ELSE 1 END)"
+        " FROM allocation a JOIN family f ON f.id = a.family"
+        " LEFT JOIN (SELECT family, COUNT(*) AS needs FROM need WHERE superseded_at IS NULL"
+        " AND identified_on <= {} AND (outcome IS NULL OR outcome_on > {}) GROUP BY family) n"
+        " ON n.family = f.id WHERE f.programme = {} AND a.ended_at IS NULL"
+        " AND f.attached_on <= {} AND (f.closed_on IS NULL OR f.closed_on > {}) GROUP BY 1",
+        _day(bulk, period.end),
+        _day(bulk, period.end),
         pid,
         _day(bulk, period.end),
         _day(bulk, period.end),

@@ -80,9 +80,8 @@ class ReportService:
         return result
 
     async def _indicators(self, programme: dict[str, Any], period: Period) -> dict[str, Any]:
-        run_id = await verdict_run(self.engine, self.evaluation, programme, period.end)
         async with self.engine.transaction() as transaction:
-            return await indicators(Bulk(transaction), programme, period, run_id)
+            return await indicators(Bulk(transaction), programme, period)
 
     async def indicators(
         self, principal: Principal | None, actor: Actor, code: str, period: Period
