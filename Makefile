@@ -39,7 +39,7 @@ bench-cohort: $(STAMP)
 	$(BIN)/python bench/evaluate_cohort.py --families 100000 --workers 2
 
 bench-totals: $(STAMP)
-	$(BIN)/python bench/programme_totals.py --families 100000
+	$(BIN)/python bench/programme_totals.py --families 300000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

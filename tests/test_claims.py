@@ -406,6 +406,9 @@ async def test_a_rejected_reversal_leaves_the_result_claimed(
     paid = (await prepare(client, world, SECOND)).json()
     await sample_sign_submit(client, world, paid["id"])
     await load(client, world, "offences", CORRECTED_OFFENCES)
+    # Not before the department has decided on the line: it might reject it itself.
+    assert (await prepare(client, world, SECOND)).status_code == 422
+    await decide(client, world, paid["id"], [])
     correcting = (await prepare(client, world, SECOND)).json()
     await sample_sign_submit(client, world, correcting["id"])
     [reversal] = correcting["lines"]

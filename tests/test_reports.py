@@ -38,6 +38,7 @@ from connecting_families.families.tables import Family, FamilyStatusChange
 from connecting_families.programmes.tables import ChildPopulation, Programme
 from connecting_families.reports.indicators import Period, rate_per_10000
 from connecting_families.reports.tables import VerdictRun
+from connecting_families.reports.verdicts import _drop
 
 from access_world import World, build_world
 
@@ -318,13 +319,14 @@ async def test_indicators_of_a_month(client: httpx.AsyncClient, world: World) ->
         "max": 1,
         "weighted_mean": 2.0,
     }
-    bad = await client.get(
-        "/api/v1/programmes/P1/indicators",
-        params={"month": "2014-13"},
-        headers=world.headers("pm"),
-    )
-    assert bad.status_code == 422
-    assert "YYYY-MM" in bad.json()["detail"]
+    for month in ("2014-13", "0000-01", "9999-12", "2014-8"):
+        bad = await client.get(
+            "/api/v1/programmes/P1/indicators",
+            params={"month": month},
+            headers=world.headers("pm"),
+        )
+        assert bad.status_code == 422, month
+        assert "YYYY-MM" in bad.json()["detail"]
 
 
 async def test_the_monthly_report_in_three_formats(
@@ -583,3 +585,22 @@ async def test_totals_are_the_sum_of_claim_lines_and_verdicts(
             assert sum(row[measure] for row in rows) == whole, (breakdown, measure)
         assert sum(Decimal(row["claimed_gbp"]) for row in rows) == claimed / Decimal(100)
     assert sum(m["identified"] for m in result["by_month"]) == len(families)
+
+
+async def test_a_run_dropped_while_it_is_read_is_read_again(app: Litestar, world: World) -> None:
+    """Another request may drop the verdict run (the evidence moved on) mid-read: the read is
+    done again on a whole run rather than counting a half-deleted one."""
+    reports = app.state.reports
+    programme = await reports._programme(None, "P1")
+    reads: list[int] = []
+
+    async def read(run_id: int) -> int:
+        reads.append(run_id)
+        if len(reads) == 1:
+            await _drop([run_id])  # as a concurrent request would
+        return run_id
+
+    run_id = await reports._from_run(programme, dt.date.fromisoformat(SECOND), read)
+    assert len(reads) == 2
+    assert run_id == reads[1]
+    assert await VerdictRun.exists().where(VerdictRun.id == run_id)

@@ -12,7 +12,7 @@ withdrawn. A line leaves the live set when excluded from a draft, rejected by a 
 withdrawn with its claim, and becomes claimable again.
 
 Corrections: a submitted line never changes. Each preparation re-judges the families of the
-programme's submitted lines at their claims' dates on the evidence as known now; a line whose
+programme's accepted lines at their claims' dates on the evidence as known now; a line whose
 route is no longer met gets a reversal line in the new claim (the negative amount, `reverses`
 naming it). Until the reversal's claim is decided the family gets no new lines; once it is
 accepted the original line leaves the live set, so the result can be claimed again when it is
@@ -52,7 +52,8 @@ from connecting_families.programmes.tables import Programme
 
 # Claims whose lines count as claimed: every status but withdrawn.
 LIVE_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected")
-SUBMITTED_STATUSES = ("submitted", "accepted", "partly_rejected")
+# Lines the department has decided on: only these can be reversed.
+DECIDED_STATUSES = ("accepted", "partly_rejected")
 UNDECIDED_STATUSES = ("draft", "sampled", "submitted")
 EXPORT_COLUMNS = (
     "claim_ref",
@@ -381,7 +382,7 @@ class ClaimService:
         return {row["family"] for row in rows}
 
     async def _unreversed(self, programme_id: int) -> list[dict[str, Any]]:
-        """The live lines of submitted claims that no live line reverses yet."""
+        """The live lines of decided claims that no live line reverses yet."""
         reversed_ids = {
             row["reverses"]
             for row in await ClaimLine.select(ClaimLine.reverses).where(
@@ -402,12 +403,12 @@ class ClaimService:
             ClaimLine.claim.programme == programme_id,
             ClaimLine.is_live.eq(True),
             ClaimLine.reverses.is_null(),
-            ClaimLine.claim.status.is_in(list(SUBMITTED_STATUSES)),
+            ClaimLine.claim.status.is_in(list(DECIDED_STATUSES)),
         )
         return [dict(row) for row in rows if row["id"] not in reversed_ids]
 
     async def _reversals(self, programme_id: int, instant: dt.datetime) -> list[Reversal]:
-        """The submitted lines whose route is not met when re-judged, at their claim's date
+        """The accepted lines whose route is not met when re-judged, at their claim's date
         with their claim's rule set, on the evidence as known at `instant`."""
         by_judging: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
         by_judging = defaultdict(lambda: defaultdict(list))

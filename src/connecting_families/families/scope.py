@@ -60,11 +60,14 @@ async def writing_family(
     The scope is checked first, outside the transaction, so that a refusal's audit entry is
     committed rather than rolled back with the refused write.
     """
-    await require_family(principal, actor, family_id, "write")
+    family = await require_family(principal, actor, family_id, "write")
     async with write_transaction(engine):
         # Writers of one family take turns, so a version check cannot race (PostgreSQL runs
         # READ COMMITTED; SQLite's IMMEDIATE transactions already take turns).
         await take_turns(engine, f"family:{family_id}")
+        # Whatever the write, the programme's cached verdicts may no longer hold. First, so
+        # that every writer locks the programme row before any family's.
+        await evidence_changed(family["programme"])
         row = (
             await Family.select(*FAMILY_COLUMNS)
             .where(Family.id == family_id, family_scope(principal, "write"))
@@ -72,6 +75,4 @@ async def writing_family(
         )
         if row is None:  # reallocated away in the moment between the two reads
             raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
-        # Whatever the write, the programme's cached verdicts may no longer hold.
-        await evidence_changed(row["programme"])
         yield dict(row)

@@ -346,6 +346,7 @@ class FamilyService:
         if not principal.has_any(FAMILY_WRITERS):
             raise Forbidden("Your role does not allow recording families.")
         async with write_transaction(self.engine):
+            await evidence_changed(programme["id"])  # first: see families.scope
             if await Family.exists().where(
                 Family.programme == programme["id"], Family.family_ref == draft.family_ref
             ):
@@ -365,7 +366,6 @@ class FamilyService:
                 )
             ).returning(Family.id)
             family_id = inserted[0]["id"]
-            await evidence_changed(programme["id"])
             await FamilyStatusChange.insert(
                 FamilyStatusChange(
                     family=family_id,

@@ -206,11 +206,12 @@ class ImportService:
             return
         async with write_transaction(self.engine) as transaction:
             await take_turns(self.engine, f"import:{refs.programme_code}:{request.kind}")
+            # First, as every writer of a family does: the programme row is locked before
+            # any family's (an unchanged file moves the version on too; harmless).
+            await evidence_changed(refs.programme_id)
             run.run_id = await self._start_run(refs.programme_id, run)
             run.counts = await self._count_or_write(Bulk(transaction), run, validated)
             await self._finish_run(run)
-            if run.counts.inserted or run.counts.superseded:
-                await evidence_changed(refs.programme_id)
 
     async def _count_or_write(
         self, bulk: Bulk, run: _Run, validated: list[tuple[int, dict[str, Any]]]

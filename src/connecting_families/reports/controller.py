@@ -18,16 +18,16 @@ from connecting_families.reports.render import monthly_csv, monthly_html, totals
 from connecting_families.reports.service import ReportService
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
-Month = Annotated[str, QueryParameter(min_length=7, max_length=7)]
+Month = Annotated[str, QueryParameter(max_length=32)]
 Format = Annotated[str, QueryParameter(pattern="^(json|csv|html)$")]
 
 
 def parse_month(month: str) -> tuple[int, int]:
     """`YYYY-MM` as (year, month), or a 400 naming the parameter."""
-    found = re.fullmatch(r"([0-9]{4})-(0[1-9]|1[0-2])", month)
+    found = re.fullmatch(r"((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])", month)
     if found is None:
         raise Invalid(
-            "month: give a month as YYYY-MM, e.g. 2014-08.",
+            "month: give a month as YYYY-MM from 1900 to 2099, e.g. 2014-08.",
             errors=[{"field": "month", "message": "must be YYYY-MM"}],
         )
     return int(found[1]), int(found[2])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
@@ -16,7 +17,7 @@ from connecting_families.domain.calendar import financial_year_start, months_aft
 from connecting_families.domain.claims import near_miss
 from connecting_families.domain.dates import today
 from connecting_families.domain.verdict import RouteResult, Verdict
-from connecting_families.errors import Invalid
+from connecting_families.errors import Invalid, Unavailable
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
 from connecting_families.imports.bulk import Bulk
@@ -24,8 +25,10 @@ from connecting_families.programmes.service import ruleset_config_of, visible_pr
 from connecting_families.programmes.tables import Programme
 from connecting_families.reports import totals as totals_sql
 from connecting_families.reports.indicators import Period, indicators
-from connecting_families.reports.tables import VerdictFact
+from connecting_families.reports.tables import VerdictFact, VerdictRun
 from connecting_families.reports.verdicts import verdict_run
+
+T = TypeVar("T")
 
 PROGRAMME_COLUMNS = (
     Programme.ruleset_id,
@@ -49,16 +52,34 @@ class ReportService:
     async def _programme(self, principal: Principal | None, code: str) -> dict[str, Any]:
         return dict(await visible_programme(principal, code, *PROGRAMME_COLUMNS))
 
+    async def _from_run(
+        self, programme: dict[str, Any], as_of: dt.date, read: Callable[[int], Awaitable[T]]
+    ) -> T:
+        """`read` of the programme's verdict run at `as_of`.
+
+        Another request may drop the run (its evidence moved on) while this one reads it;
+        the drop is one transaction, so a run still there after the read was read whole.
+        """
+        for _ in range(3):
+            run_id = await verdict_run(self.engine, self.evaluation, programme, as_of)
+            result = await read(run_id)
+            if await VerdictRun.exists().where(VerdictRun.id == run_id):
+                return result
+        raise Unavailable("The programme's records are changing too fast to count; try again.")
+
     async def _totals(
         self, programme: dict[str, Any], code: str, as_of: dt.date
     ) -> dict[str, Any]:
-        run_id = await verdict_run(self.engine, self.evaluation, programme, as_of)
-        results = {}
-        async with self.engine.transaction() as transaction:
-            bulk = Bulk(transaction)
-            day = as_of if bulk.postgres else as_of.isoformat()
-            for name, sql, params in totals_sql.statements(programme["id"], run_id, day):
-                results[name] = await bulk.rows(sql, *params)
+        async def read(run_id: int) -> dict[str, Sequence[Sequence[Any]]]:
+            results = {}
+            async with self.engine.transaction() as transaction:
+                bulk = Bulk(transaction)
+                day = as_of if bulk.postgres else as_of.isoformat()
+                for name, sql, params in totals_sql.statements(programme["id"], run_id, day):
+                    results[name] = await bulk.rows(sql, *params)
+            return results
+
+        results = await self._from_run(programme, as_of, read)
         return totals_sql.fold(
             results,
             code=code,
@@ -132,8 +153,7 @@ class ReportService:
         window = await self._next_window(programme["id"], as_of)
         ruleset = self.evaluation.ruleset(programme["ruleset_id"])
         earlier = await live_claimed(programme["id"])
-        now_run = await verdict_run(self.engine, self.evaluation, programme, as_of)
-        claimable_now = await self._routes_at(now_run)
+        claimable_now = await self._from_run(programme, as_of, self._routes_at)
         ids = [
             row["id"]
             for row in await Family.select(Family.id)

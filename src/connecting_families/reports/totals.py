@@ -171,7 +171,8 @@ def fold(
     for route, decided, rejected, reversal, count, amount in results["claims"]:
         figures = claimed[str(route)]
         if rejected:
-            figures["rejected"] += _int(amount)
+            if not reversal:  # a rejected reversal gave nothing back
+                figures["rejected"] += _int(amount)
             continue
         figures["reversals" if reversal else "lines"] += _int(count)
         figures["claimed"] += _int(amount)
