@@ -134,7 +134,7 @@ async def live_claimed(programme_id: int) -> dict[int, dict[str, int]]:
 
 @attrs.frozen
 class Reversal:
-    """A submitted line whose route, re-judged on the evidence as known now, is not met."""
+    """An accepted line whose route, re-judged on the evidence as known now, is not met."""
 
     line_id: int
     family_id: int
