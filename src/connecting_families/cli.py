@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from connecting_families import __version__
 from connecting_families.access.policy import ROLES
 from connecting_families.accounts.service import AccountService, UserSummary
 from connecting_families.audit.service import Actor
 from connecting_families.claims.command import add_claim_commands, run_claims
-from connecting_families.database.engine import (
-    AnyEngine,
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.database.migrations import migrate, migration_status, rollback
 from connecting_families.errors import DomainError, Invalid
 from connecting_families.evaluation.command import add_commands as add_evaluation_commands
@@ -37,7 +30,6 @@ from connecting_families.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from connecting_families.demo import DemoResult
 
-T = TypeVar("T")
 
 # Requests still running this long after SIGTERM are cancelled, so shutdown is bounded.
 GRACEFUL_SHUTDOWN_SECONDS = 3
@@ -217,15 +209,15 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
             programmes=args.programme,
         )
 
-    user = _with_database(settings, create)
+    user = run_with_database(settings.database, create)
     print(f"created {user.username} ({', '.join(user.roles)})")
     return 0
 
 
 def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args)
-    _with_database(
-        settings,
+    run_with_database(
+        settings.database,
         lambda engine: _accounts(settings, engine).set_password(
             _operator(args), args.username, password
         ),
@@ -235,8 +227,8 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
-    _with_database(
-        settings,
+    run_with_database(
+        settings.database,
         lambda engine: _accounts(settings, engine).deactivate(_operator(args), args.username),
     )
     print(f"deactivated {args.username}; their sessions and tokens are revoked")
@@ -244,7 +236,9 @@ def cmd_users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
-    users = _with_database(settings, lambda engine: _accounts(settings, engine).list_users())
+    users = run_with_database(
+        settings.database, lambda engine: _accounts(settings, engine).list_users()
+    )
     for user in users:
         state = "active" if user.is_active else "inactive"
         print(
@@ -255,26 +249,13 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _with_database(settings: Settings, work: Callable[[AnyEngine], Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(settings.database)
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            return await work(engine)
-        finally:
-            await close_database(engine)
-
-    return asyncio.run(run())
-
-
 def cmd_version(settings: Settings, args: argparse.Namespace) -> int:
     print(__version__)
     return 0
 
 
 def cmd_db_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    applied = _with_database(settings, migrate)
+    applied = run_with_database(settings.database, migrate)
     for migration_id in applied:
         print(f"applied {migration_id}")
     print(f"{len(applied)} migration(s) applied; the database is up to date.")
@@ -290,14 +271,16 @@ def cmd_db_status(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{settings.database.kind}: {len(states) - pending} applied, {pending} pending")
         return 1 if pending else 0
 
-    return _with_database(settings, status)
+    return run_with_database(settings.database, status)
 
 
 def cmd_db_rollback(settings: Settings, args: argparse.Namespace) -> int:
     if args.steps < 1:
         print("error: --steps must be at least 1", file=sys.stderr)
         return 2
-    reversed_ids = _with_database(settings, lambda engine: rollback(engine, args.steps))
+    reversed_ids = run_with_database(
+        settings.database, lambda engine: rollback(engine, args.steps)
+    )
     for migration_id in reversed_ids:
         print(f"reversed {migration_id}")
     return 0
@@ -315,7 +298,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             await migrate(engine)
         return await load_demo(engine, families=args.families, seed=args.seed)
 
-    result = _with_database(settings, load)
+    result = run_with_database(settings.database, load)
     print(result.message)
     if result.logins:
         print("\nDemo logins (shown this once; every password is random):")
@@ -343,8 +326,8 @@ def cmd_programme_create(settings: Settings, args: argparse.Namespace) -> int:
         ruleset_config=config,
         target_families=args.target_families,
     )
-    created = _with_database(
-        settings,
+    created = run_with_database(
+        settings.database,
         lambda engine: ProgrammeService(
             engine, PluginHost(settings.disabled_plugins)
         ).create_programme(_operator(args), draft),
@@ -354,8 +337,8 @@ def cmd_programme_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
-    programmes = _with_database(
-        settings,
+    programmes = run_with_database(
+        settings.database,
         lambda engine: ProgrammeService(
             engine, PluginHost(settings.disabled_plugins)
         ).list_programmes(None),
@@ -399,7 +382,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             await migrate(engine)
         return [s.migration_id for s in await migration_status() if not s.applied]
 
-    pending = _with_database(settings, prepare)
+    pending = run_with_database(settings.database, prepare)
     if pending:
         print(
             f"error: {len(pending)} migration(s) are not applied to the database; "

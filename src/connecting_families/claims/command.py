@@ -8,7 +8,6 @@ who prepared the claim.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -18,12 +17,7 @@ from typing import Any
 from connecting_families.accounts.tables import User, UserRole
 from connecting_families.audit.service import Actor
 from connecting_families.claims.service import ClaimService
-from connecting_families.database.engine import (
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.errors import Invalid
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.hooks.host import PluginHost
@@ -76,19 +70,13 @@ def add_claim_commands(commands: Any, operator_help: str) -> None:
 
 
 def run_claims(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
-    async def work() -> int:
-        engine = create_engine(settings.database)
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            plugins = PluginHost(settings.disabled_plugins)
-            service = ClaimService(engine, EvaluationService(engine, plugins))
-            result: int = await args.claims_work(service, actor, args)
-            return result
-        finally:
-            await close_database(engine)
+    async def work(engine: AnyEngine) -> int:
+        plugins = PluginHost(settings.disabled_plugins)
+        service = ClaimService(engine, EvaluationService(engine, plugins))
+        result: int = await args.claims_work(service, actor, args)
+        return result
 
-    return asyncio.run(work())
+    return run_with_database(settings.database, work)
 
 
 def _summary(claim: dict[str, Any]) -> None:

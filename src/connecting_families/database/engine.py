@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.apps.migrations.tables import Migration
 from piccolo.engine.base import Engine
@@ -113,3 +114,21 @@ async def take_turns(engine: AnyEngine, *keys: str) -> None:
             await engine.run_querystring(
                 QueryString("SELECT pg_advisory_xact_lock(hashtext({}))", key)
             )
+
+
+T = TypeVar("T")
+
+
+def run_with_database(database: DatabaseUrl, work: Callable[[AnyEngine], Awaitable[T]]) -> T:
+    """Run `work` (a command's) on an engine for `database`, opened and closed around it."""
+
+    async def run() -> T:
+        engine = create_engine(database)
+        use_engine(engine)
+        await open_database(engine)
+        try:
+            return await work(engine)
+        finally:
+            await close_database(engine)
+
+    return asyncio.run(run())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -12,12 +11,7 @@ from typing import Any
 import msgspec
 
 from connecting_families.audit.service import Actor
-from connecting_families.database.engine import (
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.domain.dates import as_utc
 from connecting_families.evaluation.service import EvaluationService, ProgrammeEvaluation
 from connecting_families.hooks.host import PluginHost
@@ -57,19 +51,13 @@ def add_commands(commands: Any) -> None:
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
     known_at = as_utc(args.known_at)
 
-    async def work() -> ProgrammeEvaluation:
-        engine = create_engine(settings.database)
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            service = EvaluationService(engine, PluginHost(settings.disabled_plugins))
-            return await service.evaluate_programme(
-                None, actor, args.programme, args.as_of, known_at, workers=args.workers
-            )
-        finally:
-            await close_database(engine)
+    async def work(engine: AnyEngine) -> ProgrammeEvaluation:
+        service = EvaluationService(engine, PluginHost(settings.disabled_plugins))
+        return await service.evaluate_programme(
+            None, actor, args.programme, args.as_of, known_at, workers=args.workers
+        )
 
-    result = asyncio.run(work())
+    result = run_with_database(settings.database, work)
     if args.format == "csv":
         sys.stdout.write(result.csv())
     elif args.format == "json":

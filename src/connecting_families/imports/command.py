@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,7 @@ from typing import Any
 from tqdm import tqdm
 
 from connecting_families.audit.service import Actor
-from connecting_families.database.engine import (
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.service import (
     IMPORT_KINDS,
@@ -86,20 +80,16 @@ def run_import(settings: Settings, args: argparse.Namespace, actor: Actor) -> in
             )
         bar.update(done - bar.n)
 
-    async def work() -> ImportResult:
-        engine = create_engine(settings.database)
-        use_engine(engine)
+    async def work(engine: AnyEngine) -> ImportResult:
         plugins = PluginHost(settings.disabled_plugins)
         service = ImportService(engine, settings.max_import_bytes, plugins)
-        await open_database(engine)
-        try:
-            return await service.run(None, actor, request, progress)
-        finally:
-            await close_database(engine)
-            for bar in bars.values():
-                bar.close()
+        return await service.run(None, actor, request, progress)
 
-    result = asyncio.run(work())
+    try:
+        result = run_with_database(settings.database, work)
+    finally:
+        for bar in bars.values():
+            bar.close()
     print(result.summary)
     rate = result.rows / result.seconds["total"] if result.seconds["total"] else 0.0
     print(

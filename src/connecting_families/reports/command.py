@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -11,12 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from connecting_families.audit.service import Actor
-from connecting_families.database.engine import (
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.hooks.host import PluginHost
 from connecting_families.reports.controller import parse_month
@@ -51,19 +45,13 @@ def add_report_commands(commands: Any, operator_help: str) -> None:
 
 
 def run_report(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
-    async def work() -> int:
-        engine = create_engine(settings.database)
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            plugins = PluginHost(settings.disabled_plugins)
-            service = ReportService(engine, EvaluationService(engine, plugins))
-            result: int = await args.report_work(service, actor, args)
-            return result
-        finally:
-            await close_database(engine)
+    async def work(engine: AnyEngine) -> int:
+        plugins = PluginHost(settings.disabled_plugins)
+        service = ReportService(engine, EvaluationService(engine, plugins))
+        result: int = await args.report_work(service, actor, args)
+        return result
 
-    return asyncio.run(work())
+    return run_with_database(settings.database, work)
 
 
 def _table(totals: dict[str, Any]) -> None:
