@@ -426,11 +426,15 @@ async def test_a_rejected_reversal_leaves_the_result_claimed(
 
 
 async def cli(database_url: str, *args: str) -> tuple[int, str, str]:
+    return await command(database_url, "claims", *args)
+
+
+async def command(database_url: str, *args: str) -> tuple[int, str, str]:
+    """`connecting-families ARGS --operator tester` on the database: exit code, out, err."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "connecting_families",
-        "claims",
         *args,
         "--operator",
         "tester",

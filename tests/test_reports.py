@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
 import itertools
 import json
-import os
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from test_claims import (
     OFFENCES,
     SECOND,
     WORK_PROGRAMME,
+    command,
     load,
     prepare,
     sample_sign_submit,
@@ -399,23 +397,6 @@ async def test_the_forecast_names_families_that_only_need_time(
     )
     assert none_later.status_code == 422
     assert "no claim window after" in none_later.json()["detail"]
-
-
-async def command(database_url: str, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "connecting_families",
-        *args,
-        "--operator",
-        "tester",
-        env={**os.environ, "CF_DATABASE_URL": database_url, "CF_SECRET_KEY": "k" * 40},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_the_totals_and_report_commands(

@@ -30,6 +30,7 @@ import math
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,7 @@ from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
-from connecting_families.domain.claims import near_miss, payable, pence
+from connecting_families.domain.claims import gbp, near_miss, payable, pence
 from connecting_families.domain.dates import today
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.verdict import Verdict
@@ -72,10 +73,6 @@ MAX_REASON = 500
 def line_sha256(evidence: FamilyEvidence, verdict: Verdict) -> str:
     """The hash of the frozen evidence and verdict a line was decided on."""
     return hashlib.sha256(evidence.to_json() + b"\n" + verdict.to_json()).hexdigest()
-
-
-def _gbp(pence: int) -> str:
-    return f"{Decimal(pence) / 100:.2f}"
 
 
 def _json(value: Any) -> Any:
@@ -215,16 +212,16 @@ class ClaimService:
             "withdrawn_reason": claim["withdrawn_reason"],
             "live_lines": len(live),
             # Programme income beside the claim: attachment fees of the eligible families.
-            "attachment_fees_gbp": _gbp(claim["attachment_fees_pence"]),
+            "attachment_fees_gbp": gbp(claim["attachment_fees_pence"]),
             # Net of reversals; a line reversed later still counts in the claim that paid it.
-            "amount_gbp": _gbp(sum(line["amount_pence"] for line in claimed)),
+            "amount_gbp": gbp(sum(line["amount_pence"] for line in claimed)),
             "lines": [
                 {
                     "id": line["id"],
                     "family_id": line["family"],
                     "family_ref": line["family_ref"],
                     "route": line["route"],
-                    "amount_gbp": _gbp(line["amount_pence"]),
+                    "amount_gbp": gbp(line["amount_pence"]),
                     "is_live": line["is_live"],
                     "excluded_reason": line["excluded_reason"],
                     "sampled": line["sampled"],
@@ -285,7 +282,7 @@ class ClaimService:
             {
                 **row,
                 "live_lines": totals[row["id"]][0],
-                "amount_gbp": _gbp(totals[row["id"]][1]),
+                "amount_gbp": gbp(totals[row["id"]][1]),
             }
             for row in rows
         ]
@@ -407,35 +404,55 @@ class ClaimService:
         )
         return [dict(row) for row in rows if row["id"] not in reversed_ids]
 
+    async def _rejudged(
+        self,
+        lines: Iterable[dict[str, Any]],
+        judging_of: Callable[[dict[str, Any]], tuple[str, Any, dt.date]],
+        instant: dt.datetime,
+    ) -> AsyncIterator[tuple[str, FamilyEvidence, Verdict, list[dict[str, Any]]]]:
+        """The families of `lines` judged again, each line with the rule set, configuration
+        and date `judging_of(line)` names, on the evidence as known at `instant`: (rule set
+        key, evidence, verdict, the family's lines judged so), a family at a time."""
+        groups: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
+        groups = defaultdict(lambda: defaultdict(list))
+        for line in lines:
+            ruleset_key, config, as_of = judging_of(line)
+            groups[(ruleset_key, _text(config), as_of)][line["family"]].append(line)
+        for (ruleset_key, config, as_of), by_family in groups.items():
+            judged = self.evaluation.judged(
+                sorted(by_family),
+                self.evaluation.ruleset(ruleset_key),
+                ruleset_config_of(config),
+                as_of,
+                instant,
+            )
+            async for evidence, verdict in judged:
+                yield ruleset_key, evidence, verdict, by_family[evidence.family_id]
+
     async def _reversals(self, programme_id: int, instant: dt.datetime) -> list[Reversal]:
         """The accepted lines whose route is not met when re-judged, at their claim's date
         with their claim's rule set, on the evidence as known at `instant`."""
-        by_judging: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
-        by_judging = defaultdict(lambda: defaultdict(list))
-        for line in await self._unreversed(programme_id):
-            judging = (line["ruleset"], _text(line["ruleset_config"]), line["as_of"])
-            by_judging[judging][line["family"]].append(line)
         reversals: list[Reversal] = []
-        for (ruleset_key, config, as_of), by_family in by_judging.items():
-            ruleset = self.evaluation.ruleset(ruleset_key)
-            judged = self.evaluation.judged(
-                sorted(by_family), ruleset, ruleset_config_of(config), as_of, instant
-            )
-            async for evidence, verdict in judged:
-                met = payable(verdict)
-                reversals.extend(
-                    Reversal(
-                        line["id"],
-                        evidence.family_id,
-                        line["route"],
-                        -line["amount_pence"],
-                        ruleset_key,
-                        line_sha256(evidence, verdict),
-                        verdict,
-                    )
-                    for line in by_family[evidence.family_id]
-                    if line["route"] not in met
+        rejudged = self._rejudged(
+            await self._unreversed(programme_id),
+            lambda line: (line["ruleset"], line["ruleset_config"], line["as_of"]),
+            instant,
+        )
+        async for ruleset_key, evidence, verdict, lines in rejudged:
+            met = payable(verdict)
+            reversals.extend(
+                Reversal(
+                    line["id"],
+                    evidence.family_id,
+                    line["route"],
+                    -line["amount_pence"],
+                    ruleset_key,
+                    line_sha256(evidence, verdict),
+                    verdict,
                 )
+                for line in lines
+                if line["route"] not in met
+            )
         return reversals
 
     async def prepare(
@@ -508,7 +525,7 @@ class ClaimService:
                         {
                             "family_ref": verdict.family_ref,
                             "route": route,
-                            "amount_gbp": _gbp(amount),
+                            "amount_gbp": gbp(amount),
                             "as_of": as_of.isoformat(),
                             "ruleset": ruleset.key,
                         },
@@ -840,7 +857,7 @@ class ClaimService:
                     # A reversal gives back a result evaluated at its original claim's date.
                     (line["reverses_as_of"] or claim["as_of"]).isoformat(),
                     line["attached_on"].isoformat() if line["attached_on"] else "",
-                    _gbp(line["amount_pence"]),
+                    gbp(line["amount_pence"]),
                     line["evidence_sha256"],
                 )
             )
@@ -869,48 +886,36 @@ class ClaimService:
             _reversed_claim().ruleset.as_alias("reverses_ruleset"),
             _reversed_claim().ruleset_config.as_alias("reverses_ruleset_config"),
         ).where(ClaimLine.claim == claim_id)
-        by_judging: dict[tuple[str, str, dt.date], dict[int, list[dict[str, Any]]]]
-        by_judging = defaultdict(lambda: defaultdict(list))
-        for line in lines:
+
+        def judging_of(line: dict[str, Any]) -> tuple[str, Any, dt.date]:
             if line["reverses"] is None:
-                judging = (claim["ruleset"], _text(claim["ruleset_config"]), claim["as_of"])
-            else:
-                judging = (
-                    line["reverses_ruleset"],
-                    _text(line["reverses_ruleset_config"]),
-                    line["reverses_as_of"],
-                )
-            by_judging[judging][line["family"]].append(line)
-        differences = []
-        for (ruleset_key, config, as_of), by_family in by_judging.items():
-            ruleset = self.evaluation.ruleset(ruleset_key)
-            judged = self.evaluation.judged(
-                sorted(by_family),
-                ruleset,
-                ruleset_config_of(config),
-                as_of,
-                claim["prepared_at"],
+                return claim["ruleset"], claim["ruleset_config"], claim["as_of"]
+            return (
+                line["reverses_ruleset"],
+                line["reverses_ruleset_config"],
+                line["reverses_as_of"],
             )
-            async for evidence, verdict in judged:
-                again = msgspec.json.decode(verdict.to_json())
-                sha256 = line_sha256(evidence, verdict)
-                met = payable(verdict)
-                for line in by_family[evidence.family_id]:
-                    what = []
-                    if again != _json(line["verdict"]):
-                        what.append("verdict")
-                    if sha256 != line["evidence_sha256"]:
-                        what.append("evidence")
-                    if line["reverses"] is None and line["route"] not in met:
-                        what.append("route no longer met")
-                    if line["reverses"] is not None and line["route"] in met:
-                        what.append("reversed route is met")
-                    if what:
-                        differences.append(
-                            Difference(
-                                line["id"], line["family_ref"], line["route"], ", ".join(what)
-                            )
-                        )
+
+        differences = []
+        rejudged = self._rejudged(lines, judging_of, claim["prepared_at"])
+        async for _, evidence, verdict, family_lines in rejudged:
+            again = msgspec.json.decode(verdict.to_json())
+            sha256 = line_sha256(evidence, verdict)
+            met = payable(verdict)
+            for line in family_lines:
+                what = []
+                if again != _json(line["verdict"]):
+                    what.append("verdict")
+                if sha256 != line["evidence_sha256"]:
+                    what.append("evidence")
+                if line["reverses"] is None and line["route"] not in met:
+                    what.append("route no longer met")
+                if line["reverses"] is not None and line["route"] in met:
+                    what.append("reversed route is met")
+                if what:
+                    differences.append(
+                        Difference(line["id"], line["family_ref"], line["route"], ", ".join(what))
+                    )
         await record(
             actor, "claim.verify", "claim", claim_id, detail={"differences": len(differences)}
         )

@@ -23,6 +23,11 @@ def pence(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
+def gbp(amount_pence: int) -> str:
+    """Pence as pounds with two decimals and no sign, as the exports and the API show money."""
+    return f"{Decimal(amount_pence) / 100:.2f}"
+
+
 def payable(verdict: Verdict) -> dict[str, int]:
     """The routes met at the verdict's date that carry a payment, in pence."""
     return {

@@ -55,6 +55,10 @@ class Bulk:
             return at
         return str(at.astimezone(dt.UTC))
 
+    def day(self, day: dt.date) -> Any:
+        """`day` as the driver compares it with a date column: ISO text on SQLite."""
+        return day if self.postgres else day.isoformat()
+
     async def fetch(self, template: str, *params: Any) -> list[dict[str, Any]]:
         sql = self._sql(template)
         if self.postgres:

@@ -72,10 +72,6 @@ async def _count(bulk: Bulk, sql: str, *params: Any) -> int:
     return int(count or 0)
 
 
-def _day(bulk: Bulk, day: dt.date) -> Any:
-    return day if bulk.postgres else day.isoformat()
-
-
 def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
@@ -92,15 +88,15 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
     for `period`."""
     pid = programme["id"]
     started = await _count(
-        bulk, ASSESSMENTS_STARTED, pid, _day(bulk, period.start), _day(bulk, period.end)
+        bulk, ASSESSMENTS_STARTED, pid, bulk.day(period.start), bulk.day(period.end)
     )
     twelve_months = Period(months_before(period.end, 12) + dt.timedelta(days=1), period.end)
     in_twelve_months = await _count(
         bulk,
         ASSESSMENTS_STARTED,
         pid,
-        _day(bulk, twelve_months.start),
-        _day(bulk, twelve_months.end),
+        bulk.day(twelve_months.start),
+        bulk.day(twelve_months.end),
     )
     population = await bulk.rows(
         "SELECT children FROM child_population WHERE programme = {} AND year <= {}"
@@ -116,8 +112,8 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
         " JOIN family f ON f.id = a.family WHERE f.programme = {} AND a.superseded_at IS NULL"
         " AND a.completed_on >= {} AND a.completed_on <= {}",
         pid,
-        _day(bulk, period.start),
-        _day(bulk, period.end),
+        bulk.day(period.start),
+        bulk.day(period.end),
     )
     timescale = programme["assessment_timescale_days"]
     late: Counter[str] = Counter()
@@ -132,8 +128,8 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
         " AND s.status IN ('identified', 'reopened') AND s.changed_on >= {}"
         " AND s.changed_on <= {} GROUP BY 1, 2",
         pid,
-        _day(bulk, period.start),
-        _day(bulk, period.end),
+        bulk.day(period.start),
+        bulk.day(period.end),
     )
     referred = sum(int(count) for _, _, count in referrals)
     re_referred = sum(int(count) for _, again, count in referrals if again)
@@ -145,11 +141,11 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
         " AND identified_on <= {} AND (outcome IS NULL OR outcome_on > {}) GROUP BY family) n"
         " ON n.family = f.id WHERE f.programme = {} AND a.ended_at IS NULL"
         " AND f.attached_on <= {} AND (f.closed_on IS NULL OR f.closed_on > {}) GROUP BY 1",
-        _day(bulk, period.end),
-        _day(bulk, period.end),
+        bulk.day(period.end),
+        bulk.day(period.end),
         pid,
-        _day(bulk, period.end),
-        _day(bulk, period.end),
+        bulk.day(period.end),
+        bulk.day(period.end),
     )
     counts = [int(count) for _, count, _ in caseloads]
     weights = [int(weight) for _, _, weight in caseloads]

@@ -14,7 +14,7 @@ from connecting_families.claims.service import live_claimed
 from connecting_families.claims.tables import ClaimWindow
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain.calendar import financial_year_start, months_after, months_before
-from connecting_families.domain.claims import near_miss
+from connecting_families.domain.claims import gbp, near_miss
 from connecting_families.domain.dates import today
 from connecting_families.domain.verdict import RouteResult, Verdict
 from connecting_families.errors import Invalid, Unavailable
@@ -38,10 +38,6 @@ PROGRAMME_COLUMNS = (
     Programme.assessment_timescale_days,
     Programme.assessment_rate_target,
 )
-
-
-def _gbp(pence: int) -> str:
-    return f"{Decimal(pence) / 100:.2f}"
 
 
 class ReportService:
@@ -74,8 +70,8 @@ class ReportService:
             results = {}
             async with self.engine.transaction() as transaction:
                 bulk = Bulk(transaction)
-                day = as_of if bulk.postgres else as_of.isoformat()
-                for name, sql, params in totals_sql.statements(programme["id"], run_id, day):
+                statements = totals_sql.statements(programme["id"], run_id, bulk.day(as_of))
+                for name, sql, params in statements:
                     results[name] = await bulk.rows(sql, *params)
             return results
 
@@ -161,6 +157,7 @@ class ReportService:
             .order_by(Family.family_ref)
         ]
         expected: list[dict[str, Any]] = []
+        income = 0
         near_misses: list[dict[str, Any]] = []
         judged = self.evaluation.judged(
             ids, ruleset, ruleset_config_of(programme["ruleset_config"]), window["as_of"], None
@@ -193,12 +190,13 @@ class ReportService:
                 {
                     "family_ref": verdict.family_ref,
                     "lines": [
-                        {"route": route, "amount_gbp": _gbp(amount)} for route, amount in lines
+                        {"route": route, "amount_gbp": gbp(amount)} for route, amount in lines
                     ],
-                    "amount_gbp": _gbp(sum(amount for _, amount in lines)),
+                    "amount_gbp": gbp(sum(amount for _, amount in lines)),
                     "why": "claimable now" if set(lines) <= set(now) else "needs time",
                 }
             )
+            income += sum(amount for _, amount in lines)
         await record(
             actor,
             "programme.forecast",
@@ -206,7 +204,6 @@ class ReportService:
             code,
             detail={"as_of": as_of.isoformat(), "window": window["id"]},
         )
-        total = sum(Decimal(line["amount_gbp"]) for family in expected for line in family["lines"])
         return {
             "programme": code,
             "as_of": as_of.isoformat(),
@@ -218,7 +215,7 @@ class ReportService:
             "families": expected,
             "expected_families": len(expected),
             "needs_time": sum(1 for family in expected if family["why"] == "needs time"),
-            "expected_income_gbp": f"{total:.2f}",
+            "expected_income_gbp": gbp(income),
             "near_misses": near_misses,
         }
 
@@ -249,7 +246,8 @@ class ReportService:
                 " ON f.id = a.family WHERE f.programme = {} AND a.superseded_at IS NULL"
                 " AND a.started_on >= {} AND a.started_on <= {} GROUP BY 1",
                 programme["id"],
-                *((first, period.end) if bulk.postgres else (str(first), str(period.end))),
+                bulk.day(first),
+                bulk.day(period.end),
             ):
                 started[str(day)[:7]] += int(count)
         trend = [{"month": month, "assessments": count} for month, count in started.items()]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
+
+from connecting_families.domain.claims import gbp
 
 # Claimed: lines of claims submitted, accepted or partly rejected (not drafts, not withdrawn).
 ALLOCATION = "LEFT JOIN allocation a ON a.family = f.id AND a.ended_at IS NULL"
@@ -118,10 +119,6 @@ def statements(programme_id: int, run_id: int, day: Any) -> list[tuple[str, str,
     return found
 
 
-def _gbp(pence: int) -> str:
-    return f"{Decimal(pence) / 100:.2f}"
-
-
 def _int(value: Any) -> int:
     return int(value or 0)
 
@@ -135,8 +132,8 @@ def _row(key: str, values: Sequence[Any]) -> dict[str, Any]:
     return {
         "key": key,
         **{name: count for name, count in counts.items() if not name.endswith("_pence")},
-        "attachment_fees_gbp": _gbp(counts["attachment_fees_pence"]),
-        "claimed_gbp": _gbp(counts["claimed_pence"]),
+        "attachment_fees_gbp": gbp(counts["attachment_fees_pence"]),
+        "claimed_gbp": gbp(counts["claimed_pence"]),
     }
 
 
@@ -162,7 +159,7 @@ def fold(
     overall = [sum(_int(row[1 + i]) for row in results["by:ward"]) for i in range(len(MEASURES))]
     whole = _row("", overall)
     routes = {
-        str(route): {"families": _int(count), "amount_gbp": _gbp(_int(amount))}
+        str(route): {"families": _int(count), "amount_gbp": gbp(_int(amount))}
         for route, count, amount in results["routes"]
     }
     claimed: dict[str, dict[str, int]] = defaultdict(
@@ -198,17 +195,17 @@ def fold(
             route: {
                 "lines": figures["lines"],
                 "reversals": figures["reversals"],
-                "claimed_gbp": _gbp(figures["claimed"]),
-                "accepted_gbp": _gbp(figures["accepted"]),
-                "rejected_gbp": _gbp(figures["rejected"]),
+                "claimed_gbp": gbp(figures["claimed"]),
+                "accepted_gbp": gbp(figures["accepted"]),
+                "rejected_gbp": gbp(figures["rejected"]),
             }
             for route, figures in sorted(claimed.items())
         },
         "income": {
             "attachment_fees_gbp": whole["attachment_fees_gbp"],
-            "results_claimed_gbp": _gbp(sum(f["claimed"] for f in claimed.values())),
-            "results_accepted_gbp": _gbp(sum(f["accepted"] for f in claimed.values())),
-            "results_rejected_gbp": _gbp(sum(f["rejected"] for f in claimed.values())),
+            "results_claimed_gbp": gbp(sum(f["claimed"] for f in claimed.values())),
+            "results_accepted_gbp": gbp(sum(f["accepted"] for f in claimed.values())),
+            "results_rejected_gbp": gbp(sum(f["rejected"] for f in claimed.values())),
         },
         "target": {
             "families": target_families,
@@ -221,7 +218,7 @@ def fold(
             {
                 "month": month,
                 **{k: v for k, v in figures.items() if k != "claimed_pence"},
-                "claimed_gbp": _gbp(figures["claimed_pence"]),
+                "claimed_gbp": gbp(figures["claimed_pence"]),
             }
             for month, figures in sorted(months.items())
         ],
