@@ -14,7 +14,6 @@ import attrs
 import httpx
 import pytest
 from cf_rulesets.tf2012 import claimable
-from import_cases import FAMILIES, PEOPLE
 from litestar import Litestar
 
 from connecting_families.accounts.tables import UserRole
@@ -26,6 +25,7 @@ from connecting_families.families.tables import Family
 from connecting_families.hooks.hookspecs import hookimpl
 
 from access_world import World, build_world
+from import_cases import FAMILIES, PEOPLE
 
 CSV = {"Content-Type": "text/csv"}
 # FAM-1 (attached 2013-02-01, tf2012 payments of 2012/13): C1's two offences before attachment,

@@ -9,7 +9,6 @@ import datetime as dt
 import httpx
 import pytest
 from cf_rulesets.tf2015 import DEFAULT_PLAN
-from import_cases import CASES, FAMILIES, PEOPLE
 from litestar import Litestar
 
 from connecting_families.audit.service import Actor
@@ -18,6 +17,7 @@ from connecting_families.evaluation.loader import load_evidence
 from connecting_families.families.tables import Family
 
 from access_world import World, build_world
+from import_cases import CASES, FAMILIES, PEOPLE
 
 CSV = {"Content-Type": "text/csv"}
 OFFENCES = "person_ref,offence_ref,offence_date\nC1,OF-1,2012-10-01\nC1,OF-2,2012-11-01\n"

@@ -7,12 +7,12 @@ import datetime as dt
 
 import httpx
 import pytest
-from import_cases import CASES, FAMILIES, PEOPLE
 from litestar import Litestar
 
 from connecting_families.families.tables import Family
 
 from access_world import World, build_world
+from import_cases import CASES, FAMILIES, PEOPLE
 
 CSV = {"Content-Type": "text/csv"}
 

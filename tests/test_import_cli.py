@@ -13,12 +13,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from import_cases import CASES, FAMILIES, PEOPLE
 
 from connecting_families.cli import main
 from connecting_families.settings import DatabaseUrl
 
 from conftest import TEST_SECRET
+from import_cases import CASES, FAMILIES, PEOPLE
 
 KILL_PEOPLE = 40_000
 KILL_TERMS = 5

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from import_cases import CASES, FAMILIES, PEOPLE, CouncilMeasures
 from litestar import Litestar
 
 from connecting_families.audit.service import Actor
@@ -25,6 +24,7 @@ from connecting_families.imports.service import ImportRequest, ImportResult, Imp
 from connecting_families.imports.tables import ImportRun
 
 from access_world import World, build_world
+from import_cases import CASES, FAMILIES, PEOPLE, CouncilMeasures
 
 OPERATOR = Actor.operator("tests")
 # A work programme row is all natural key: it can be added, never corrected.

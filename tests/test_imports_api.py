@@ -7,7 +7,6 @@ import json
 import attrs
 import httpx
 import pytest
-from import_cases import CASES, FAMILIES, PEOPLE
 from litestar import Litestar
 
 from connecting_families.app import create_app
@@ -16,6 +15,7 @@ from connecting_families.settings import Settings
 
 from access_world import World, build_world
 from conftest import running
+from import_cases import CASES, FAMILIES, PEOPLE
 
 IMPORTS = "/api/v1/programmes/P1/imports"
 CSV = {"Content-Type": "text/csv"}

@@ -14,7 +14,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_cases import FAMILIES, PEOPLE
 from litestar import Litestar
 from test_claims import (
     BENEFITS,
@@ -39,6 +38,7 @@ from connecting_families.reports.tables import VerdictRun
 from connecting_families.reports.verdicts import _drop
 
 from access_world import World, build_world
+from import_cases import FAMILIES, PEOPLE
 
 CAE, CE, PTW = "crime_asb_education", "continuous_employment", "progress_to_work"
 _programmes = itertools.count(1)

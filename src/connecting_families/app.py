@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 
@@ -65,6 +66,10 @@ from connecting_families.reports.controller import ReportController
 from connecting_families.reports.service import ReportService
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
+from connecting_families.web.auth_pages import SignInPages
+from connecting_families.web.errors import for_pages
+from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.templating import STATIC, template_config
 
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
 SWAGGER_ASSETS_PATH = "/schema/assets"
@@ -123,6 +128,15 @@ def create_app(settings: Settings) -> Litestar:
             ClaimController,
             ReportController,
             AuditController,
+            SignInPages,
+            FamilyPages,
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC],
+                include_in_schema=False,
+                name="static",
+                opt={"access": PUBLIC},
+            ),
             create_static_files_router(
                 path=SWAGGER_ASSETS_PATH,
                 directories=[SWAGGER_ASSETS],
@@ -136,7 +150,9 @@ def create_app(settings: Settings) -> Litestar:
         guards=[requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
         middleware=[request_log_middleware],
         before_send=[add_security_headers],
         before_request=refuse_nul_characters,

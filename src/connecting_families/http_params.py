@@ -11,6 +11,8 @@ T = TypeVar("T")
 MAX_ID = 2_147_483_647
 
 RecordId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+# A record's reference in a path (a need, an assessment).
+RefParam = Annotated[str, PathParameter(min_length=1, max_length=64)]
 BeforeId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 BoundedId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_SIGN_OFF, FAMILY_WRITE, Principal
 from connecting_families.assessments.schemas import (
@@ -20,9 +18,7 @@ from connecting_families.assessments.schemas import (
 )
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor
-from connecting_families.http_params import RecordId, to_schema
-
-RefParam = Annotated[str, PathParameter(min_length=1, max_length=64)]
+from connecting_families.http_params import RecordId, RefParam, to_schema
 
 
 class AssessmentController(Controller):

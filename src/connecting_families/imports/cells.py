@@ -109,19 +109,24 @@ def parse_ni_number(text: str) -> str:
     return value
 
 
-def one_of(*codes: str) -> Parser:
+class OneOf:
     """A code from a fixed list, matched case-insensitively and stored as listed."""
-    by_lower = {code.lower(): code for code in codes}
-    expected = ", ".join(codes)
 
-    def parse(text: str) -> str:
-        code = by_lower.get(text.strip().lower())
+    def __init__(self, *codes: str) -> None:
+        self.codes = codes
+        self._by_lower = {code.lower(): code for code in codes}
+
+    def __call__(self, text: str) -> str:
+        code = self._by_lower.get(text.strip().lower())
         if code is None:
             # Codes are not personal data, so the message may quote the cell.
-            raise CellError(f"is {text[:40]!r}, not one of {expected}")
+            raise CellError(f"is {text[:40]!r}, not one of {', '.join(self.codes)}")
         return code
 
-    return parse
+
+def one_of(*codes: str) -> OneOf:
+    """A parser of one of `codes`; pages offer `codes` as the choices."""
+    return OneOf(*codes)
 
 
 def text_up_to(length: int) -> Parser:

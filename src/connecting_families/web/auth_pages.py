@@ -1,0 +1,132 @@
+"""Signing in and out of the pages, and the home page that leads each role to its work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from connecting_families.access.guard import SESSION_COOKIE, client_address
+from connecting_families.access.policy import (
+    ADMIN,
+    AUDITOR,
+    KEY_WORKER,
+    PROGRAMME_MANAGER,
+    PUBLIC,
+    SIGNED_IN,
+    TEAM_MANAGER,
+    Principal,
+)
+from connecting_families.accounts.service import SESSION_LIFETIME, AccountService
+from connecting_families.audit.service import Actor
+from connecting_families.errors import DomainError
+from connecting_families.programmes.tables import Programme
+from connecting_families.web.errors import safe_next
+from connecting_families.web.forms import Form, form_values
+from connecting_families.web.templating import page
+
+
+class SignInPages(Controller):
+    """Sign in with a username and password; the session lives in an HttpOnly cookie."""
+
+    include_in_schema = False
+
+    @get("/sign-in", opt={"access": PUBLIC})
+    async def sign_in_page(self, next: FromQuery[str | None] = None) -> Template:
+        """The sign-in form.
+
+        Args:
+            next: The page to go to after signing in.
+        """
+        return page("sign_in.html", form=Form(values={"next": safe_next(next)}))
+
+    @post("/sign-in", opt={"access": PUBLIC})
+    async def sign_in(
+        self, request: Request[Any, Any, Any], accounts: NamedDependency[AccountService]
+    ) -> Response[Any]:
+        """Check the password; on success set the session cookie and go on.
+
+        Args:
+            request: The form post.
+            accounts: The account service.
+        """
+        values = await form_values(request)
+        target = safe_next(values.get("next"))
+        try:
+            issued = await accounts.sign_in(
+                values.get("username", ""),
+                values.get("password", ""),
+                client_address(request),
+                "session",
+            )
+        except DomainError as error:
+            # The password is never shown again; the username is kept.
+            kept = {"username": values.get("username", ""), "next": target}
+            return page(
+                "sign_in.html",
+                status=error.status_code,
+                form=Form(values=kept, summary=(error.detail,)),
+            )
+        response: Response[Any] = Redirect(target)
+        response.set_cookie(
+            SESSION_COOKIE,
+            issued.token,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @post("/sign-out", opt={"access": SIGNED_IN})
+    async def sign_out(
+        self,
+        request: Request[Any, Any, Any],
+        accounts: NamedDependency[AccountService],
+        actor: NamedDependency[Actor],
+    ) -> Response[Any]:
+        """End the session and remove its cookie.
+
+        Args:
+            request: The request whose session ends.
+            accounts: The account service.
+            actor: The signed-in caller.
+        """
+        await accounts.revoke_token(actor, request.scope["auth"].token_id, actor.user_id or 0)
+        response: Response[Any] = Redirect("/sign-in")
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @get("/", opt={"access": SIGNED_IN})
+    async def home(self, principal: NamedDependency[Principal]) -> Response[Any]:
+        """Each role's first page: the caseload, the team, the programme or the audit log.
+
+        Args:
+            principal: The signed-in caller.
+        """
+        target = await home_of(principal)
+        if target is None:
+            return page("no_role.html")
+        return Redirect(target)
+
+
+async def home_of(principal: Principal) -> str | None:
+    if KEY_WORKER in principal.roles:
+        return "/caseload"
+    if TEAM_MANAGER in principal.roles:
+        return "/team"
+    if principal.roles & {PROGRAMME_MANAGER, AUDITOR} and principal.programme_ids:
+        first = (
+            await Programme.select(Programme.code)
+            .where(Programme.id.is_in(sorted(principal.programme_ids)))
+            .order_by(Programme.code)
+            .first()
+        )
+        if first:
+            return f"/programmes/{first['code']}"
+    if principal.roles & {AUDITOR, ADMIN}:
+        return "/audit"
+    return None
