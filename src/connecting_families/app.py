@@ -69,6 +69,7 @@ from connecting_families.settings import Settings
 from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.templating import STATIC, template_config
 
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
@@ -130,6 +131,7 @@ def create_app(settings: Settings) -> Litestar:
             AuditController,
             SignInPages,
             FamilyPages,
+            ProgrammePages,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
