@@ -3,11 +3,14 @@ a plan with a goal, and partner evidence; each user of the access world has a pa
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from connecting_families.accounts import credentials
 from connecting_families.accounts.tables import User
-from connecting_families.families.tables import Family
+from connecting_families.domain.dates import today
+from connecting_families.families.tables import Family, Person
 
 from access_world import World, build_world
 from import_cases import FAMILIES, PEOPLE
@@ -50,3 +53,18 @@ async def build_page_world(client: httpx.AsyncClient, accounts: object) -> World
     )
     assert plan.status_code == 201, plan.text
     return world
+
+
+async def offend_recently(client: httpx.AsyncClient, world: World) -> None:
+    """Make FAM-1 not yet turned around: its younger child, 15 today, offended twice in the
+    last two months, so youth crime has not fallen by a third."""
+    await Person.update({Person.date_of_birth: today() - dt.timedelta(days=15 * 365)}).where(
+        Person.person_ref == "C2"
+    )
+    recent = [(today() - dt.timedelta(days=days)).isoformat() for days in (20, 40)]
+    await load(
+        client,
+        world,
+        "offences",
+        f"person_ref,offence_ref,offence_date\nC2,OF-3,{recent[0]}\nC2,OF-4,{recent[1]}\n",
+    )

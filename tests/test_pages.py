@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from connecting_families.assessments.tables import Assessment
+from connecting_families.domain.dates import today
+from connecting_families.evidence.tables import Offence
+from connecting_families.families.tables import Allocation, CaseNote
+from connecting_families.plans.tables import FamilyPlan as Plan
+from connecting_families.plans.tables import PlanGoal as Goal
+
 from access_world import World
-from page_world import PASSWORD, build_page_world
+from page_world import PASSWORD, build_page_world, offend_recently
 
 
 @pytest.fixture
@@ -57,6 +65,295 @@ async def test_a_key_worker_sees_their_caseload_and_a_family(
     caseload = await client.get("/caseload")
     assert caseload.status_code == 200, caseload.text
     assert "FAM-1" in caseload.text
+    assert "Turned around" in caseload.text
     family = await client.get(f"/families/{world.families['fam1']}")
     assert family.status_code == 200, family.text
-    print(text_of(family.text))
+    words = text_of(family.text)
+    assert "Turned around on" in words
+    assert "Youth crime : Met; measured before 2, after 0; needs reduction percent 33" in words
+    assert "Cara Smith" in words
+
+
+async def test_signing_in_with_a_wrong_password_keeps_the_username(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A refused sign-in says why, keeps the username and never echoes the password."""
+    await client.get("/sign-in")
+    response = await post_form(
+        client, "/sign-in", {"username": "kw_own", "password": "not it at all"}
+    )
+    assert response.status_code == 401
+    assert "The username or password is wrong." in response.text
+    assert 'value="kw_own"' in response.text
+    assert "not it at all" not in response.text
+    assert "cf_session" not in client.cookies
+
+
+async def test_pages_send_a_signed_out_user_to_sign_in(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A page asked for without a session leads to the sign-in page, and back after it."""
+    family = f"/families/{world.families['fam1']}"
+    response = await client.get(family)
+    assert response.status_code == 302
+    assert response.headers["location"] == f"/sign-in?next={family}"
+    await client.get(response.headers["location"])
+    signed_in = await post_form(
+        client, "/sign-in", {"username": "kw_own", "password": PASSWORD, "next": family}
+    )
+    assert signed_in.headers["location"] == family
+
+
+async def test_sign_in_never_sends_a_user_to_another_site(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A `next` address off this service is replaced by the home page."""
+    await client.get("/sign-in")
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = await post_form(
+            client, "/sign-in", {"username": "kw_own", "password": PASSWORD, "next": target}
+        )
+        assert response.headers["location"] == "/", target
+
+
+async def test_a_form_without_its_csrf_token_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A post without the CSRF token changes nothing and shows the 403 page."""
+    await sign_in(client, "kw_own")
+    response = await client.post(
+        f"/families/{world.families['fam1']}/notes",
+        data={"kind": "visit", "occurred_on": "2026-01-05", "body": "Visited"},
+    )
+    assert response.status_code == 403
+    assert "<h1>You cannot do this</h1>" in response.text
+    assert await CaseNote.count() == 0
+
+
+async def test_error_pages_are_pages(client: httpx.AsyncClient, world: World) -> None:
+    """404 and 403 are pages for people; the API still answers problem details."""
+    await sign_in(client, "kw_own")
+    missing = await client.get("/no-such-page")
+    assert missing.status_code == 404
+    assert "<h1>Page not found</h1>" in missing.text
+    other = await client.get(f"/families/{world.families['other_team']}")
+    assert other.status_code == 404
+    assert "F-other_team" not in other.text
+    forbidden = await client.get("/team")
+    assert forbidden.status_code == 403
+    assert "<h1>You cannot do this</h1>" in forbidden.text
+    api = await client.get("/api/v1/nothing-here")
+    assert api.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_note_is_added_and_shown(client: httpx.AsyncClient, world: World) -> None:
+    """The note form adds a note and goes back to the family page, which shows it."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    response = await post_form(
+        client,
+        f"{family}/notes",
+        {"kind": "visit", "occurred_on": "2026-01-05", "attendees": "Cara", "body": "Home visit"},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"{family}?saved=note"
+    shown = text_of((await client.get(response.headers["location"])).text)
+    assert "The note was added." in shown
+    assert "5 Jan 2026, Visit by kw_own with Cara Home visit" in shown
+
+
+async def test_a_refused_note_keeps_what_was_typed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A note with a bad date comes back with the text typed and a message at the date."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    response = await post_form(
+        client, f"{family}/notes", {"kind": "visit", "occurred_on": "31/02/2026", "body": "Kept"}
+    )
+    assert response.status_code == 422
+    assert ">Kept</textarea>" in response.text
+    assert 'id="note-occurred_on-error"' in response.text
+    assert "Enter a real date" in response.text
+    assert await CaseNote.count() == 0
+
+
+async def test_htmx_gets_only_the_refused_form(client: httpx.AsyncClient, world: World) -> None:
+    """Sent by HTMX, a refused form comes back alone; an accepted one redirects the page."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    refused = await post_form(
+        client, f"{family}/notes", {"kind": "visit", "body": "No date"}, **{"HX-Request": "true"}
+    )
+    assert refused.status_code == 422
+    assert refused.text.lstrip().startswith("<form")
+    assert "No date</textarea>" in refused.text
+    accepted = await post_form(
+        client,
+        f"{family}/notes",
+        {"kind": "visit", "occurred_on": "2026-01-05", "body": "Dated"},
+        **{"HX-Request": "true"},
+    )
+    assert accepted.headers["hx-redirect"] == f"{family}?saved=note"
+
+
+async def test_an_outcome_and_an_action_and_a_review_are_recorded(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The need's outcome, a new action and a review each land on the family page."""
+    await sign_in(client, "kw_own")
+    family_id = world.families["fam1"]
+    family = f"/families/{family_id}"
+    plan = (await Plan.select(Plan.id).where(Plan.family == family_id).first())["id"]
+    goal = (await Goal.select(Goal.id).where(Goal.plan == plan).first())["id"]
+    outcome = await post_form(
+        client,
+        f"{family}/needs/N-1/outcome",
+        {"version": "1", "outcome": "achieved", "outcome_on": "2014-02-01"},
+    )
+    assert outcome.status_code == 303, outcome.text
+    action = await post_form(
+        client,
+        f"{family}/plans/{plan}/goals/{goal}/actions",
+        {"description": "Walk Amy to school", "owner_text": "Cara", "due_on": "2026-12-01"},
+    )
+    assert action.status_code == 303, action.text
+    review = await post_form(
+        client,
+        f"{family}/plans/{plan}/reviews",
+        {
+            "reviewed_on": "2026-01-10",
+            "summary": "Going well",
+            f"progress-{goal}-rating": "good",
+            f"progress-{goal}-comment": "Every day this week",
+        },
+    )
+    assert review.status_code == 303, review.text
+    shown = text_of((await client.get(family)).text)
+    assert "Outcome: Achieved on 1 Feb 2014" in shown
+    assert "Walk Amy to school (Cara), due 1 Dec 2026" in shown
+    assert "10 Jan 2026 by kw_own: Going well" in shown
+
+
+async def test_a_stale_outcome_form_is_refused_with_a_reason(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Recording an outcome on a need changed since the page was shown says so (409)."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    response = await post_form(
+        client,
+        f"{family}/needs/N-1/outcome",
+        {"version": "7", "outcome": "achieved", "outcome_on": "2014-02-01"},
+    )
+    assert response.status_code == 409
+    assert "has changed since version 7" in response.text
+
+
+async def test_an_evidence_item_changes_the_verdict(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A job of 40 weeks recorded on the page turns the family around."""
+    await offend_recently(client, world)
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    before = text_of((await client.get(family)).text)
+    assert "Not yet turned around on" in before
+    assert "Youth crime : Not met; measured before 2, after 2" in before
+    fields = await client.get(
+        f"{family}/evidence-fields?kind=employment", headers={"HX-Request": "true"}
+    )
+    assert 'name="hours_per_week"' in fields.text
+    started = (today() - dt.timedelta(weeks=40)).isoformat()
+    response = await post_form(
+        client,
+        f"{family}/evidence",
+        {"kind": "employment", "person_ref": "A1", "start_date": started, "hours_per_week": "30"},
+    )
+    assert response.status_code == 303, response.text
+    after = text_of((await client.get(family)).text)
+    assert "Turned around on" in after
+    assert "Continuous employment : Met; worth" in after
+
+
+async def test_a_refused_evidence_item_names_the_field(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An offence without its date is refused beside the date, and nothing is recorded."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    response = await post_form(
+        client,
+        f"{family}/evidence",
+        {"kind": "offences", "person_ref": "C1", "offence_ref": "OF-9"},
+    )
+    assert response.status_code == 422
+    assert 'id="evidence-offence_date-error"' in response.text
+    assert 'value="OF-9"' in response.text
+    assert await Offence.count() == 2
+
+
+async def test_a_team_manager_allocates_and_signs_off(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The team page lists the waiting family; allocating it and signing off work."""
+    await sign_in(client, "tm")
+    family_id = world.families["fam1"]
+    await Assessment.insert(
+        Assessment(
+            programme=world.programmes["P1"],
+            family=family_id,
+            assessment_ref="EHA-1",
+            started_on=dt.date(2026, 1, 5),
+            completed_on=dt.date(2026, 1, 20),
+        )
+    )
+    team = text_of((await client.get("/team")).text)
+    assert "kw_own" in team
+    assert "F-unallocated" in team
+    assert "EHA-1" in team
+    allocated = await post_form(
+        client,
+        f"/families/{world.families['unallocated']}/allocation",
+        {"key_worker": "kw_spare", "reason": "Capacity"},
+    )
+    assert allocated.status_code == 303, allocated.text
+    signed = await post_form(
+        client, f"/families/{family_id}/assessments/EHA-1/sign-off", {"version": "1"}
+    )
+    assert signed.status_code == 303, signed.text
+    after = text_of((await client.get(signed.headers["location"])).text)
+    assert "The assessment was signed off." in after
+    assert "Nothing is waiting for sign-off." in after
+    waiting = after[after.index("Families waiting for a key worker") : after.index("The team's")]
+    assert "F-unallocated" not in waiting
+    assert "F-unallocated Identified kw_spare" in after
+
+
+async def test_an_allocation_without_a_worker_is_refused(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Allocating to nobody says so on the team page, and changes nothing."""
+    await sign_in(client, "tm")
+    response = await post_form(
+        client, f"/families/{world.families['unallocated']}/allocation", {"reason": "Why"}
+    )
+    assert response.status_code == 422
+    assert "Choose a key worker" in response.text
+    assert await Allocation.count().where(Allocation.family == world.families["unallocated"]) == 0
+
+
+async def test_the_audit_log_search_finds_what_happened(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The auditor finds the key worker's reads of the family, and a bad date is refused."""
+    await sign_in(client, "kw_own")
+    await client.get(f"/families/{world.families['fam1']}")
+    client.cookies.clear()
+    await sign_in(client, "auditor")
+    found = await client.get("/audit", params={"actor_name": "kw_own", "action": "family.read"})
+    assert found.status_code == 200
+    assert f"family {world.families['fam1']}" in text_of(found.text)
+    refused = await client.get("/audit", params={"since": "yesterday"})
+    assert refused.status_code == 422
+    assert "Enter a real date" in refused.text

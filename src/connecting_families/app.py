@@ -66,10 +66,12 @@ from connecting_families.reports.controller import ReportController
 from connecting_families.reports.service import ReportService
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
+from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
+from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
 
 SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
@@ -132,6 +134,8 @@ def create_app(settings: Settings) -> Litestar:
             SignInPages,
             FamilyPages,
             ProgrammePages,
+            TeamPages,
+            AuditPages,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

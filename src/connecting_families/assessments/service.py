@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from connecting_families.access.policy import Principal
+from connecting_families.access.policy import Principal, family_scope
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine
@@ -28,8 +28,9 @@ from connecting_families.errors import (
 )
 from connecting_families.families.scope import require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
-from connecting_families.families.tables import Membership
+from connecting_families.families.tables import Family, Membership
 from connecting_families.hooks.host import PluginHost
+from connecting_families.programmes.tables import Programme
 
 NEED_OUTCOMES = ("achieved", "not_achieved")
 
@@ -81,6 +82,17 @@ _ASSESSMENT_COLUMNS = (
     Assessment.signed_off_at,
     Assessment.version,
 )
+
+
+AWAITING_LIMIT = 200
+
+
+@attrs.frozen
+class Awaiting:
+    """An assessment waiting for a team manager's sign-off, with its family's reference."""
+
+    family_ref: str
+    assessment: AssessmentRecord
 
 
 def _assessment(row: dict[str, Any], timescale_days: int) -> AssessmentRecord:
@@ -171,6 +183,37 @@ class AssessmentService:
         )
         await record(actor, "family.assessments.read", "family", family_id)
         return [_assessment(row, family["assessment_timescale_days"]) for row in rows]
+
+    async def awaiting_sign_off(self, principal: Principal, actor: Actor) -> list[Awaiting]:
+        """Completed assessments not yet signed off, of the families the caller may write to
+        (a team manager: their team's and the unallocated), oldest completion first."""
+        rows = await (
+            Assessment.select(
+                *_ASSESSMENT_COLUMNS,
+                Assessment.family.family_ref.as_alias("family_ref"),
+            )
+            .where(
+                Assessment.superseded_at.is_null(),
+                Assessment.completed_on.is_not_null(),
+                Assessment.signed_off_at.is_null(),
+                Assessment.family.id.is_in(
+                    Family.select(Family.id).where(family_scope(principal, "write"))
+                ),
+            )
+            .order_by(Assessment.completed_on)
+            .limit(AWAITING_LIMIT)
+        )
+        await record(
+            actor, "assessments.awaiting_sign_off", "family", None, detail={"returned": len(rows)}
+        )
+        timescales = {
+            p["id"]: p["assessment_timescale_days"]
+            for p in await Programme.select(Programme.id, Programme.assessment_timescale_days)
+        }
+        return [
+            Awaiting(row["family_ref"], _assessment(row, timescales[row["programme"]]))
+            for row in rows
+        ]
 
     async def _current(self, family_id: int, assessment_ref: str) -> dict[str, Any]:
         row = (

@@ -130,6 +130,8 @@ class FamilyFilters:
     ward: str | None = None
     postcode: str | None = None
     text: str | None = None
+    # Only the families nobody is allocated to now.
+    unallocated: bool = False
     sort: str = "id"
     cursor: str | None = None
     limit: int = 50
@@ -302,6 +304,13 @@ class FamilyService:
                     "(family.id IN (SELECT a.family FROM allocation a JOIN app_user u"
                     " ON u.id = a.key_worker WHERE a.ended_at IS NULL AND u.team = {}))",
                     filters.team_id,
+                )
+            )
+        if filters.unallocated:
+            conditions.append(
+                WhereRaw(
+                    "(family.id NOT IN (SELECT a.family FROM allocation a"
+                    " WHERE a.ended_at IS NULL))"
                 )
             )
         if filters.text:

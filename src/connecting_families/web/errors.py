@@ -35,6 +35,7 @@ def for_pages(handler: Handler) -> Handler:
         return page(
             "error.html",
             status=response.status_code or 500,
+            code=response.status_code or 500,
             title=problem.get("title", "Error"),
             detail=problem.get("detail", ""),
             errors=problem.get("errors", []),

@@ -421,8 +421,10 @@ class FamilyPages(Controller):
         try:
             if kind not in SINGLE_KINDS:
                 raise_choose_kind()
-            wanted = {field.name for field in evidence_fields(kind)} | {"person_ref"}
-            fields = {name: value for name, value in values.items() if name in wanted and value}
+            # Every field of the kind goes, blank or not, so a blank one is named as missing.
+            fields = {field.name: values.get(field.name, "") for field in evidence_fields(kind)}
+            if values.get("person_ref"):
+                fields["person_ref"] = values["person_ref"]
             await recorder.record_one(principal, actor, family_id, kind, fields)
         except DomainError as error:
             return await _refused(

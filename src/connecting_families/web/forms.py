@@ -45,17 +45,13 @@ class Form:
         for problem in error.errors:
             name = str(problem.get("field") or "")
             message = str(problem.get("message") or "")
-            if name in values or name in fields:
+            if name:
                 fields.setdefault(name, message)
             else:
-                others.append(f"{humanise_field(name)}: {message}" if name else message)
+                others.append(message)
         if not fields and not others:
             others.append(error.detail)
         return cls(values=values, errors=fields, summary=tuple(others))
-
-
-def humanise_field(name: str) -> str:
-    return name.replace("_", " ")
 
 
 async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:

@@ -1,0 +1,178 @@
+"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from connecting_families.access.policy import (
+    FAMILY_ALLOCATE,
+    FAMILY_SIGN_OFF,
+    TEAM_CASELOADS,
+    Principal,
+)
+from connecting_families.accounts.tables import Team
+from connecting_families.assessments.service import AssessmentService
+from connecting_families.audit.service import Actor
+from connecting_families.errors import DomainError, Invalid, field_error
+from connecting_families.families.allocation import AllocationService
+from connecting_families.families.service import FamilyFilters, FamilyService
+from connecting_families.http_params import RecordId, RefParam
+from connecting_families.web.forms import Form, form_values
+from connecting_families.web.templating import page
+
+SAVED = {
+    "allocation": "The family was allocated.",
+    "sign-off": "The assessment was signed off.",
+}
+
+
+class TeamPages(Controller):
+    """The team page and the two things a team manager does from it."""
+
+    include_in_schema = False
+
+    @get("/team", opt={"access": TEAM_CASELOADS})
+    async def team_page(
+        self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        assessments: NamedDependency[AssessmentService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        team: FromQuery[int | None] = None,
+        saved: FromQuery[str | None] = None,
+    ) -> Template:
+        """The team's key workers and their caseloads, its families, the families waiting
+        for a key worker, and the assessments waiting for sign-off.
+
+        Args:
+            families: The family service.
+            allocations: The allocation service.
+            assessments: The assessment service.
+            principal: The signed-in team or programme manager.
+            actor: The caller, for the audit log.
+            team: The team (a team manager's own team when not given).
+            saved: What was just saved, to say so.
+        """
+        context = await team_context(
+            families, allocations, assessments, principal, actor, team or principal.team_id
+        )
+        return page("team.html", **context, saved=SAVED.get(saved or ""), form=Form())
+
+    @post("/families/{family_id:int}/allocation", opt={"access": FAMILY_ALLOCATE})
+    async def allocate(
+        self,
+        request: Request[Any, Any, Any],
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        assessments: NamedDependency[AssessmentService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Response[Any]:
+        """Allocate the family to a key worker (or reallocate it), with a reason.
+
+        Args:
+            request: The form post: key_worker, reason and the team shown.
+            families: The family service.
+            allocations: The allocation service.
+            assessments: The assessment service.
+            principal: The signed-in manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        values = await form_values(request)
+        team = int(values["team"]) if values.get("team", "").isdigit() else principal.team_id
+        try:
+            if not values.get("key_worker"):
+                raise Invalid(
+                    "Choose a key worker.",
+                    errors=[field_error("key_worker", "Choose a key worker")],
+                )
+            await allocations.allocate(
+                principal, actor, family_id, values["key_worker"], values.get("reason") or None
+            )
+        except DomainError as error:
+            if error.status_code not in (409, 422):
+                raise
+            context = await team_context(
+                families, allocations, assessments, principal, actor, team
+            )
+            return page(
+                "team.html",
+                status=error.status_code,
+                **context,
+                saved=None,
+                form=Form.refusing(values, error),
+                refused_family=family_id,
+            )
+        return Redirect(_team_address(team, "allocation"), status_code=303)
+
+    @post(
+        "/families/{family_id:int}/assessments/{assessment_ref:str}/sign-off",
+        opt={"access": FAMILY_SIGN_OFF},
+    )
+    async def sign_off_assessment(
+        self,
+        request: Request[Any, Any, Any],
+        assessments: NamedDependency[AssessmentService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        assessment_ref: RefParam,
+    ) -> Response[Any]:
+        """Sign off a completed assessment.
+
+        Args:
+            request: The form post: the version of the assessment that was shown.
+            assessments: The assessment service.
+            principal: The signed-in team manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            assessment_ref: The assessment.
+        """
+        values = await form_values(request)
+        version = int(values["version"]) if values.get("version", "").isdigit() else 0
+        await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
+        return Redirect(_team_address(principal.team_id, "sign-off"), status_code=303)
+
+
+def _team_address(team: int | None, saved: str) -> str:
+    return f"/team?saved={saved}" + (f"&team={team}" if team else "")
+
+
+async def team_context(
+    families: FamilyService,
+    allocations: AllocationService,
+    assessments: AssessmentService,
+    principal: Principal,
+    actor: Actor,
+    team_id: int | None,
+) -> dict[str, Any]:
+    """What the team page shows; without a team, the teams the caller may choose from."""
+    if team_id is None:
+        teams = await Team.select(Team.id, Team.name).where(
+            Team.programme.is_in(sorted(principal.programme_ids) or [0])
+        )
+        return {"team": None, "teams": teams}
+    caseloads = await allocations.team_caseloads(principal, actor, team_id)
+    team_families = await families.list_families(
+        principal, actor, FamilyFilters(team_id=team_id, sort="family_ref", limit=200)
+    )
+    waiting = await families.list_families(
+        principal, actor, FamilyFilters(unallocated=True, sort="family_ref", limit=200)
+    )
+    return {
+        "team": caseloads,
+        "teams": [],
+        "workers": [(w.username, w.display_name) for w in caseloads.workers],
+        "team_families": team_families.families,
+        "unallocated": waiting.families,
+        "awaiting": await assessments.awaiting_sign_off(principal, actor),
+        "blank_form": Form(),
+    }
