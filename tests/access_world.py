@@ -19,10 +19,20 @@ class World:
     programmes: dict[str, int] = attrs.Factory(dict)
     users: dict[str, int] = attrs.Factory(dict)
     tokens: dict[str, str] = attrs.Factory(dict)
+    # A page session per user, and a CSRF token the app issued (see `page_headers`).
+    sessions: dict[str, str] = attrs.Factory(dict)
+    csrf: str = ""
     families: dict[str, int] = attrs.Factory(dict)
 
     def headers(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def page_headers(self, user: str) -> dict[str, str]:
+        """What a browser signed in as `user` sends with a form: its cookies and the token."""
+        return {
+            "Cookie": f"cf_session={self.sessions[user]}; csrftoken={self.csrf}",
+            "X-CSRFToken": self.csrf,
+        }
 
 
 # user name -> (roles, team, programmes)
@@ -74,6 +84,7 @@ async def build_world(accounts: AccountService) -> World:
         for code in programmes:
             await _insert(UserProgramme(user=user_id, programme=world.programmes[code]))
         world.tokens[username] = (await accounts.issue_token(user_id, "access")).token
+        world.sessions[username] = (await accounts.issue_token(user_id, "session")).token
 
     families = {
         "own": ("P1", "kw_own"),

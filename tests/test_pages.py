@@ -261,14 +261,19 @@ async def test_an_evidence_item_changes_the_verdict(
     assert "Not yet turned around on" in before
     assert "Youth crime : Not met; measured before 2, after 2" in before
     fields = await client.get(
-        f"{family}/evidence-fields?kind=employment", headers={"HX-Request": "true"}
+        f"{family}/evidence-fields?evidence_kind=employment", headers={"HX-Request": "true"}
     )
     assert 'name="hours_per_week"' in fields.text
     started = (today() - dt.timedelta(weeks=40)).isoformat()
     response = await post_form(
         client,
         f"{family}/evidence",
-        {"kind": "employment", "person_ref": "A1", "start_date": started, "hours_per_week": "30"},
+        {
+            "evidence_kind": "employment",
+            "person_ref": "A1",
+            "start_date": started,
+            "hours_per_week": "30",
+        },
     )
     assert response.status_code == 303, response.text
     after = text_of((await client.get(family)).text)
@@ -285,7 +290,7 @@ async def test_a_refused_evidence_item_names_the_field(
     response = await post_form(
         client,
         f"{family}/evidence",
-        {"kind": "offences", "person_ref": "C1", "offence_ref": "OF-9"},
+        {"evidence_kind": "offences", "person_ref": "C1", "offence_ref": "OF-9"},
     )
     assert response.status_code == 422
     assert 'id="evidence-offence_date-error"' in response.text

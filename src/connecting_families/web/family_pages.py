@@ -202,7 +202,7 @@ class FamilyPages(Controller):
             kind: The kind of evidence to show the fields of (pages without JavaScript).
         """
         context = await family_page.context(principal, actor, family_id)
-        forms = {"evidence": Form(values={"kind": kind})} if kind in SINGLE_KINDS else {}
+        forms = {"evidence": Form(values={"evidence_kind": kind})} if kind in SINGLE_KINDS else {}
         return page("family.html", **context, forms=forms, saved=SAVED.get(saved or ""))
 
     @post("/families/{family_id:int}/notes", opt={"access": FAMILY_WRITE})
@@ -417,7 +417,8 @@ class FamilyPages(Controller):
             family_id: The family.
         """
         values = await form_values(request)
-        kind = values.get("kind", "")
+        # Not "kind": that is a column of some kinds (an ASB record's incident or intervention).
+        kind = values.get("evidence_kind", "")
         try:
             if kind not in SINGLE_KINDS:
                 raise_choose_kind()
@@ -440,7 +441,7 @@ class FamilyPages(Controller):
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
-        kind: FromQuery[str] = "",
+        evidence_kind: FromQuery[str] = "",
     ) -> Response[Any]:
         """The fields of one evidence kind, for the evidence form (HTMX swaps them in).
 
@@ -450,17 +451,18 @@ class FamilyPages(Controller):
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
-            kind: The evidence kind chosen.
+            evidence_kind: The evidence kind chosen.
         """
+        kind = evidence_kind
+        members = await family_page.members.list_members(principal, actor, family_id)
         if not request.htmx:
             return Redirect(f"/families/{family_id}?kind={kind}#evidence")
-        members = await family_page.members.list_members(principal, actor, family_id)
         return page(
             "family/evidence_fields.html",
             kind=kind if kind in SINGLE_KINDS else "",
             fields=evidence_fields(kind) if kind in SINGLE_KINDS else [],
             current_members=[m for m in members if m.current],
-            form=Form(values={"kind": kind}),
+            form=Form(values={"evidence_kind": kind}),
         )
 
 
@@ -485,7 +487,7 @@ FORM_TEMPLATES = {
 def raise_choose_kind() -> None:
     raise Invalid(
         "Choose the kind of evidence.",
-        errors=[{"field": "kind", "message": "Choose the kind of evidence"}],
+        errors=[{"field": "evidence_kind", "message": "Choose the kind of evidence"}],
     )
 
 
