@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest bench-import bench-cohort bench-totals clean
+.PHONY: run test check lint typecheck pytest browser bench-import bench-cohort bench-totals clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/pytest
+
+# The browser tests drive Debian's Chromium; install it (and its driver) when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || $(SUDO) apt-get install -y -q chromium chromium-driver \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
 
 ## Benchmarks are separate from the test suite: they take minutes and want a quiet machine.
 bench-import: $(STAMP)
@@ -42,4 +48,4 @@ bench-totals: $(STAMP)
 	$(BIN)/python bench/programme_totals.py --families 300000
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var screenshots .pytest_cache .mypy_cache .ruff_cache

@@ -32,7 +32,7 @@ def for_pages(handler: Handler) -> Handler:
         if response.status_code == 401:
             return Redirect(f"/sign-in?next={quote(_local(request), safe='/')}")
         problem: dict[str, Any] = response.content
-        return page(
+        error_page = page(
             "error.html",
             status=response.status_code or 500,
             code=response.status_code or 500,
@@ -40,6 +40,10 @@ def for_pages(handler: Handler) -> Handler:
             detail=problem.get("detail", ""),
             errors=problem.get("errors", []),
         )
+        if request.headers.get("hx-request"):
+            # HTMX asked for a fragment: the error page replaces the whole page instead.
+            error_page.headers.update({"HX-Retarget": "body", "HX-Reswap": "innerHTML"})
+        return error_page
 
     return handle
 

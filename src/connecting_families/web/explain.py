@@ -69,9 +69,9 @@ def _summary(verdict: Verdict) -> str:
         return f"Turned around on {on}: the {routes} result is met."
     if not verdict.eligible:
         return f"Not eligible on {on}: the family does not meet the programme's criteria."
-    failing = [humanise(c.name).lower() for c in verdict.criteria if c.relevant and not c.met]
-    if failing:
-        return f"Not yet turned around on {on}. Not met yet: {', '.join(failing)}."
+    routes = [humanise(r.route).lower() for r in verdict.routes]
+    if routes:
+        return f"Not yet turned around on {on}: no route is met yet ({', '.join(routes)})."
     return f"Not yet turned around on {on}."
 
 

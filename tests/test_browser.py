@@ -1,0 +1,164 @@
+"""The pages in a real browser: Debian's headless Chromium, driven by Playwright, against
+`connecting-families serve` on loopback. Each test saves screenshots of the pages it passes
+through into `screenshots/` (ignored by git), for review.
+
+The pages call the same services as the API, which the rest of the suite runs on both
+databases; these run on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from playwright.async_api import Page, async_playwright, expect
+
+from connecting_families.domain.dates import today
+
+from access_world import World
+from page_world import PASSWORD, build_page_world, offend_recently
+from serve_process import Server
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless, and quiet: this machine's network is closed, so no background connections.
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
+TABLET = {"width": 820, "height": 1180}
+
+
+@pytest.fixture
+def database_kind() -> str:
+    return "sqlite"
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, app: Litestar) -> World:
+    world = await build_page_world(client, app.state.accounts)
+    await offend_recently(client, world)
+    return world
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path, world: World) -> Iterator[Server]:
+    """The service, serving the world's database from another process."""
+    assert CHROMIUM.exists(), "Chromium is missing: `make test` installs Debian's chromium"
+    SCREENSHOTS.mkdir(exist_ok=True)
+    served = Server(database_url, tmp_path)
+    try:
+        served.wait_ready()
+        yield served
+    finally:
+        served.kill()
+
+
+@asynccontextmanager
+async def tablet() -> AsyncIterator[Page]:
+    """A fresh browser tab at tablet width."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(viewport=TABLET)
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def screenshot(page: Page, name: str) -> None:
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def sign_in(page: Page, server: Server, username: str) -> None:
+    await page.goto(f"{server.url}/")
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text(f"Signed in as {username}")).to_be_visible()
+
+
+async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_change(
+    server: Server, world: World
+) -> None:
+    """Sign in, open a family, add a note and outcomes; the verdict turns around."""
+    async with tablet() as page:
+        await sign_in(page, server, "kw_own")
+        row = page.get_by_role("row", name=re.compile("FAM-1"))
+        await expect(row).to_contain_text("Not yet turned around")
+        await screenshot(page, "key-worker-caseload")
+
+        await row.get_by_role("link", name="FAM-1").click()
+        summary = page.locator("#verdict-summary")
+        await expect(summary).to_contain_text("Not yet turned around")
+        await expect(
+            page.get_by_text("Youth crime: Not met; measured before 2, after 2")
+        ).to_be_visible()
+        await screenshot(page, "family-before")
+
+        # A note without its date is refused in place, keeping what was typed.
+        notes = page.locator("#note-form")
+        await notes.get_by_label("Kind of contact").select_option("phone")
+        await notes.get_by_label("Note").fill("Spoke to Cara about the new job.")
+        await notes.get_by_role("button", name="Add note").click()
+        await expect(notes.locator("#note-occurred_on-error")).to_contain_text("Enter a value")
+        await expect(page.locator("#note-form").get_by_label("Note")).to_have_value(
+            "Spoke to Cara about the new job."
+        )
+        await screenshot(page, "family-note-refused")
+        await page.locator("#note-form").get_by_label("Date").fill(today().isoformat())
+        await page.locator("#note-form").get_by_role("button", name="Add note").click()
+        await expect(page.get_by_role("status")).to_have_text("The note was added.")
+        await expect(page.locator("#notes .note-body")).to_have_text(
+            "Spoke to Cara about the new job."
+        )
+
+        outcome = page.locator("#outcome-N-1-form")
+        await outcome.get_by_label("Outcome of N-1").select_option("achieved")
+        await outcome.get_by_label("Date of the outcome").fill(today().isoformat())
+        await outcome.get_by_role("button", name="Record outcome").click()
+        await expect(page.get_by_role("status")).to_have_text("The need's outcome was recorded.")
+
+        # The outcome that counts for the result: Cara has been in work for 40 weeks.
+        evidence = page.locator("#evidence-form")
+        await evidence.get_by_label("Kind of evidence").select_option("employment")
+        await evidence.get_by_label("Who it is about").select_option("A1")
+        started = (today() - dt.timedelta(weeks=40)).isoformat()
+        await evidence.get_by_label("Start date").fill(started)
+        await evidence.get_by_label("Hours per week").fill("30")
+        await evidence.get_by_role("button", name="Record evidence").click()
+        await expect(page.get_by_role("status")).to_have_text("The evidence was recorded.")
+        await expect(summary).to_contain_text("Turned around on")
+        await expect(page.get_by_text("Continuous employment: Met; worth")).to_be_visible()
+        await screenshot(page, "family-after")
+
+
+async def test_a_key_worker_cannot_open_another_workers_family(
+    server: Server, world: World
+) -> None:
+    """Another team's family is not in the caseload, and its page is not found."""
+    async with tablet() as page:
+        await sign_in(page, server, "kw_own")
+        await expect(page.get_by_role("link", name="FAM-1")).to_be_visible()
+        await expect(page.get_by_text("F-other_team")).to_have_count(0)
+        response = await page.goto(f"{server.url}/families/{world.families['other_team']}")
+        assert response is not None
+        assert response.status == 404
+        await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        await expect(page.get_by_text("F-other_team")).to_have_count(0)
+        await screenshot(page, "not-found")
