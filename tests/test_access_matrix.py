@@ -215,6 +215,20 @@ async def _review(family_id: int) -> tuple[dict[str, object], object]:
     return {"plan_id": plan}, body
 
 
+async def _closure(family_id: int) -> tuple[dict[str, object], object]:
+    """A closure of the family to sign off (the family row itself is left as it is)."""
+    closure = await FamilyStatusChange.insert(
+        FamilyStatusChange(
+            family=family_id,
+            status="closed",
+            changed_on=dt.date(2014, 1, 2),
+            reason="outcomes_met",
+            changed_at=dt.datetime(2014, 1, 2, tzinfo=dt.UTC),
+        )
+    ).returning(FamilyStatusChange.id)
+    return {"closure_id": closure[0]["id"]}, None
+
+
 def _fixed(body: object) -> Example:
     async def example(family_id: int) -> tuple[dict[str, object], object]:
         return {}, body
@@ -260,6 +274,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", FAMILY + "/evidence/{kind:str}"): _asb,
     ("GET", FAMILY + "/timeline"): _no_body,
     ("GET", FAMILY + "/verdict"): _no_body,
+    ("POST", FAMILY + "/closures/{closure_id:int}/sign-off"): _closure,
 }
 
 
@@ -286,6 +301,7 @@ EXAMPLES |= {
     ("POST", PAGE + "/evidence"): _page_asb,
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
+    ("POST", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,
 }
 
 
@@ -308,6 +324,9 @@ async def footprint(family_id: int) -> tuple[object, ...]:
         await Membership.count().where(Membership.family == family_id),
         await Allocation.count().where(Allocation.family == family_id),
         await FamilyStatusChange.count().where(FamilyStatusChange.family == family_id),
+        await FamilyStatusChange.count().where(
+            FamilyStatusChange.family == family_id, FamilyStatusChange.signed_off_at.is_not_null()
+        ),
         str(await Person.select(Person.given_name, Person.version).order_by(Person.id)),
         await Assessment.count().where(Assessment.family == family_id),
         await Need.count().where(Need.family == family_id),

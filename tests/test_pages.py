@@ -329,7 +329,7 @@ async def test_a_team_manager_allocates_and_signs_off(
     assert signed.status_code == 303, signed.text
     after = text_of((await client.get(signed.headers["location"])).text)
     assert "The assessment was signed off." in after
-    assert "Nothing is waiting for sign-off." in after
+    assert "No assessment is waiting for sign-off." in after
     waiting = after[after.index("Families waiting for a key worker") : after.index("The team's")]
     assert "F-unallocated" not in waiting
     assert "F-unallocated Identified kw_spare" in after
@@ -362,3 +362,29 @@ async def test_the_audit_log_search_finds_what_happened(
     refused = await client.get("/audit", params={"since": "yesterday"})
     assert refused.status_code == 422
     assert "Enter a real date" in refused.text
+
+
+async def test_a_team_manager_signs_off_a_closure(client: httpx.AsyncClient, world: World) -> None:
+    """A closure waits on the team page until signed off, once; the API lists it too."""
+    family_id = world.families["fam1"]
+    closed = await client.post(
+        f"/api/v1/families/{family_id}/status",
+        json={"version": 1, "status": "closed", "on": "2026-01-10", "reason": "outcomes_met"},
+        headers=world.headers("kw_own"),
+    )
+    assert closed.status_code == 200, closed.text
+    waiting = await client.get("/api/v1/closures/awaiting-sign-off", headers=world.headers("tm"))
+    [closure] = waiting.json()
+    assert (closure["family_ref"], closure["closed_by"]) == ("FAM-1", "kw_own")
+    await sign_in(client, "tm")
+    team = text_of((await client.get("/team")).text)
+    assert "FAM-1 10 Jan 2026 Outcomes met kw_own" in team
+    path = f"/families/{family_id}/closures/{closure['id']}/sign-off"
+    signed = await post_form(client, path, {})
+    assert signed.status_code == 303, signed.text
+    after = text_of((await client.get(signed.headers["location"])).text)
+    assert "The closure was signed off." in after
+    assert "No closure is waiting for sign-off." in after
+    again = await post_form(client, path, {})
+    assert again.status_code == 409
+    assert "signed off already, by tm" in again.text

@@ -47,7 +47,8 @@ from connecting_families.evidence.recording import EvidenceRecorder
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.caseload_controller import CaseloadController
-from connecting_families.families.controller import FamilyController
+from connecting_families.families.closures import ClosureService
+from connecting_families.families.controller import ClosureController, FamilyController
 from connecting_families.families.household_controller import HouseholdController
 from connecting_families.families.members import MemberService
 from connecting_families.families.notes import NoteService
@@ -106,6 +107,7 @@ def create_app(settings: Settings) -> Litestar:
         "members": MemberService(engine),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
+        "closures": ClosureService(engine),
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
         "programmes": ProgrammeService(engine, plugins),
@@ -116,6 +118,7 @@ def create_app(settings: Settings) -> Litestar:
             SessionController,
             TokenController,
             FamilyController,
+            ClosureController,
             HouseholdController,
             CaseloadController,
             AssessmentController,

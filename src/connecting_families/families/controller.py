@@ -12,12 +12,16 @@ from connecting_families.access.policy import (
     FAMILY_CREATE,
     FAMILY_LIST,
     FAMILY_READ,
+    FAMILY_SIGN_OFF,
     FAMILY_WRITE,
+    TEAM_CASELOADS,
     Principal,
 )
 from connecting_families.audit.service import Actor
 from connecting_families.families import service
+from connecting_families.families.closures import ClosureService
 from connecting_families.families.schemas import (
+    Closure,
     Family,
     FamilyCreate,
     FamilyPage,
@@ -171,3 +175,51 @@ class FamilyController(Controller):
             version=data.version, status=data.status, on=data.on, reason=data.reason
         )
         return to_schema(await families.change_status(principal, actor, family_id, change), Family)
+
+
+class ClosureController(Controller):
+    """Closures waiting for a team manager's sign-off, and the sign-off."""
+
+    path = "/api/v1"
+    tags = ["families"]
+
+    @get("/closures/awaiting-sign-off", opt={"access": TEAM_CASELOADS})
+    async def list_closures_awaiting_sign_off(
+        self,
+        closures: NamedDependency[ClosureService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+    ) -> list[Closure]:
+        """Closures not yet signed off, of the families the caller may write to, oldest first.
+
+        Args:
+            closures: The closure service.
+            principal: The signed-in manager.
+            actor: The caller, for the audit log.
+        """
+        return to_schema(await closures.awaiting_sign_off(principal, actor), list[Closure])
+
+    @post(
+        "/families/{family_id:int}/closures/{closure_id:int}/sign-off",
+        opt={"access": FAMILY_SIGN_OFF},
+        status_code=200,
+    )
+    async def sign_off_closure(
+        self,
+        closures: NamedDependency[ClosureService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        closure_id: RecordId,
+    ) -> Closure:
+        """Sign off the family's closure; 409 if it is signed off already.
+
+        Args:
+            closures: The closure service.
+            principal: The signed-in team manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            closure_id: The closure (its status change's id).
+        """
+        signed = await closures.sign_off(principal, actor, family_id, closure_id)
+        return to_schema(signed, Closure)

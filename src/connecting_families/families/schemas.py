@@ -193,3 +193,14 @@ class Note(msgspec.Struct):
     author: str
     corrects: int | None
     created_at: dt.datetime
+
+
+class Closure(msgspec.Struct):
+    id: int
+    family_id: int
+    family_ref: str
+    closed_on: dt.date
+    reason: str | None
+    closed_by: str | None
+    signed_off_by: str | None
+    signed_off_at: dt.datetime | None

@@ -43,6 +43,9 @@ class FamilyStatusChange(Table):
     is_re_referral = Boolean(default=False)
     changed_by = refers_to(User, null=True)
     changed_at = Timestamptz()
+    # A closure is signed off by a team manager (other changes need none).
+    signed_off_by = refers_to(User, null=True)
+    signed_off_at = Timestamptz(null=True, default=None)
 
 
 class Person(Table):

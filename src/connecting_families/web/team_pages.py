@@ -20,6 +20,7 @@ from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.families.allocation import AllocationService
+from connecting_families.families.closures import ClosureService
 from connecting_families.families.service import FamilyFilters, FamilyService
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.web.forms import Form, form_values
@@ -28,6 +29,7 @@ from connecting_families.web.templating import page
 SAVED = {
     "allocation": "The family was allocated.",
     "sign-off": "The assessment was signed off.",
+    "closure": "The closure was signed off.",
 }
 
 
@@ -42,6 +44,7 @@ class TeamPages(Controller):
         families: NamedDependency[FamilyService],
         allocations: NamedDependency[AllocationService],
         assessments: NamedDependency[AssessmentService],
+        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         team: FromQuery[int | None] = None,
@@ -54,13 +57,20 @@ class TeamPages(Controller):
             families: The family service.
             allocations: The allocation service.
             assessments: The assessment service.
+            closures: The closure service.
             principal: The signed-in team or programme manager.
             actor: The caller, for the audit log.
             team: The team (a team manager's own team when not given).
             saved: What was just saved, to say so.
         """
         context = await team_context(
-            families, allocations, assessments, principal, actor, team or principal.team_id
+            families,
+            allocations,
+            assessments,
+            closures,
+            principal,
+            actor,
+            team or principal.team_id,
         )
         return page("team.html", **context, saved=SAVED.get(saved or ""), form=Form())
 
@@ -71,6 +81,7 @@ class TeamPages(Controller):
         families: NamedDependency[FamilyService],
         allocations: NamedDependency[AllocationService],
         assessments: NamedDependency[AssessmentService],
+        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -82,6 +93,7 @@ class TeamPages(Controller):
             families: The family service.
             allocations: The allocation service.
             assessments: The assessment service.
+            closures: The closure service.
             principal: The signed-in manager.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -101,7 +113,7 @@ class TeamPages(Controller):
             if error.status_code not in (409, 422):
                 raise
             context = await team_context(
-                families, allocations, assessments, principal, actor, team
+                families, allocations, assessments, closures, principal, actor, team
             )
             return page(
                 "team.html",
@@ -141,6 +153,30 @@ class TeamPages(Controller):
         await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
         return Redirect(_team_address(principal.team_id, "sign-off"), status_code=303)
 
+    @post(
+        "/families/{family_id:int}/closures/{closure_id:int}/sign-off",
+        opt={"access": FAMILY_SIGN_OFF},
+    )
+    async def sign_off_closure(
+        self,
+        closures: NamedDependency[ClosureService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        closure_id: RecordId,
+    ) -> Response[Any]:
+        """Sign off a family's closure.
+
+        Args:
+            closures: The closure service.
+            principal: The signed-in team manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            closure_id: The closure.
+        """
+        await closures.sign_off(principal, actor, family_id, closure_id)
+        return Redirect(_team_address(principal.team_id, "closure"), status_code=303)
+
 
 def _team_address(team: int | None, saved: str) -> str:
     return f"/team?saved={saved}" + (f"&team={team}" if team else "")
@@ -150,6 +186,7 @@ async def team_context(
     families: FamilyService,
     allocations: AllocationService,
     assessments: AssessmentService,
+    closures: ClosureService,
     principal: Principal,
     actor: Actor,
     team_id: int | None,
@@ -174,5 +211,6 @@ async def team_context(
         "team_families": team_families.families,
         "unallocated": waiting.families,
         "awaiting": await assessments.awaiting_sign_off(principal, actor),
+        "closures": await closures.awaiting_sign_off(principal, actor),
         "blank_form": Form(),
     }
