@@ -69,9 +69,9 @@ def _summary(verdict: Verdict) -> str:
         return f"Turned around on {on}: the {routes} result is met."
     if not verdict.eligible:
         return f"Not eligible on {on}: the family does not meet the programme's criteria."
-    routes = [humanise(r.route).lower() for r in verdict.routes]
-    if routes:
-        return f"Not yet turned around on {on}: no route is met yet ({', '.join(routes)})."
+    open_routes = [humanise(r.route).lower() for r in verdict.routes]
+    if open_routes:
+        return f"Not yet turned around on {on}: no route is met yet ({', '.join(open_routes)})."
     return f"Not yet turned around on {on}."
 
 
