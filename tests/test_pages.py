@@ -388,3 +388,25 @@ async def test_a_team_manager_signs_off_a_closure(client: httpx.AsyncClient, wor
     again = await post_form(client, path, {})
     assert again.status_code == 409
     assert "signed off already, by tm" in again.text
+
+
+async def test_pages_allow_no_inline_script_or_style(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Pages forbid inline script and style; only the self-contained monthly report may
+    style itself, and still runs no script."""
+    await sign_in(client, "kw_own")
+    policy = (await client.get(f"/families/{world.families['fam1']}")).headers[
+        "content-security-policy"
+    ]
+    assert "unsafe-inline" not in policy
+    assert "default-src 'self'" in policy
+    report = await client.get(
+        "/api/v1/programmes/P1/reports/monthly",
+        params={"month": "2026-10", "format": "html"},
+        headers=world.headers("pm"),
+    )
+    assert report.status_code == 200
+    report_policy = report.headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-inline'" in report_policy
+    assert "script-src" not in report_policy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Request
@@ -19,6 +20,9 @@ SCHEMA_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 )
+# The monthly report is one self-contained, printable page with its own <style> block.
+REPORT_CSP = STRICT_CSP + "; style-src 'self' 'unsafe-inline'"
+REPORT_PATH = re.compile(r"^(/api/v1)?/programmes/[^/]+/reports/monthly$")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -30,8 +34,13 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if message["type"] != "http.response.start":
         return
     headers = MutableScopeHeaders.from_message(message)
+    path = scope["path"]
     headers["Content-Security-Policy"] = (
-        SCHEMA_CSP if scope["path"].startswith("/schema") else STRICT_CSP
+        SCHEMA_CSP
+        if path.startswith("/schema")
+        else REPORT_CSP
+        if REPORT_PATH.match(path)
+        else STRICT_CSP
     )
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"
