@@ -80,13 +80,45 @@ async def tablet() -> AsyncIterator[Page]:
             await browser.close()
 
 
+# What an accessibility checker would refuse first, on the page as the browser built it.
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  if (!document.documentElement.lang) problems.push("the page has no language");
+  if (!document.querySelector("main")) problems.push("the page has no main landmark");
+  if (document.querySelectorAll("h1").length !== 1) problems.push("the page needs one h1");
+  let level = 0;
+  for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    const next = Number(h.tagName[1]);
+    if (next > level + 1) problems.push(`heading "${h.textContent.trim()}" skips a level`);
+    level = next;
+  }
+  const controls = "input:not([type=hidden]), select, textarea, button";
+  for (const control of document.querySelectorAll(controls)) {
+    const named = (control.labels && control.labels.length) || control.getAttribute("aria-label")
+      || control.getAttribute("aria-labelledby") || control.textContent.trim();
+    if (!named) problems.push(`control ${control.name || control.id} has no label`);
+  }
+  for (const figure of document.querySelectorAll("svg[role=img]")) {
+    if (!figure.getAttribute("aria-labelledby") && !figure.getAttribute("aria-label")) {
+      problems.push("a chart has no text alternative");
+    }
+  }
+  return problems;
+}"""
+
+
 async def screenshot(page: Page, name: str) -> None:
+    """Save the page for review, after checking the basics of its accessibility."""
+    assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 async def sign_in(page: Page, server: Server, username: str) -> None:
     await page.goto(f"{server.url}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # The first key press reaches the link that skips to the content.
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
