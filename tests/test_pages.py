@@ -12,6 +12,7 @@ from litestar import Litestar
 from connecting_families.assessments.tables import Assessment
 from connecting_families.domain.dates import today
 from connecting_families.evidence.tables import Offence
+from connecting_families.families.service import FamilyService
 from connecting_families.families.tables import Allocation, CaseNote
 from connecting_families.plans.tables import FamilyPlan as Plan
 from connecting_families.plans.tables import PlanGoal as Goal
@@ -410,3 +411,20 @@ async def test_pages_allow_no_inline_script_or_style(
     report_policy = report.headers["content-security-policy"]
     assert "style-src 'self' 'unsafe-inline'" in report_policy
     assert "script-src" not in report_policy
+
+
+async def test_an_unexpected_failure_is_a_page_that_tells_nothing_inside(
+    client: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug shows the 500 page: an apology, no traceback, no record's details."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("Amy Smith's record broke")
+
+    monkeypatch.setattr(FamilyService, "get_family", broken)
+    await sign_in(client, "kw_own")
+    response = await client.get(f"/families/{world.families['fam1']}")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.text
+    assert "Amy" not in response.text
+    assert "Traceback" not in response.text
