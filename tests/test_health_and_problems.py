@@ -70,8 +70,8 @@ async def test_interactive_page_uses_only_assets_the_app_serves(
 
 
 async def test_unknown_address_is_a_problem(client: httpx.AsyncClient) -> None:
-    """An unknown path answers 404 as problem details."""
-    response = await client.get("/no/such/thing")
+    """An unknown path answers 404 as problem details to a program (a person gets a page)."""
+    response = await client.get("/no/such/thing", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()

@@ -69,6 +69,7 @@ from connecting_families.request_log import configure_logging, request_log_middl
 from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.auth_pages import SignInPages
+from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
             SignInPages,
             FamilyPages,
             ProgrammePages,
+            ClaimPages,
             TeamPages,
             AuditPages,
             create_static_files_router(

@@ -19,7 +19,10 @@ Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
 
 def is_page(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith(NOT_PAGES)
+    """Whether a person is asking: not an API path, and not a program asking for JSON."""
+    accept = request.headers.get("accept", "")
+    wants_json = "json" in accept and "html" not in accept
+    return not request.url.path.startswith(NOT_PAGES) and not wants_json
 
 
 def for_pages(handler: Handler) -> Handler:
