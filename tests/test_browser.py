@@ -22,6 +22,7 @@ from playwright.async_api import Page, async_playwright, expect
 from connecting_families.domain.dates import today
 
 from access_world import World
+from import_cases import CASES
 from page_world import PASSWORD, build_page_world, offend_recently
 from serve_process import Server
 
@@ -48,9 +49,7 @@ def database_kind() -> str:
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient, app: Litestar) -> World:
-    world = await build_page_world(client, app.state.accounts)
-    await offend_recently(client, world)
-    return world
+    return await build_page_world(client, app.state.accounts)
 
 
 @pytest.fixture
@@ -113,6 +112,11 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
+async def sign_out(page: Page) -> None:
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
 async def sign_in(page: Page, server: Server, username: str) -> None:
     await page.goto(f"{server.url}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -126,9 +130,10 @@ async def sign_in(page: Page, server: Server, username: str) -> None:
 
 
 async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_change(
-    server: Server, world: World
+    server: Server, world: World, client: httpx.AsyncClient
 ) -> None:
     """Sign in, open a family, add a note and outcomes; the verdict turns around."""
+    await offend_recently(client, world)
     async with tablet() as page:
         await sign_in(page, server, "kw_own")
         row = page.get_by_role("row", name=re.compile("FAM-1"))
@@ -194,3 +199,61 @@ async def test_a_key_worker_cannot_open_another_workers_family(
         await expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         await expect(page.get_by_text("F-other_team")).to_have_count(0)
         await screenshot(page, "not-found")
+
+
+async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
+    server: Server, world: World
+) -> None:
+    """A bad row is shown and nothing imported; then a claim goes from preparation through
+    the auditor's sign-off to submission."""
+    case = CASES["attendance"]
+    bad_row, problem = case.bad[0]
+    async with tablet() as page:
+        await sign_in(page, server, "pm")
+        await expect(page.get_by_role("heading", name="P1 (P1)")).to_be_visible()
+        await screenshot(page, "programme-dashboard")
+
+        await page.get_by_role("link", name="Imports").click()
+        await page.get_by_label("What the file holds").select_option("attendance")
+        text = case.text((*case.rows, bad_row)).encode()
+        await page.get_by_label("The file", exact=True).set_input_files(
+            files=[{"name": "attendance.csv", "mimeType": "text/csv", "buffer": text}]
+        )
+        await page.get_by_role("button", name="Upload").click()
+        await expect(page.get_by_role("heading", name="Nothing was imported")).to_be_visible()
+        line = len(case.rows) + 2
+        column, _, message = problem.removeprefix("column ").partition(": ")
+        bad = page.locator("#problems tbody tr")
+        await expect(bad).to_have_count(1)
+        await expect(bad).to_contain_text(str(line))
+        await expect(bad).to_contain_text(column)
+        await expect(bad).to_contain_text(message)
+        await screenshot(page, "programme-import-refused")
+
+        await page.get_by_role("link", name="Claims").click()
+        await page.get_by_role("button", name="Prepare the claim").click()
+        await expect(page.locator("#claim-status")).to_have_text("Draft")
+        await expect(page.get_by_role("row", name=re.compile("FAM-1"))).to_contain_text("£700.00")
+        await page.get_by_label("Percentage of lines").fill("100")
+        await page.get_by_role("button", name="Draw the sample").click()
+        await expect(page.locator("#claim-status")).to_have_text("Sampled")
+        claim_page = page.url
+        await screenshot(page, "claim-sampled")
+        await sign_out(page)
+
+        await sign_in(page, server, "auditor")
+        await page.goto(claim_page)
+        await page.get_by_role("button", name=re.compile("Sign off")).click()
+        await expect(page.get_by_role("status")).to_have_text("The line was signed off.")
+        await screenshot(page, "claim-signed-off")
+        await sign_out(page)
+
+        await sign_in(page, server, "pm")
+        await page.goto(claim_page)
+        await page.get_by_role("button", name="Submit the claim").click()
+        await expect(page.locator("#claim-status")).to_have_text("Submitted")
+        await screenshot(page, "claim-submitted")
+
+        await page.get_by_role("link", name="Monthly report").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("monthly performance")
+        await screenshot(page, "monthly-report")
