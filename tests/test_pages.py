@@ -9,16 +9,18 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from connecting_families.assessments.tables import Assessment
+from connecting_families.accounts.tables import Team
+from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.domain.dates import today
 from connecting_families.evidence.tables import Offence
 from connecting_families.families.service import FamilyService
-from connecting_families.families.tables import Allocation, CaseNote
+from connecting_families.families.tables import Allocation, CaseNote, FamilyStatusChange
 from connecting_families.plans.tables import FamilyPlan as Plan
 from connecting_families.plans.tables import PlanGoal as Goal
+from connecting_families.plans.tables import PlanReview
 
 from access_world import World
-from page_world import PASSWORD, build_page_world, offend_recently
+from page_world import PASSWORD, build_page_world, load, offend_recently
 
 
 @pytest.fixture
@@ -408,9 +410,10 @@ async def test_pages_allow_no_inline_script_or_style(
         headers=world.headers("pm"),
     )
     assert report.status_code == 200
-    report_policy = report.headers["content-security-policy"]
-    assert "style-src 'self' 'unsafe-inline'" in report_policy
-    assert "script-src" not in report_policy
+    assert report.headers["content-security-policy"] == (
+        "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
+        "form-action 'self'; style-src 'self' 'unsafe-inline'"
+    )
 
 
 async def test_an_unexpected_failure_is_a_page_that_tells_nothing_inside(
@@ -428,3 +431,117 @@ async def test_an_unexpected_failure_is_a_page_that_tells_nothing_inside(
     assert "Sorry, there is a problem with the service" in response.text
     assert "Amy" not in response.text
     assert "Traceback" not in response.text
+
+
+async def test_a_page_path_holding_health_still_needs_the_csrf_token(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A need called "health-1" puts /health in the form's path; the post still needs the
+    CSRF token, and without it nothing is recorded."""
+    await load(
+        client,
+        world,
+        "needs",
+        "need_ref,family_ref,headline,identified_on\nhealth-1,FAM-1,education,2013-02-01\n",
+    )
+    await sign_in(client, "kw_own")
+    response = await client.post(
+        f"/families/{world.families['fam1']}/needs/health-1/outcome",
+        data={"version": "1", "outcome": "achieved", "outcome_on": "2014-02-01"},
+    )
+    assert response.status_code == 403
+    need = await Need.select(Need.outcome).where(Need.need_ref == "health-1").first()
+    assert need == {"outcome": None}
+
+
+async def test_a_progress_comment_without_a_rating_is_refused_not_lost(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A review whose goal has a comment but no rating comes back with the comment kept."""
+    await sign_in(client, "kw_own")
+    family_id = world.families["fam1"]
+    plan = (await Plan.select(Plan.id).where(Plan.family == family_id).first())["id"]
+    goal = (await Goal.select(Goal.id).where(Goal.plan == plan).first())["id"]
+    response = await post_form(
+        client,
+        f"/families/{family_id}/plans/{plan}/reviews",
+        {
+            "reviewed_on": "2026-01-10",
+            "summary": "Mixed",
+            f"progress-{goal}-comment": "Attended 3 of 5 days",
+        },
+    )
+    assert response.status_code == 422
+    assert 'value="Attended 3 of 5 days"' in response.text
+    assert await PlanReview.count() == 0
+
+
+async def test_htmx_refusal_of_a_form_for_a_missing_goal_is_not_found(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An action for a goal the family does not have is 404 with or without HTMX, never 500."""
+    await sign_in(client, "kw_own")
+    family_id = world.families["fam1"]
+    plan = (await Plan.select(Plan.id).where(Plan.family == family_id).first())["id"]
+    path = f"/families/{family_id}/plans/{plan}/goals/999999/actions"
+    for headers in ({}, {"HX-Request": "true"}):
+        response = await post_form(client, path, {"description": ""}, **headers)
+        assert response.status_code == 404, headers
+
+
+async def test_only_the_latest_closure_waits_and_can_be_signed_off(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Closed, reopened and closed again: only the second closure waits; the first is 409."""
+    family_id = world.families["fam1"]
+    for version, status, on in ((1, "closed", "2026-01-10"), (2, "reopened", "2026-02-01")):
+        body = {"version": version, "status": status, "on": on, "reason": "outcomes_met"}
+        changed = await client.post(
+            f"/api/v1/families/{family_id}/status", json=body, headers=world.headers("kw_own")
+        )
+        assert changed.status_code == 200, changed.text
+    first = await FamilyStatusChange.select(FamilyStatusChange.id).where(
+        FamilyStatusChange.family == family_id, FamilyStatusChange.status == "closed"
+    )
+    body = {"version": 3, "status": "closed", "on": "2026-03-01", "reason": "moved_away"}
+    changed = await client.post(
+        f"/api/v1/families/{family_id}/status", json=body, headers=world.headers("kw_own")
+    )
+    assert changed.status_code == 200, changed.text
+    waiting = await client.get("/api/v1/closures/awaiting-sign-off", headers=world.headers("tm"))
+    assert [c["closed_on"] for c in waiting.json()] == ["2026-03-01"]
+    undone = await client.post(
+        f"/api/v1/families/{family_id}/closures/{first[0]['id']}/sign-off",
+        headers=world.headers("tm"),
+    )
+    assert undone.status_code == 409
+    assert "reopened after this closure" in undone.json()["detail"]
+
+
+async def test_team_page_bad_hidden_fields_are_not_a_server_error(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A tampered team or version field is refused or ignored, never a 500."""
+    await sign_in(client, "tm")
+    allocated = await post_form(
+        client,
+        f"/families/{world.families['unallocated']}/allocation",
+        {"key_worker": "kw_spare", "team": "²"},
+    )
+    assert allocated.status_code == 303
+    signed = await post_form(
+        client, f"/families/{world.families['fam1']}/assessments/NOPE/sign-off", {"version": "²"}
+    )
+    assert signed.status_code == 404
+
+
+async def test_a_programme_manager_on_a_team_page_is_not_offered_sign_off(
+    client: httpx.AsyncClient, world: World, app: Litestar
+) -> None:
+    """Sign-off is a team manager's: a programme manager sees the caseloads without it."""
+    team = await Team.select(Team.id).where(Team.name == "team_a").first()
+    await sign_in(client, "pm")
+    page = await client.get("/team", params={"team": team["id"]})
+    assert page.status_code == 200
+    assert "Caseloads" in page.text
+    assert "Waiting for your sign-off" not in page.text

@@ -1,5 +1,9 @@
 """The programme manager's and auditor's pages, through HTTP as a browser sends them: the
-dashboard, imports, claims from preparation to submission, the export and the monthly report."""
+dashboard, imports, claims from preparation to submission, the export and the monthly report.
+
+These pages only present what the report, import and claim services return, and those run on
+both databases in their own tests; the pages run on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,11 @@ from connecting_families.imports.tables import ImportRun
 from access_world import World
 from import_cases import CASES
 from page_world import PASSWORD, build_page_world
+
+
+@pytest.fixture
+def database_kind() -> str:
+    return "sqlite"
 
 
 @pytest.fixture

@@ -171,7 +171,9 @@ def create_app(settings: Settings) -> Litestar:
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_httponly=False,
-            exclude=[API_PREFIX, "/health", "/schema"],
+            # Anchored: Litestar searches the whole path, and a page's path can hold a
+            # record's reference (a need called "health-1" must not skip the check).
+            exclude=[f"^{API_PREFIX}", "^/health", "^/schema"],
         ),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import attrs
+from piccolo.columns.combination import WhereRaw
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
@@ -15,6 +16,11 @@ from connecting_families.families.scope import writing_family
 from connecting_families.families.tables import Family, FamilyStatusChange
 
 AWAITING_LIMIT = 200
+# Only a family's latest status change can be a closure that stands.
+LATEST = WhereRaw(
+    "family_status_change.id = (SELECT max(c.id) FROM family_status_change c"
+    " WHERE c.family = family_status_change.family)"
+)
 
 
 @attrs.frozen
@@ -62,13 +68,13 @@ class ClosureService:
 
     async def awaiting_sign_off(self, principal: Principal, actor: Actor) -> list[Closure]:
         """Closures not yet signed off, of the families the caller may write to, oldest
-        first. A closure undone by a reopening no longer waits."""
+        first. A closure undone by a reopening no longer waits (nor can it be signed off)."""
         rows = await (
             FamilyStatusChange.select(*_COLUMNS)
             .where(
                 FamilyStatusChange.status == "closed",
                 FamilyStatusChange.signed_off_at.is_null(),
-                FamilyStatusChange.family.status == "closed",
+                LATEST,
                 FamilyStatusChange.family.id.is_in(
                     Family.select(Family.id).where(family_scope(principal, "write"))
                 ),
@@ -97,6 +103,10 @@ class ClosureService:
             )
             if row is None:
                 raise NotFound(f"This family has no closure {closure_id}.")
+            if not await FamilyStatusChange.exists().where(
+                FamilyStatusChange.id == closure_id, LATEST
+            ):
+                raise Conflict("The family was reopened after this closure; it stands no more.")
             if row["signed_off_at"] is not None:
                 raise Conflict(f"The closure was signed off already, by {row['signed_off_by']}.")
             await FamilyStatusChange.update(

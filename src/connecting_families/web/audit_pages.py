@@ -30,7 +30,7 @@ class AuditSearch(msgspec.Struct, forbid_unknown_fields=True):
     allowed: Literal["yes", "no"] | None = None
     since: dt.date | None = None
     until: dt.date | None = None
-    before_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    before_id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)] | None = None
 
     def query(self) -> AuditQuery:
         def start_of(day: dt.date | None) -> dt.datetime | None:

@@ -27,26 +27,23 @@ from connecting_families.assessments.schemas import NeedOutcome
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import today
-from connecting_families.errors import DomainError, Invalid
+from connecting_families.errors import DomainError, Invalid, NotFound
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.recording import SINGLE_KINDS, EvidenceRecorder
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.members import MemberService
-from connecting_families.families.notes import NoteDraft, NoteService
+from connecting_families.families.notes import NOTE_KINDS, NoteDraft, NoteService
 from connecting_families.families.schemas import NoteCreate
 from connecting_families.families.service import FamilyFilters, FamilyService
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
 from connecting_families.plans.schemas import ActionCreate, ReviewCreate
-from connecting_families.plans.service import PlanService, ProgressDraft
+from connecting_families.plans.service import RATINGS, PlanService, ProgressDraft
 from connecting_families.web.explain import explain
 from connecting_families.web.forms import Form, form_values, read
 from connecting_families.web.templating import humanise, page
-
-NOTE_KINDS = ("visit", "phone", "meeting", "taf_meeting", "message", "other")
-RATINGS = ("none", "some", "good", "achieved")
 
 
 @attrs.frozen
@@ -358,15 +355,7 @@ class FamilyPages(Controller):
             plan_id: The plan.
         """
         values = await form_values(request)
-        progress = [
-            {
-                "goal_id": name.split("-")[1],
-                "rating": rating,
-                "comment": values.get(f"progress-{name.split('-')[1]}-comment", ""),
-            }
-            for name, rating in values.items()
-            if name.startswith("progress-") and name.endswith("-rating") and rating
-        ]
+        progress = _progress(values)
         try:
             data = read(
                 {k: v for k, v in values.items() if not k.startswith("progress-")},
@@ -498,16 +487,35 @@ def _accepted(request: HTMXRequest, family_id: int, what: str) -> Response[Any]:
     return Redirect(target, status_code=303)
 
 
-def _subject_of(context: dict[str, Any], what: str, which: str) -> dict[str, Any]:
-    """The need, plan or goal a refused form belongs to, for showing it alone."""
+def _progress(values: dict[str, str]) -> list[dict[str, str]]:
+    """A review's progress on each goal rated or commented on; a comment without a rating is
+    sent on, so that it is refused beside the rating rather than lost."""
+    goals = {
+        name.split("-")[1]
+        for name, value in values.items()
+        if name.startswith("progress-") and value and len(name.split("-")) == 3
+    }
+    progress = []
+    for goal in sorted(goals):
+        entry = {"goal_id": goal, "comment": values.get(f"progress-{goal}-comment", "")}
+        if rating := values.get(f"progress-{goal}-rating"):
+            entry["rating"] = rating
+        progress.append(entry)
+    return progress
+
+
+def _subject_of(context: dict[str, Any], what: str, which: str) -> dict[str, Any] | None:
+    """The need, plan or goal a refused form belongs to, for showing it alone; None when the
+    family has no such record."""
     if what == "outcome":
-        return {"need": next(n for n in context["needs"] if n.need_ref == which)}
+        need = next((n for n in context["needs"] if n.need_ref == which), None)
+        return {"need": need} if need else None
     if what == "review":
-        return {"plan": next(p for p in context["plans"] if str(p.id) == which)}
+        plan = next((p for p in context["plans"] if str(p.id) == which), None)
+        return {"plan": plan} if plan else None
     if what == "action":
-        return next(
-            {"plan": p, "goal": g} for p in context["plans"] for g in p.goals if str(g.id) == which
-        )
+        goals = ({"plan": p, "goal": g} for p in context["plans"] for g in p.goals)
+        return next((found for found in goals if str(found["goal"].id) == which), None)
     return {}
 
 
@@ -527,8 +535,10 @@ async def _refused(
     form = Form.refusing(values, error)
     context = await family_page.context(principal, actor, family_id)
     what, _, which = key.partition("-")
+    subject = _subject_of(context, what, which)
+    if subject is None:
+        raise NotFound(f"This family has no {what} form {which!r}.")
     if request.htmx:
-        subject = _subject_of(context, what, which)
         return page(
             FORM_TEMPLATES[what], status=error.status_code, **context, **subject, form=form
         )

@@ -64,6 +64,13 @@ async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
     }
 
 
+def whole_number(text: str | None) -> int | None:
+    """A form's hidden id or version as a number; None for anything else (no 500 for "²")."""
+    if text and text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
+
+
 def read(values: dict[str, str], schema: type[T], **fixed: Any) -> T:
     """`values` (blank fields left out) with `fixed` as a `schema`; `Invalid` naming the field."""
     data: dict[str, Any] = {name: value for name, value in values.items() if value != ""}

@@ -13,6 +13,7 @@ from connecting_families.access.policy import (
     FAMILY_ALLOCATE,
     FAMILY_SIGN_OFF,
     TEAM_CASELOADS,
+    TEAM_MANAGER,
     Principal,
 )
 from connecting_families.accounts.tables import Team
@@ -23,7 +24,7 @@ from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
 from connecting_families.families.service import FamilyFilters, FamilyService
 from connecting_families.http_params import RecordId, RefParam
-from connecting_families.web.forms import Form, form_values
+from connecting_families.web.forms import Form, form_values, whole_number
 from connecting_families.web.templating import page
 
 SAVED = {
@@ -99,7 +100,7 @@ class TeamPages(Controller):
             family_id: The family.
         """
         values = await form_values(request)
-        team = int(values["team"]) if values.get("team", "").isdigit() else principal.team_id
+        team = whole_number(values.get("team")) or principal.team_id
         try:
             if not values.get("key_worker"):
                 raise Invalid(
@@ -149,7 +150,7 @@ class TeamPages(Controller):
             assessment_ref: The assessment.
         """
         values = await form_values(request)
-        version = int(values["version"]) if values.get("version", "").isdigit() else 0
+        version = whole_number(values.get("version")) or 0
         await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
         return Redirect(_team_address(principal.team_id, "sign-off"), status_code=303)
 
@@ -204,13 +205,16 @@ async def team_context(
     waiting = await families.list_families(
         principal, actor, FamilyFilters(unallocated=True, sort="family_ref", limit=200)
     )
+    # Only a team manager signs off; a programme manager looking at a team is not offered it.
+    signs_off = TEAM_MANAGER in principal.roles
     return {
         "team": caseloads,
         "teams": [],
         "workers": [(w.username, w.display_name) for w in caseloads.workers],
         "team_families": team_families.families,
         "unallocated": waiting.families,
-        "awaiting": await assessments.awaiting_sign_off(principal, actor),
-        "closures": await closures.awaiting_sign_off(principal, actor),
+        "signs_off": signs_off,
+        "awaiting": await assessments.awaiting_sign_off(principal, actor) if signs_off else [],
+        "closures": await closures.awaiting_sign_off(principal, actor) if signs_off else [],
         "blank_form": Form(),
     }
