@@ -71,6 +71,7 @@ from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
@@ -137,6 +138,7 @@ def create_app(settings: Settings) -> Litestar:
             AuditController,
             SignInPages,
             FamilyPages,
+            FamilyForms,
             ProgrammePages,
             ClaimPages,
             TeamPages,
