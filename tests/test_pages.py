@@ -545,3 +545,22 @@ async def test_a_programme_manager_on_a_team_page_is_not_offered_sign_off(
     assert page.status_code == 200
     assert "Caseloads" in page.text
     assert "Waiting for your sign-off" not in page.text
+
+
+async def test_the_caseload_shows_next_review_and_overdue_actions(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Each family's earliest open review and its overdue actions are on the caseload."""
+    await sign_in(client, "kw_own")
+    family_id = world.families["fam1"]
+    plan = (await Plan.select(Plan.id).where(Plan.family == family_id).first())["id"]
+    goal = (await Goal.select(Goal.id).where(Goal.plan == plan).first())["id"]
+    await post_form(
+        client,
+        f"/families/{family_id}/plans/{plan}/goals/{goal}/actions",
+        {"description": "Book the school meeting", "due_on": "2026-01-05"},
+    )
+    row = text_of((await client.get("/caseload")).text)
+    row = row[row.index("FAM-1") :]
+    assert row.startswith("FAM-1 Attached Central 15 May 2013 Overdue")
+    assert "Book the school meeting (due 5 Jan 2026)" in row

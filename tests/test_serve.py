@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import TEST_SECRET
-from serve_process import Server
+from serve_process import READY_TIMEOUT_S, Server
 
 
 @pytest.fixture
@@ -78,7 +78,11 @@ def test_sigterm_stops_within_5_seconds_under_load(
     for worker in workers:
         worker.start()
     try:
-        time.sleep(0.5)
+        # Under load, on a busy 2-core machine, the first answer can take more than a moment.
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not answered and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # and then requests are in flight
         assert answered, "no request was answered before SIGTERM"
         signalled = time.monotonic()
         server.stop(timeout=10)

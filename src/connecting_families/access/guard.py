@@ -8,18 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
 from connecting_families.access.policy import PUBLIC, Access, Principal
-from connecting_families.accounts.service import AccountService
+from connecting_families.accounts.service import SESSION_LIFETIME, AccountService
 from connecting_families.audit.service import Actor, record
 
 API_PREFIX = "/api/"
 SESSION_COOKIE = "cf_session"
 BEARER_KINDS = frozenset({"access", "personal"})
 COOKIE_KINDS = frozenset({"session"})
+
+
+def set_session_cookie(
+    response: Response[Any], connection: ASGIConnection[Any, Any, Any, Any], token: str
+) -> None:
+    """Put a page session's token in its HttpOnly cookie (Secure when served over https)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=connection.url.scheme == "https",
+    )
 
 
 def route_access(handler: BaseRouteHandler) -> Access:

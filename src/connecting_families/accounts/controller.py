@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody
 
-from connecting_families.access.guard import SESSION_COOKIE, client_address
+from connecting_families.access.guard import SESSION_COOKIE, client_address, set_session_cookie
 from connecting_families.access.policy import PUBLIC, SIGNED_IN, Principal
 from connecting_families.accounts.schemas import (
     AccessToken,
@@ -22,7 +22,6 @@ from connecting_families.accounts.schemas import (
 )
 from connecting_families.accounts.service import (
     PERSONAL_TOKEN_MAX_LIFETIME,
-    SESSION_LIFETIME,
     AccountService,
 )
 from connecting_families.audit.service import Actor
@@ -52,14 +51,7 @@ class SessionController(Controller):
             data.username, data.password, client_address(request), "session"
         )
         response = Response(content=None, status_code=204)
-        response.set_cookie(
-            SESSION_COOKIE,
-            issued.token,
-            max_age=int(SESSION_LIFETIME.total_seconds()),
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        set_session_cookie(response, request, issued.token)
         return response
 
     @get("/session", opt={"access": SIGNED_IN})

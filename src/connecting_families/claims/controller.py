@@ -312,11 +312,7 @@ class ClaimController(Controller):
             claim_id: The claim.
         """
         text = await claims.export(principal, actor, claim_id)
-        return Response(
-            text,
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="claim-{claim_id}.csv"'},
-        )
+        return claim_return(text, claim_id)
 
     @post("/verify", opt={"access": CLAIM_READ}, status_code=200)
     async def verify(
@@ -336,3 +332,12 @@ class ClaimController(Controller):
         """
         differences = await claims.verify(principal, actor, claim_id)
         return {"claim_id": claim_id, "differences": msgspec.to_builtins(differences)}
+
+
+def claim_return(text: str, claim_id: int) -> Response[str]:
+    """The claim return CSV as a download, from the API and from the claim page alike."""
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="claim-{claim_id}.csv"'},
+    )

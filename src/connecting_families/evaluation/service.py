@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from connecting_families.access.policy import Principal
+from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, database_url_of
 from connecting_families.domain.evidence import FamilyEvidence
@@ -122,6 +122,32 @@ class EvaluationService:
         )
         judge = self._judge_with(ruleset, ruleset_config_of(programme["ruleset_config"]))
         return judge(evidence, as_of)
+
+    async def caseload_verdicts(
+        self, principal: Principal, actor: Actor, family_ids: list[int], as_of: dt.date
+    ) -> dict[int, Verdict]:
+        """Today's verdict of each family in `family_ids` the caller may read: one evidence
+        load and one audit entry for the lot, however many families a caseload page shows."""
+        rows = await Family.select(
+            Family.id,
+            Family.programme.ruleset_id.as_alias("ruleset_id"),
+            Family.programme.ruleset_config.as_alias("ruleset_config"),
+        ).where(Family.id.is_in(family_ids or [0]), family_scope(principal, "read"))
+        judges = {
+            row["id"]: self._judge_with(
+                self.ruleset(row["ruleset_id"]), ruleset_config_of(row["ruleset_config"])
+            )
+            for row in rows
+        }
+        evidence = await load_evidence(list(judges), None)
+        await record(
+            actor,
+            "family.verdict.read",
+            "family",
+            None,
+            detail={"as_of": as_of.isoformat(), "families": sorted(judges)},
+        )
+        return {e.family_id: judges[e.family_id](e, as_of) for e in evidence}
 
     async def judged(
         self,

@@ -163,6 +163,27 @@ class PlanService:
         await record(actor, "family.plans.read", "family", family_id)
         return await self._plans(family_id)
 
+    async def next_reviews(
+        self, principal: Principal, actor: Actor, family_ids: list[int]
+    ) -> dict[int, dt.date]:
+        """The next review date of each family's open plans, for the families in `family_ids`
+        the caller may read, in one query."""
+        rows = await FamilyPlan.select(FamilyPlan.family, FamilyPlan.next_review_on).where(
+            FamilyPlan.family.is_in(
+                Family.select(Family.id).where(
+                    Family.id.is_in(family_ids or [0]), family_scope(principal, "read")
+                )
+            ),
+            FamilyPlan.status != "closed",
+            FamilyPlan.next_review_on.is_not_null(),
+        )
+        await record(actor, "plans.next_reviews", "family", None, detail={"returned": len(rows)})
+        reviews: dict[int, dt.date] = {}
+        for row in rows:
+            family, on = row["family"], row["next_review_on"]
+            reviews[family] = min(on, reviews.get(family, on))
+        return reviews
+
     async def _plans(self, family_id: int, plan_id: int | None = None) -> list[PlanRecord]:
         """Plans with goals, actions and reviews, in five queries however many there are."""
         plan_select = FamilyPlan.select().where(FamilyPlan.family == family_id)

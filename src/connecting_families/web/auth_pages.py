@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from connecting_families.access.guard import SESSION_COOKIE, client_address
+from connecting_families.access.guard import SESSION_COOKIE, client_address, set_session_cookie
 from connecting_families.access.policy import (
     ADMIN,
     AUDITOR,
@@ -20,7 +20,7 @@ from connecting_families.access.policy import (
     TEAM_MANAGER,
     Principal,
 )
-from connecting_families.accounts.service import SESSION_LIFETIME, AccountService
+from connecting_families.accounts.service import AccountService
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError
 from connecting_families.programmes.tables import Programme
@@ -71,14 +71,7 @@ class SignInPages(Controller):
                 form=Form(values=kept, summary=(error.detail,)),
             )
         response: Response[Any] = Redirect(target)
-        response.set_cookie(
-            SESSION_COOKIE,
-            issued.token,
-            max_age=int(SESSION_LIFETIME.total_seconds()),
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        set_session_cookie(response, request, issued.token)
         return response
 
     @post("/sign-out", opt={"access": SIGNED_IN})

@@ -18,7 +18,12 @@ from connecting_families.access.policy import (
     Principal,
 )
 from connecting_families.audit.service import Actor
-from connecting_families.claims.controller import PrepareRequest, ReasonRequest, SampleRequest
+from connecting_families.claims.controller import (
+    PrepareRequest,
+    ReasonRequest,
+    SampleRequest,
+    claim_return,
+)
 from connecting_families.claims.service import ClaimService
 from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError
@@ -314,8 +319,4 @@ class ClaimPages(Controller):
             claim_id: The claim.
         """
         text = await claims.export(principal, actor, claim_id)
-        return Response(
-            text,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="claim-{claim_id}.csv"'},
-        )
+        return claim_return(text, claim_id)

@@ -155,22 +155,20 @@ class FamilyPages(Controller):
             actor,
             FamilyFilters(key_worker=principal.username, sort="family_ref", cursor=cursor),
         )
+        ids = [family.id for family in listed.families]
         overdue = await plans.overdue(principal, actor, key_worker=principal.username)
+        reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
-        rows = []
-        for family in listed.families:
-            family_plans = await plans.list_plans(principal, actor, family.id)
-            reviews = [p.next_review_on for p in family_plans if p.status != "closed"]
-            rows.append(
-                {
-                    "family": family,
-                    "next_review": min((r for r in reviews if r), default=None),
-                    "overdue": [item for item in overdue if item.family_id == family.id],
-                    "verdict": await evaluation.family_verdict(
-                        principal, actor, family.id, on, None
-                    ),
-                }
-            )
+        verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        rows = [
+            {
+                "family": family,
+                "next_review": reviews.get(family.id),
+                "overdue": [item for item in overdue if item.family_id == family.id],
+                "verdict": verdicts.get(family.id),
+            }
+            for family in listed.families
+        ]
         return page("caseload.html", rows=rows, next_cursor=listed.next_cursor, today=on)
 
     @get("/families/{family_id:int}", opt={"access": FAMILY_READ})
