@@ -218,6 +218,15 @@ async def test_members_duplicates_and_moves(client: httpx.AsyncClient, world: Wo
     )
     assert left.status_code == 200
     assert (left.json()["left_on"], left.json()["membership_version"]) == ("2014-01-01", 2)
+    family = (await client.get(own, headers=headers)).json()
+    [member] = [m for m in family["members"] if m["person_id"] == person_id]
+    assert (member["given_name"], member["role"], member["left_on"]) == (
+        "Amy",
+        "child",
+        "2014-01-01",
+    )
+    assert (member["current"], member["membership_version"]) == (False, 2)
+    assert family["members"] == (await client.get(f"{own}/members", headers=headers)).json()
     stale = await client.post(
         f"{own}/members/{membership}/leave",
         json={"version": 1, "left_on": "2014-01-01"},

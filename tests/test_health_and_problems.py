@@ -37,11 +37,15 @@ async def test_health_is_503_when_the_database_cannot_be_opened(
     path.mkdir()  # a directory where the database file was: it cannot be opened
     try:
         response = await client.get("/health")
+        live = await client.get("/health/live")
     finally:
         shutil.rmtree(path)
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["title"] == "Service unavailable"
+    # The liveness probe asks nothing of the database: the process itself answers.
+    assert live.status_code == 200
+    assert live.json() == {"status": "ok", "version": __version__}
 
 
 async def test_openapi_document_lists_the_health_route(client: httpx.AsyncClient) -> None:

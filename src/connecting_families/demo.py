@@ -154,8 +154,17 @@ class DemoResult:
     logins: tuple[Login, ...] = ()
 
 
-async def load_demo(engine: AnyEngine, families: int = 120, seed: int = 2012) -> DemoResult:
-    """Load the demo authority unless it is there already."""
+async def load_demo(
+    engine: AnyEngine,
+    families: int = 120,
+    seed: int = 2012,
+    programmes: Sequence[str] | None = None,
+) -> DemoResult:
+    """Load the demo authority unless it is there already.
+
+    The families are shared between the demo programmes, or only those in `programmes` (the
+    benchmarks put a whole cohort into one); every programme and user is made either way.
+    """
     if await Programme.exists().where(Programme.code == PROGRAMMES[0].code):
         return DemoResult(
             "The demo authority is already loaded; give a demo user a password with "
@@ -173,9 +182,10 @@ async def load_demo(engine: AnyEngine, families: int = 120, seed: int = 2012) ->
         user_ids = await builder.programmes_and_users(
             users, dict(zip(passwords, hashes, strict=True))
         )
-        per_programme = [families // len(PROGRAMMES)] * len(PROGRAMMES)
+        chosen = [p for p in PROGRAMMES if programmes is None or p.code in programmes]
+        per_programme = [families // len(chosen)] * len(chosen)
         per_programme[0] += families - sum(per_programme)
-        for programme, count in zip(PROGRAMMES, per_programme, strict=True):
+        for programme, count in zip(chosen, per_programme, strict=True):
             await builder.families(programme, count, user_ids)
         await builder.flush()
         await record(
@@ -183,12 +193,12 @@ async def load_demo(engine: AnyEngine, families: int = 120, seed: int = 2012) ->
             "demo.load",
             "programme",
             None,
-            detail={"families": families, "seed": seed},
+            detail={"families": families, "seed": seed, "programmes": [p.code for p in chosen]},
         )
     logins = tuple(Login(u[0], ",".join(u[1]), passwords[u[0]]) for u in users)
     return DemoResult(
         f"Loaded the demo authority: {families} families in "
-        f"{len(PROGRAMMES)} programmes, {len(users)} users.",
+        f"{len(chosen)} programmes, {len(users)} users.",
         logins,
     )
 

@@ -19,6 +19,8 @@ from typing import Literal
 import attrs
 from piccolo.columns.combination import Or, WhereRaw
 
+from connecting_families.database.columns import placeholders
+
 KEY_WORKER = "key_worker"
 TEAM_MANAGER = "team_manager"
 PROGRAMME_MANAGER = "programme_manager"
@@ -120,7 +122,7 @@ def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
         clauses.append(
             WhereRaw(
                 # Only "{}" placeholders are formatted in; the values go as parameters.
-                f"(family.programme IN ({_placeholders(principal.programme_ids)})"  # noqa: S608
+                f"(family.programme IN ({placeholders(principal.programme_ids)})"  # noqa: S608
                 " AND family.id NOT IN (SELECT a.family FROM allocation a"
                 " WHERE a.ended_at IS NULL))",
                 *sorted(principal.programme_ids),
@@ -129,7 +131,7 @@ def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
     if roles & {PROGRAMME_MANAGER, AUDITOR} and principal.programme_ids:
         clauses.append(
             WhereRaw(
-                f"(family.programme IN ({_placeholders(principal.programme_ids)}))",
+                f"(family.programme IN ({placeholders(principal.programme_ids)}))",
                 *sorted(principal.programme_ids),
             )
         )
@@ -139,7 +141,3 @@ def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
     for clause in clauses[1:]:
         scope = Or(scope, clause)
     return scope
-
-
-def _placeholders(values: frozenset[int]) -> str:
-    return ", ".join("{}" for _ in values)

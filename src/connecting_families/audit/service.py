@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import attrs
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.tables import AuditEvent
@@ -50,21 +52,32 @@ async def record(
     allowed: bool = True,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Append one entry. Runs inside the caller's transaction when there is one."""
-    await AuditEvent.insert(
-        AuditEvent(
-            occurred_at=dt.datetime.now(dt.UTC),
-            actor=actor.user_id,
-            actor_name=actor.name,
-            actor_role=actor.roles,
-            source=actor.source,
-            action=action,
-            resource_type=resource_type,
-            resource_id=None if resource_id is None else str(resource_id),
-            allowed=allowed,
-            detail=detail or {},
+    """Append one entry. Runs inside the caller's transaction when there is one.
+
+    A plain statement: every audited request writes one, and building a Piccolo row and its
+    insert cost several times what running it does.
+    """
+    await AuditEvent._meta.db.run_querystring(
+        QueryString(
+            _INSERT,
+            dt.datetime.now(dt.UTC),
+            actor.user_id,
+            actor.name,
+            actor.roles,
+            actor.source,
+            action,
+            resource_type,
+            None if resource_id is None else str(resource_id),
+            allowed,
+            json.dumps(detail or {}),
         )
     )
+
+
+_INSERT = (
+    "INSERT INTO audit_event (occurred_at, actor, actor_name, actor_role, source, action,"
+    " resource_type, resource_id, allowed, detail) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
 
 
 @attrs.frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from piccolo.columns import ForeignKey
@@ -35,3 +36,8 @@ def next_version_values(
     if "updated_at" in {column._meta.name for column in table._meta.columns}:
         values[table._meta.get_column_by_name("updated_at")] = dt.datetime.now(dt.UTC)
     return values
+
+
+def placeholders(values: Collection[object]) -> str:
+    """`{}, {}, …`, one for each of `values`, for an `IN (…)` list of a raw `QueryString`."""
+    return ", ".join("{}" for _ in values)

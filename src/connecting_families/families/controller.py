@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
@@ -20,12 +21,15 @@ from connecting_families.access.policy import (
 from connecting_families.audit.service import Actor
 from connecting_families.families import service
 from connecting_families.families.closures import ClosureService
+from connecting_families.families.members import MemberService
 from connecting_families.families.schemas import (
     Closure,
     Family,
     FamilyCreate,
+    FamilyDetail,
     FamilyPage,
     FamilyUpdate,
+    Member,
     StatusChangeCreate,
 )
 from connecting_families.http_params import MAX_ID, RecordId, sent_fields, to_schema
@@ -116,19 +120,26 @@ class FamilyController(Controller):
     async def get_family(
         self,
         families: NamedDependency[service.FamilyService],
+        members: NamedDependency[MemberService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
-    ) -> Family:
-        """One family, with its key worker, team and version.
+    ) -> FamilyDetail:
+        """One family, with its key worker, team, version and household members.
 
         Args:
             families: The family service.
+            members: The member service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        return to_schema(await families.get_family(principal, actor, family_id), Family)
+        family = await families.get_family(principal, actor, family_id)
+        household = await members.members_of(family_id)
+        return FamilyDetail(
+            **msgspec.structs.asdict(to_schema(family, Family)),
+            members=to_schema(household, list[Member]),
+        )
 
     @patch("/{family_id:int}", opt={"access": FAMILY_WRITE})
     async def update_family(

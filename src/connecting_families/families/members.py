@@ -13,11 +13,12 @@ from typing import Any
 
 import attrs
 from piccolo.columns.combination import Or, WhereRaw
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
-from connecting_families.database.engine import AnyEngine
+from connecting_families.database.engine import AnyEngine, read_by_key
 from connecting_families.domain import dates
 from connecting_families.errors import (
     Conflict,
@@ -99,22 +100,18 @@ def person_problems(draft: PersonDraft) -> list[dict[str, str]]:
     return problems
 
 
-_MEMBER_COLUMNS = (
-    Membership.id,
-    Membership.person,
-    Membership.role,
-    Membership.joined_on,
-    Membership.left_on,
-    Membership.version,
-    Membership.person.person_ref.as_alias("person_ref"),
-    Membership.person.given_name.as_alias("given_name"),
-    Membership.person.family_name.as_alias("family_name"),
-    Membership.person.date_of_birth.as_alias("date_of_birth"),
-    Membership.person.sex.as_alias("sex"),
-    Membership.person.upn.as_alias("upn"),
-    Membership.person.ni_number.as_alias("ni_number"),
-    Membership.person.version.as_alias("person_version"),
-)
+# A plain statement: the family read asks it every time.
+_MEMBER_SQL = """
+SELECT m.id, m.person, m.role, m.joined_on, m.left_on, m.version, p.person_ref, p.given_name,
+       p.family_name, p.date_of_birth, p.sex, p.upn, p.ni_number, p.version AS person_version
+FROM membership m JOIN person p ON p.id = m.person
+WHERE {}
+ORDER BY m.id
+"""
+
+
+async def _member_rows(where: QueryString) -> list[dict[str, Any]]:
+    return await read_by_key(QueryString(_MEMBER_SQL, where))
 
 
 def _member(row: dict[str, Any]) -> Member:
@@ -146,21 +143,20 @@ class MemberService:
     ) -> list[Member]:
         await require_family(principal, actor, family_id, "read")
         await record(actor, "family.members.read", "family", family_id)
-        return await self._members(family_id)
+        return await self.members_of(family_id)
 
-    async def _members(self, family_id: int) -> list[Member]:
-        rows = (
-            await Membership.select(*_MEMBER_COLUMNS)
-            .where(Membership.family == family_id, Membership.superseded_at.is_null())
-            .order_by(Membership.id)
-        )
-        return [_member(row) for row in rows]
+    async def members_of(self, family_id: int) -> list[Member]:
+        """The household's members, past and present, unchecked and unaudited: for a caller
+        that has checked and audited its read of the family already."""
+        return [
+            _member(row)
+            for row in await _member_rows(
+                QueryString("m.family = {} AND m.superseded_at IS NULL", family_id)
+            )
+        ]
 
     async def _member(self, membership_id: int) -> Member:
-        row = (
-            await Membership.select(*_MEMBER_COLUMNS).where(Membership.id == membership_id).first()
-        )
-        assert row is not None
+        [row] = await _member_rows(QueryString("m.id = {}", membership_id))
         return _member(row)
 
     async def possible_matches(self, programme_id: int, draft: PersonDraft) -> list[PossibleMatch]:

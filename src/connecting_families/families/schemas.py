@@ -143,6 +143,12 @@ class Member(msgspec.Struct):
     person_version: int
 
 
+class FamilyDetail(Family):
+    """A family with its household's members, past and present."""
+
+    members: list[Member]
+
+
 class AllocationCreate(msgspec.Struct, forbid_unknown_fields=True):
     key_worker: Annotated[str, Meta(min_length=1, max_length=64)]
     reason: Annotated[str, Meta(max_length=1000)] | None = None

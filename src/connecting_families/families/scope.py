@@ -6,31 +6,39 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from piccolo.columns.combination import Or, WhereRaw
+from piccolo.querystring import QueryString
+
 from connecting_families.access.policy import FamilyAction, Principal, family_scope
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.database.engine import (
+    AnyEngine,
+    read_by_key,
+    take_turns,
+    write_transaction,
+)
 from connecting_families.errors import NotFound
-from connecting_families.families.tables import Family
 from connecting_families.programmes.versions import evidence_changed
 
-FAMILY_COLUMNS = (
-    Family.id,
-    Family.family_ref,
-    Family.programme,
-    Family.programme.code.as_alias("programme_code"),
-    Family.programme.ruleset_id.as_alias("ruleset_id"),
-    Family.programme.assessment_timescale_days.as_alias("assessment_timescale_days"),
-    Family.status,
-    Family.postcode,
-    Family.ward,
-    Family.identified_on,
-    Family.attached_on,
-    Family.closed_on,
-    Family.closure_reason,
-    Family.local_filter,
-    Family.expectant_parent,
-    Family.version,
-)
+# Every family route reads its family through here first, so this is one plain statement
+# rather than a query built anew each time.
+_FAMILY_SQL = """
+SELECT family.id, family.family_ref, family.programme, programme.code AS programme_code,
+       programme.ruleset_id, programme.assessment_timescale_days, family.status,
+       family.postcode, family.ward, family.identified_on, family.attached_on,
+       family.closed_on, family.closure_reason, family.local_filter, family.expectant_parent,
+       family.version
+FROM family JOIN programme ON programme.id = family.programme
+WHERE family.id = {} AND {}
+"""
+
+
+async def family_row(family_id: int, scope: WhereRaw | Or | None = None) -> dict[str, Any] | None:
+    """The family's row (with its programme's code, rule set and timescale), if `scope`
+    (a where clause on `family`) matches it."""
+    condition = QueryString("TRUE") if scope is None else scope.querystring
+    rows = await read_by_key(QueryString(_FAMILY_SQL, family_id, condition))
+    return dict(rows[0]) if rows else None
 
 
 async def require_family(
@@ -40,15 +48,11 @@ async def require_family(
 
     Out of scope and non-existent look the same, so the answer reveals nothing.
     """
-    row = (
-        await Family.select(*FAMILY_COLUMNS)
-        .where(Family.id == family_id, family_scope(principal, action))
-        .first()
-    )
+    row = await family_row(family_id, family_scope(principal, action))
     if row is None:
         await record(actor, f"family.{action}", "family", family_id, allowed=False)
         raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
-    return dict(row)
+    return row
 
 
 @asynccontextmanager
@@ -68,11 +72,7 @@ async def writing_family(
         # Whatever the write, the programme's cached verdicts may no longer hold. First, so
         # that every writer locks the programme row before any family's.
         await evidence_changed(family["programme"])
-        row = (
-            await Family.select(*FAMILY_COLUMNS)
-            .where(Family.id == family_id, family_scope(principal, "write"))
-            .first()
-        )
+        row = await family_row(family_id, family_scope(principal, "write"))
         if row is None:  # reallocated away in the moment between the two reads
             raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
-        yield dict(row)
+        yield row

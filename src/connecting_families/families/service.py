@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 from dateutil.relativedelta import relativedelta
 from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import (
     FAMILY_WRITERS,
@@ -25,8 +26,8 @@ from connecting_families.access.policy import (
     family_scope,
 )
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.columns import next_version_values
-from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.database.columns import next_version_values, placeholders
+from connecting_families.database.engine import AnyEngine, read_by_key, write_transaction
 from connecting_families.domain import dates
 from connecting_families.errors import (
     Conflict,
@@ -36,7 +37,7 @@ from connecting_families.errors import (
     field_error,
     refuse_if,
 )
-from connecting_families.families.scope import FAMILY_COLUMNS, require_family, writing_family
+from connecting_families.families.scope import family_row, require_family, writing_family
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
 from connecting_families.http_params import MAX_ID
 from connecting_families.programmes.tables import Programme
@@ -208,11 +209,14 @@ async def current_allocations(family_ids: list[int]) -> dict[int, tuple[str, str
     """Family id -> (key worker's username, their team's name) for current allocations."""
     if not family_ids:
         return {}
-    rows = await Allocation.select(
-        Allocation.family,
-        Allocation.key_worker.username.as_alias("username"),
-        Allocation.team.name.as_alias("team"),
-    ).where(Allocation.family.is_in(family_ids), Allocation.ended_at.is_null())
+    # A plain statement: every family read and list asks it. Only "{}" placeholders are
+    # formatted in; the ids go as parameters.
+    sql = (
+        "SELECT a.family, u.username, t.name AS team FROM allocation a"  # noqa: S608
+        " JOIN app_user u ON u.id = a.key_worker LEFT JOIN team t ON t.id = a.team"
+        f" WHERE a.ended_at IS NULL AND a.family IN ({placeholders(family_ids)})"
+    )
+    rows = await read_by_key(QueryString(sql, *family_ids))
     return {row["family"]: (row["username"], row["team"]) for row in rows}
 
 
@@ -396,7 +400,7 @@ class FamilyService:
                     )
                 )
             await record(actor, "family.create", "family", family_id)
-        row = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+        row = await family_row(family_id)
         assert row is not None
         return await self._record(dict(row))
 
@@ -427,7 +431,7 @@ class FamilyService:
             await record(
                 actor, "family.update", "family", family_id, detail={"fields": sorted(changes)}
             )
-            updated = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+            updated = await family_row(family_id)
         assert updated is not None
         return await self._record(dict(updated))
 
@@ -452,7 +456,7 @@ class FamilyService:
                 family_id,
                 detail={"re_referral": history["is_re_referral"]},
             )
-            updated = await Family.select(*FAMILY_COLUMNS).where(Family.id == family_id).first()
+            updated = await family_row(family_id)
         assert updated is not None
         return await self._record(dict(updated))
 
