@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest browser bench-import bench-cohort bench-totals clean
+.PHONY: run test check lint typecheck pytest browser bench wrk clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,15 +37,15 @@ browser:
 	@test -x /usr/bin/chromium || $(SUDO) apt-get install -y -q chromium chromium-driver \
 		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }
 
-## Benchmarks are separate from the test suite: they take minutes and want a quiet machine.
-bench-import: $(STAMP)
-	$(BIN)/python bench/import_attendance.py
+## The national-scale benchmark (issue 10): separate from the test suite; it takes a while the
+## first time (it builds and keeps its datasets in var/bench/) and wants a quiet machine.
+bench: $(STAMP) wrk
+	$(BIN)/python bench/national.py
 
-bench-cohort: $(STAMP)
-	$(BIN)/python bench/evaluate_cohort.py --families 100000 --workers 2
-
-bench-totals: $(STAMP)
-	$(BIN)/python bench/programme_totals.py --families 300000
+# The benchmark's load generator is Debian's wrk; install it when it is missing.
+wrk:
+	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -q wrk \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
 
 clean:
 	rm -rf $(VENV) var screenshots .pytest_cache .mypy_cache .ruff_cache

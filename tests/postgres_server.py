@@ -52,28 +52,34 @@ class PostgresServer:
     run_as: list[str]
 
     @classmethod
-    def start(cls) -> PostgresServer:
+    def start(cls, root: Path | None = None, *, durable: bool = False) -> PostgresServer:
+        """Start a new cluster in a new temporary folder, or the one kept in `root` (made
+        there the first time). A durable cluster keeps PostgreSQL's crash safety (fsync,
+        synchronous commit), as production runs it: the benchmarks measure with it on."""
         bin_dir = _bin_dir()
-        root = Path(tempfile.mkdtemp(prefix="cf-pg-"))
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="cf-pg-"))
+        root.mkdir(parents=True, exist_ok=True)
         run_as: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(root, user="postgres", group="postgres")
             run_as = ["runuser", "-u", "postgres", "--"]
         server = cls(root=root, port=_free_port(), bin_dir=bin_dir, run_as=run_as)
-        server._run(
-            "initdb",
-            "--pgdata", str(root / "data"),
-            "--username", SUPERUSER,
-            "--auth", "trust",
-            "--encoding", "UTF8",
-            "--locale", "C",
-        )  # fmt: skip
-        options = (
-            f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1"
+        if not (root / "data" / "PG_VERSION").exists():
+            shutil.rmtree(root / "data", ignore_errors=True)
+            server._run(
+                "initdb",
+                "--pgdata", str(root / "data"),
+                "--username", SUPERUSER,
+                "--auth", "trust",
+                "--encoding", "UTF8",
+                "--locale", "C",
+            )  # fmt: skip
+        options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=200"
+        if not durable:
             # A throw-away cluster needs no crash safety; this makes the suite much faster.
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-            " -c max_connections=200"
-        )
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         server._run(
             "pg_ctl", "start", "--wait", "--pgdata", str(root / "data"),
             "--log", str(root / "server.log"), "--options", options,
@@ -93,8 +99,11 @@ class PostgresServer:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
-    def stop(self) -> None:
+    def stop(self, *, remove: bool = True) -> None:
+        """Stop the cluster and, unless told to keep it, delete it."""
+        mode = "immediate" if remove else "fast"
         try:
-            self._run("pg_ctl", "stop", "--pgdata", str(self.root / "data"), "--mode", "immediate")
+            self._run("pg_ctl", "stop", "--pgdata", str(self.root / "data"), "--mode", mode)
         finally:
-            shutil.rmtree(self.root, ignore_errors=True)
+            if remove:
+                shutil.rmtree(self.root, ignore_errors=True)
