@@ -62,9 +62,11 @@ async def test_a_closed_engine_opens_new_connections_when_used_again(engine: Any
     """Closing releases every kept connection; the next statement simply opens new ones."""
     assert isinstance(engine, PooledSQLiteEngine)
     await record(ACTOR, "test.before", "thing", 1)
+    assert await read_by_key(QueryString("SELECT 1 AS one")) == [{"one": 1}]
     await close_database(engine)
     assert engine._connections == []
     await record(ACTOR, "test.after", "thing", 1)
+    assert await read_by_key(QueryString("SELECT 1 AS one")) == [{"one": 1}]
     assert (
         await AuditEvent.count().where(AuditEvent.action.is_in(["test.before", "test.after"])) == 2
     )

@@ -109,6 +109,8 @@ class PooledSQLiteEngine(SQLiteEngine):
         with self._lock:
             executors, self._executors = self._executors, None
             connections, self._connections = self._connections, []
+            # Every thread, the event loop's too, opens a new connection on its next statement.
+            self._local = threading.local()
         for executor in executors or ():
             executor.shutdown(wait=True)
         for connection in connections:
