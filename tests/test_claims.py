@@ -17,12 +17,18 @@ from cf_rulesets.tf2012 import claimable
 from litestar import Litestar
 
 from connecting_families.accounts.tables import UserRole
+from connecting_families.audit.service import Actor
 from connecting_families.audit.tables import AuditEvent
+from connecting_families.claims import service as claims_service
 from connecting_families.claims.tables import ClaimLine
+from connecting_families.database.engine import AnyEngine
+from connecting_families.demo import load_demo
 from connecting_families.domain.claims import near_miss, one_claim_per_family
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
+from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
 from connecting_families.hooks.hookspecs import hookimpl
+from connecting_families.hooks.host import PluginHost
 
 from access_world import World, build_world
 from import_cases import FAMILIES, PEOPLE
@@ -548,3 +554,16 @@ async def test_a_claim_is_prepared_in_an_open_claim_window(
     )
     assert claim.status_code == 201, claim.text
     assert (claim.json()["as_of"], lines_of(claim.json())) == (FIRST, [("FAM-1", PTW, "100.00")])
+
+
+async def test_a_claim_larger_than_one_statement_is_written_whole(
+    engine: AnyEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole cohort's lines go in batches (SQLite takes at most 32,766 values a statement,
+    which 100,000 demo families' lines passed): every line lands, in one claim."""
+    await load_demo(engine, families=300, programmes=("DEMO-TF12",))
+    monkeypatch.setattr(claims_service, "LINES_A_STATEMENT", 7)
+    service = claims_service.ClaimService(engine, EvaluationService(engine, PluginHost()))
+    claim = await service.prepare(None, Actor.operator("test"), "DEMO-TF12", dt.date(2015, 3, 31))
+    assert len(claim["lines"]) > 3 * 7
+    assert await ClaimLine.count().where(ClaimLine.claim == claim["id"]) == len(claim["lines"])

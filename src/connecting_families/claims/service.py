@@ -68,6 +68,8 @@ EXPORT_COLUMNS = (
     "evidence_sha256",
 )
 MAX_REASON = 500
+# Claim lines written by one INSERT (each line is a dozen values).
+LINES_A_STATEMENT = 1_000
 
 
 def line_sha256(evidence: FamilyEvidence, verdict: Verdict) -> str:
@@ -555,7 +557,7 @@ class ClaimService:
                     attachment_fees_pence=pence(fees),
                 )
             ).returning(Claim.id)
-            await ClaimLine.insert(
+            new_lines = [
                 *(
                     ClaimLine(
                         claim=row["id"],
@@ -583,7 +585,11 @@ class ClaimService:
                     )
                     for reversal in reversals
                 ),
-            )
+            ]
+            # A statement takes at most 32,766 values on SQLite: a whole cohort's lines go in
+            # batches.
+            for start in range(0, len(new_lines), LINES_A_STATEMENT):
+                await ClaimLine.insert(*new_lines[start : start + LINES_A_STATEMENT])
             await record(
                 actor,
                 "claim.prepare",
