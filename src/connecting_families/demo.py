@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import random
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -220,6 +220,15 @@ def _demo_users() -> list[tuple[str, tuple[str, ...], str | None, tuple[str, ...
                     (f"kw.{short}.{team}{number}", ("key_worker",), team_name, (programme.code,))
                 )
     return users
+
+
+async def _in_parts(ids: list[int], select: Callable[[list[int]], Any]) -> list[dict[str, Any]]:
+    """The rows of `select(part)` for each part of `ids`: a statement takes at most 32,767
+    values, fewer than a national-scale cohort's ids."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 10_000):
+        rows += await select(ids[start : start + 10_000])
+    return rows
 
 
 def _default(column: Column) -> Any:
@@ -492,11 +501,13 @@ class _Builder:
             for family_id, attached, closed, worker, _ in plans
         )
         await self.flush([FamilyPlan])
-        family_ids = [p[0] for p in plans]
         plan_ids = {
             r["family"]: r["id"]
-            for r in await FamilyPlan.select(FamilyPlan.id, FamilyPlan.family).where(
-                FamilyPlan.family.is_in(family_ids)
+            for r in await _in_parts(
+                [p[0] for p in plans],
+                lambda part: FamilyPlan.select(FamilyPlan.id, FamilyPlan.family).where(
+                    FamilyPlan.family.is_in(part)
+                ),
             )
         }
         for family_id, _attached, closed, _, headlines in plans:
@@ -513,8 +524,11 @@ class _Builder:
                 for n, headline in enumerate(headlines)
             )
         await self.flush([PlanGoal])
-        goals = await PlanGoal.select(PlanGoal.id, PlanGoal.plan).where(
-            PlanGoal.plan.is_in(list(plan_ids.values()))
+        goals = await _in_parts(
+            list(plan_ids.values()),
+            lambda part: PlanGoal.select(PlanGoal.id, PlanGoal.plan).where(
+                PlanGoal.plan.is_in(part)
+            ),
         )
         by_plan = {plan_id: family_id for family_id, plan_id in plan_ids.items()}
         facts = {p[0]: p for p in plans}
