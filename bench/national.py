@@ -40,7 +40,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import resource
 import shutil
 import socket
 import sqlite3
@@ -568,7 +567,11 @@ def evaluate(url: str, answer: Any) -> None:
         return elapsed, result.families
 
     seconds, families = asyncio.run(run())
-    answer.put((seconds, families, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    # VmHWM, the peak of this process's own memory: Linux keeps ru_maxrss across exec, so it
+    # would report the parent's peak from before this child started.
+    status = Path("/proc/self/status").read_text()
+    [peak_kib] = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
+    answer.put((seconds, families, int(peak_kib) / 1024))
 
 
 def cohort_case(database: str, families: int, url: str) -> Figure:
