@@ -73,6 +73,7 @@ from connecting_families.database.migrations import migrate  # noqa: E402
 from connecting_families.demo import load_demo  # noqa: E402
 from connecting_families.evaluation.service import EvaluationService  # noqa: E402
 from connecting_families.hooks.host import PluginHost  # noqa: E402
+from connecting_families.imports.bulk import driver_sql  # noqa: E402
 from connecting_families.imports.service import ImportRequest, ImportService  # noqa: E402
 from connecting_families.reports import totals as totals_sql  # noqa: E402
 from connecting_families.reports.service import ReportService  # noqa: E402
@@ -152,12 +153,7 @@ class Raw:
             self.sqlite.close()
 
     def sql(self, template: str) -> str:
-        if not self.postgres:
-            return template.replace("{}", "?")
-        parts = template.split("{}")
-        return "".join(
-            part + (f"${n}" if n < len(parts) else "") for n, part in enumerate(parts, start=1)
-        )
+        return driver_sql(template, postgres=self.postgres)
 
     def day(self, day: dt.date) -> Any:
         return day if self.postgres else day.isoformat()

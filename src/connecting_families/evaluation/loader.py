@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from connecting_families.database.columns import placeholders
 from connecting_families.domain import evidence as ev
 from connecting_families.families.tables import Family
 from connecting_families.imports.bulk import Bulk
@@ -165,7 +166,7 @@ async def load_evidence(
 async def _load(
     bulk: Bulk, ids: list[int], instant: dt.datetime | None
 ) -> list[ev.FamilyEvidence]:
-    marks = ", ".join("{}" for _ in ids)
+    marks = placeholders(ids)
     family_columns = ("id", "family_ref", "identified_on", "attached_on", "closed_on")
     families = await bulk.rows(
         f"SELECT {bulk.plain('f', family_columns)}, f.local_filter, f.expectant_parent"

@@ -32,6 +32,17 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def driver_sql(template: str, *, postgres: bool) -> str:
+    """`template` with its `{}` placeholders written the driver's way (`?` or `$1, $2, …`)."""
+    if not postgres:
+        return template.replace("{}", "?")
+    parts = template.split("{}")
+    return "".join(
+        part + (f"${number}" if number < len(parts) else "")
+        for number, part in enumerate(parts, start=1)
+    )
+
+
 class Bulk:
     """The driver connection under an open Piccolo transaction (SQLite or PostgreSQL)."""
 
@@ -40,14 +51,7 @@ class Bulk:
         self.postgres = isinstance(transaction, PostgresTransaction)
 
     def _sql(self, template: str) -> str:
-        """`template` with its `{}` placeholders written the driver's way."""
-        if not self.postgres:
-            return template.replace("{}", "?")
-        parts = template.split("{}")
-        return "".join(
-            part + (f"${number}" if number < len(parts) else "")
-            for number, part in enumerate(parts, start=1)
-        )
+        return driver_sql(template, postgres=self.postgres)
 
     def instant(self, at: dt.datetime) -> Any:
         """`at` as the driver takes it fastest: SQLite gets the text Piccolo would write."""
