@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import os
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from connecting_families import __version__
 from connecting_families.access.policy import ROLES
 from connecting_families.accounts.service import AccountService, UserSummary
-from connecting_families.audit.service import Actor
+from connecting_families.audit.service import Actor, record
 from connecting_families.claims.command import add_claim_commands, run_claims
 from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.database.migrations import migrate, migration_status, rollback
@@ -125,7 +126,57 @@ def _parser() -> argparse.ArgumentParser:
     add_report_commands(commands, "who is running this, for the audit log")
     commands.choices["totals"].set_defaults(command=cmd_report)
     commands.choices["report"].set_defaults(command=cmd_report)
+    _add_maintenance_commands(commands)
     return parser
+
+
+def _add_maintenance_commands(commands: Any) -> None:
+    operator_help = "who is running this, for the audit log (default: your login name)"
+    backup = commands.add_parser(
+        "backup",
+        help="copy the whole database to FILE while the service runs "
+        "(SQLite's online backup; pg_dump on PostgreSQL)",
+    )
+    backup.add_argument("file", type=Path, help="the backup file to write; must not exist")
+    backup.add_argument("--operator", default=None, help=operator_help)
+    backup.set_defaults(command=cmd_backup)
+
+    restore = commands.add_parser(
+        "restore", help="replace the database with a backup made by `backup`"
+    )
+    restore.add_argument("file", type=Path, help="the backup file")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a database that already holds records",
+    )
+    restore.add_argument("--operator", default=None, help=operator_help)
+    restore.set_defaults(command=cmd_restore)
+
+    purge = commands.add_parser(
+        "purge",
+        help="remove the personal data of families closed before a date (retention); "
+        "claims stay verifiable",
+    )
+    purge.add_argument(
+        "--closed-before",
+        required=True,
+        type=_iso_date,
+        metavar="DATE",
+        help="families closed before this date (YYYY-MM-DD)",
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help="count what would be removed; change nothing"
+    )
+    purge.add_argument("--operator", default=None, help=operator_help)
+    purge.set_defaults(command=cmd_purge)
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _add_user_commands(commands: Any) -> None:
@@ -363,6 +414,70 @@ def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return run_report(settings, args, _operator(args))
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from connecting_families.database.backup import backup_database
+
+    size = backup_database(settings.database, args.file)
+    detail = {"file": args.file.name, "bytes": size}
+    run_with_database(
+        settings.database,
+        lambda engine: record(_operator(args), "database.backup", "database", detail=detail),
+    )
+    print(f"backed up the {settings.database.kind} database to {args.file} ({size:,} bytes)")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from connecting_families.database.backup import restore_database
+
+    async def restore(engine: AnyEngine) -> tuple[dict[str, int], int]:
+        replaced = await restore_database(
+            engine, settings.database, args.file, replace=args.replace
+        )
+        # Audited in the restored database, where the record will be kept.
+        detail = {"file": args.file.name, "replaced": replaced}
+        await record(_operator(args), "database.restore", "database", detail=detail)
+        pending = sum(not state.applied for state in await migration_status())
+        return replaced, pending
+
+    replaced, pending = run_with_database(settings.database, restore)
+    print(f"restored the {settings.database.kind} database from {args.file}")
+    if any(replaced.values()):
+        counts = ", ".join(f"{n} {table}" for table, n in replaced.items() if n)
+        print(f"replaced what it held before ({counts} rows)")
+    if pending:
+        print(
+            f"the backup is {pending} migration(s) behind this version: "
+            "run `connecting-families db migrate` (serve does it itself on SQLite)"
+        )
+    return 0
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    from connecting_families.families.retention import purge
+
+    result = run_with_database(
+        settings.database,
+        lambda engine: purge(engine, _operator(args), args.closed_before, dry_run=args.dry_run),
+    )
+    verb = "would remove" if result.dry_run else "removed"
+    print(
+        f"{verb} the personal data of {result.families} famil"
+        f"{'y' if result.families == 1 else 'ies'} closed before "
+        f"{result.closed_before.isoformat()}: {result.people} people"
+        + (
+            f" ({result.people_kept} more kept: also in a family not purged)"
+            if result.people_kept
+            else ""
+        )
+    )
+    for table, count in sorted(result.texts.items()):
+        print(f"  {count:>8}  {table.replace('_', ' ')} text(s)")
+    if result.dry_run:
+        print("dry run: nothing was changed")
+    return 0
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ class Family(Table):
     updated_at = Timestamptz()
     # Bumped on every update; an update naming an older version is refused (409).
     version = Integer(default=1)
+    # When `connecting-families purge` removed the family's personal data (retention).
+    purged_at = Timestamptz(null=True, default=None)
 
 
 class FamilyStatusChange(Table):
