@@ -4,6 +4,8 @@ a purge removes personal data but leaves every claim verifiable."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +20,62 @@ from connecting_families.families.retention import REMOVED_NAME, REMOVED_TEXT
 from connecting_families.families.tables import Membership
 from connecting_families.settings import DatabaseUrl
 
+from conftest import _admin
+from postgres_server import PostgresServer
+
 Rows = dict[str, list[dict[str, Any]]]
+_copies = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def demo_templates() -> dict[str, str]:
+    """A database holding the demo authority, made once a module for each kind."""
+    return {}
 
 
 @pytest.fixture
-def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A migrated database holding the demo authority (30 families), as the CLI's."""
+def cli_env(
+    database_kind: str,
+    database_url: str,
+    demo_templates: dict[str, str],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """A fresh database holding the demo authority (30 families), as the CLI's."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CF_DATABASE_URL", database_url)
     monkeypatch.setenv("CF_SECRET_KEY", "cli-test-secret-" + "x" * 32)
-    assert main(["demo", "--families", "30"]) == 0
-    return database_url
+    template = demo_templates.get(database_kind)
+    if template is None:
+        # The first test of each kind makes it (hashing the demo's passwords takes a while).
+        assert main(["demo", "--families", "30"]) == 0
+        demo_templates[database_kind] = database_url
+        if database_kind == "sqlite":
+            kept = tmp_path.parent / "demo-template.sqlite3"
+            shutil.copyfile(DatabaseUrl.parse(database_url).sqlite_path or "", kept)
+            demo_templates[database_kind] = str(kept)
+        else:
+            # Later tests copy it as a template; this test works on a copy too.
+            database_url = _copy_postgres(request, database_url)
+        monkeypatch.setenv("CF_DATABASE_URL", database_url)
+        return database_url
+    if database_kind == "sqlite":
+        path = DatabaseUrl.parse(database_url).sqlite_path
+        assert path is not None
+        shutil.copyfile(template, path)
+        return database_url
+    copy = _copy_postgres(request, template)
+    monkeypatch.setenv("CF_DATABASE_URL", copy)
+    return copy
+
+
+def _copy_postgres(request: pytest.FixtureRequest, template_url: str) -> str:
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"cf_demo_copy_{next(_copies)}"
+    template_name = template_url.rsplit("/", 1)[1]
+    _admin(server, f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    return server.url(name)
 
 
 def _query(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -120,24 +167,22 @@ def test_backup_and_restore_refuse_bad_files(
     assert _everything(cli_env) == before
 
 
+@pytest.mark.parametrize("database_kind", ["sqlite"])
 def test_a_damaged_sqlite_backup_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A backup file cut short (a full disk, a bad copy) is found out before it replaces
+    """A backup file damaged (a bad copy, a failing disk) is found out before it replaces
     anything."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CF_SECRET_KEY", "cli-test-secret-" + "x" * 32)
-    monkeypatch.setenv("CF_DATABASE_URL", f"sqlite:///{tmp_path / 'live.sqlite3'}")
-    assert main(["demo", "--families", "5"]) == 0
     good = tmp_path / "good.backup"
     assert main(["backup", str(good)]) == 0
     damaged = tmp_path / "damaged.backup"
     data = good.read_bytes()
     damaged.write_bytes(data[:100] + b"\xff" * 4096 + data[4196 : len(data) // 2])
 
-    before = _everything(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    before = _everything(cli_env)
     assert main(["restore", str(damaged), "--replace"]) == 1
-    assert _everything(f"sqlite:///{tmp_path / 'live.sqlite3'}") == before
+    assert "is damaged" in capsys.readouterr().err
+    assert _everything(cli_env) == before
 
 
 def _family_people(url: str, family_id: int) -> list[dict[str, Any]]:
