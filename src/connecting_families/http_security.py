@@ -50,14 +50,34 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 
 async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
-    """Refuse a body holding a NUL character: PostgreSQL cannot store one in text, and no
-    field of this service needs one, so both databases answer the same 400."""
+    """Refuse a path, query or body holding a NUL character: PostgreSQL cannot compare or
+    store one in text, and no field of this service needs one, so both databases answer
+    the same 400."""
+    query = request.scope.get("query_string", b"")
+    for where, found in (
+        ("path", "\x00" in request.scope["path"]),
+        ("query", b"\x00" in query or b"%00" in query),
+    ):
+        if found:
+            raise Invalid(
+                f"The request's {where} holds a NUL character (%00); no parameter may.",
+                errors=[{"field": where, "message": "contains a NUL character"}],
+            )
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
     if request.content_type[0] == "multipart/form-data":
         # A page's CSRF check has parsed the form from the stream already, keeping no body.
+        try:
+            form = await request.form()
+        except UnicodeDecodeError:
+            # Litestar reads a part without a file name as a UTF-8 text field, and fails on
+            # any other bytes.
+            raise Invalid(
+                "A form field (a part without a file name) is not UTF-8 text.",
+                errors=[{"field": "body", "message": "a form field is not UTF-8 text"}],
+            ) from None
         found = False
-        for value in (await request.form()).values():
+        for value in form.values():
             if isinstance(value, UploadFile):
                 found = found or b"\x00" in await value.read()
                 await value.seek(0)

@@ -50,10 +50,11 @@ def parse_count(text: str) -> int:
     """A whole number ≥ 0. Cached: counts of sessions are small numbers that repeat."""
     if not (text.isascii() and text.isdigit()):
         raise CellError("is not a whole number of 0 or more")
-    value = int(text)
-    if value > MAX_COUNT:
+    # Measured before `int()`, which refuses a string of more than 4,300 digits.
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:
         raise CellError("is too large")
-    return value
+    return int(digits)
 
 
 def parse_hours(text: str) -> float:
@@ -95,6 +96,17 @@ def parse_ref(text: str) -> str:
     return text
 
 
+def ref_up_to(length: int) -> Parser:
+    """An identifier, as `parse_ref`, for a column at most `length` characters wide."""
+
+    def parse(text: str) -> str:
+        if len(text) > length:
+            raise CellError(f"is longer than {length} characters")
+        return parse_ref(text)
+
+    return parse
+
+
 def parse_upn(text: str) -> str:
     value = text.strip().upper()
     if not UPN.match(value):
@@ -103,7 +115,8 @@ def parse_upn(text: str) -> str:
 
 
 def parse_ni_number(text: str) -> str:
-    value = text.replace(" ", "").upper()
+    # Without any whitespace: the pattern's `$` would let a trailing newline through.
+    value = "".join(text.split()).upper()
     if not NI_NUMBER.match(value):
         raise CellError("is not a National Insurance number (like AB123456C)")
     return value

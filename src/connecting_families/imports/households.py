@@ -23,6 +23,7 @@ from connecting_families.families.tables import (
 )
 from connecting_families.imports.bulk import Counts
 from connecting_families.imports.cells import (
+    CellError,
     one_of,
     parse_boolean,
     parse_date,
@@ -36,11 +37,21 @@ from connecting_families.imports.references import References
 
 Validated = list[tuple[int, dict[str, Any]]]
 
+
+def parse_postcode(text: str) -> str | None:
+    """A postcode as it is stored (upper case, single spaces), at most 16 characters then:
+    upper case can make a word longer ("ß" is "SS")."""
+    value = postcode_of(text)
+    if value is not None and len(value) > 16:
+        raise CellError("is longer than 16 characters")
+    return value or None
+
+
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "families": (
         Column("family_ref", parse_ref, required=True),
         Column("programme", text_up_to(32), required=True),
-        Column("postcode", text_up_to(16)),
+        Column("postcode", parse_postcode),
         Column("ward", text_up_to(100)),
         Column("key_worker", text_up_to(64)),
         Column("identified_on", parse_date, required=True),

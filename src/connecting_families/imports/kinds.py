@@ -21,6 +21,7 @@ from connecting_families.imports.cells import (
     parse_ni_number,
     parse_ref,
     parse_upn,
+    ref_up_to,
     text_up_to,
 )
 from connecting_families.imports.reader import Column, Row
@@ -275,7 +276,7 @@ KINDS: dict[str, RecordedKind] = {
                 Column("possible_sessions", parse_count, required=True),
                 Column("authorised_absence_sessions", parse_count),
                 Column("unauthorised_absence_sessions", parse_count, required=True),
-                Column("school_urn", parse_ref),
+                Column("school_urn", ref_up_to(16)),
             ),
             key=("person", "period_start", "period_end"),
             values=(

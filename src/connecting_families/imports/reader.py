@@ -74,13 +74,20 @@ class Row:
 
 
 def decode(data: bytes, problems: Problems) -> str | None:
-    """The file's text, or None (and a problem naming the line) when it is not UTF-8."""
+    """The file's text, or None (and a problem naming the line) when it is not UTF-8 text."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         problems.add(line, None, "is not UTF-8 text (save the file as CSV UTF-8)")
         return None
+    nul = text.find("\x00")
+    if nul >= 0:
+        # PostgreSQL cannot store one in text, and no cell needs one: both databases refuse.
+        line = text.count("\n", 0, nul) + 1
+        problems.add(line, None, "holds a NUL character, which no CSV text file has")
+        return None
+    return text
 
 
 class CsvFile:
@@ -127,9 +134,19 @@ class CsvFile:
             return
         line, header = first
         known = {column.name: column for column in self.columns}
+        names = [raw_name.strip().lower() for raw_name in header]
+        if not ignore_unknown and known.keys().isdisjoint(names):
+            # Most likely the header row is missing and this is a row of data, which may be
+            # personal: say so without repeating its cells as column names.
+            self.problems.add(
+                line,
+                None,
+                "names none of the columns of this file; the first line must be the header "
+                "(is it missing, or is this another kind of file?)",
+            )
+            ignore_unknown = True
         seen: dict[str, int] = {}
-        for position, raw_name in enumerate(header):
-            name = raw_name.strip().lower()
+        for position, name in enumerate(names):
             if name in seen:
                 self.problems.add(line, name, "appears twice in the header")
             elif name in known:

@@ -285,7 +285,8 @@ class ImportService:
         import_run = ImportRun(
             programme=programme_id,
             kind=request.kind,
-            file_name=request.file_name[:255],
+            # (A name from a query or an upload may hold a NUL, which PostgreSQL cannot store.)
+            file_name=request.file_name.replace("\x00", "")[:255],
             sha256=run.sha256,
             status="running",
             started_at=dt.datetime.now(dt.UTC),
