@@ -46,6 +46,8 @@ async def test_key_worker_records_a_family_and_becomes_its_key_worker(
         ({"identified_on": "2999-01-01"}, 422, "identified_on"),
         ({"family_ref": " padded "}, 422, "family_ref"),
         ({"programme": "P2"}, 422, "programme"),
+        # Sixteen characters, but thirty-two once upper case ("SS"): too long to keep.
+        ({"postcode": "ß" * 16}, 422, "postcode"),
         ({"status": "closed"}, 400, "status"),
         ({"id": 5}, 400, "id"),
     ],
@@ -53,7 +55,8 @@ async def test_key_worker_records_a_family_and_becomes_its_key_worker(
 async def test_bad_family_is_refused_naming_the_field(
     client: httpx.AsyncClient, world: World, body: dict[str, object], status: int, field: str
 ) -> None:
-    """A future date, a padded ref, another programme or a server field is refused by name."""
+    """A future date, a padded ref, another programme, a postcode too long to keep or a
+    server field is refused by name."""
     response = await create(client, world, "pm", **body)
     assert response.status_code == status
     assert field in response.text

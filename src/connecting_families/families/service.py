@@ -44,6 +44,7 @@ from connecting_families.programmes.tables import Programme
 from connecting_families.programmes.versions import evidence_changed
 
 MAX_PAGE = 200
+POSTCODE_LENGTH = 16  # Family.postcode
 CLOSURE_REASONS = (
     "outcomes_met",
     "moved_away",
@@ -372,7 +373,7 @@ class FamilyService:
                     programme=programme["id"],
                     family_ref=draft.family_ref,
                     identified_on=draft.identified_on,
-                    postcode=postcode_of(draft.postcode),
+                    postcode=checked_postcode(draft.postcode),
                     ward=draft.ward,
                     local_filter=draft.local_filter,
                     expectant_parent=draft.expectant_parent,
@@ -415,7 +416,7 @@ class FamilyService:
         """Change the family's details; `changes` holds only the fields the caller sent."""
         problems = not_in_future("identified_on", changes.get("identified_on"))
         if "postcode" in changes:
-            changes["postcode"] = postcode_of(changes["postcode"])
+            changes["postcode"] = checked_postcode(changes["postcode"])
         refuse_if(problems, "The change")
         async with writing_family(self.engine, principal, actor, family_id) as row:
             check_version(version, row["version"], await self._record(row), "The family")
@@ -522,3 +523,14 @@ def _transition(
 
 def postcode_of(value: str | None) -> str | None:
     return " ".join(value.upper().split()) if value else None
+
+
+def checked_postcode(value: str | None) -> str | None:
+    """`postcode_of`, refused when upper case made it longer than its column ("ß" is "SS")."""
+    postcode = postcode_of(value)
+    if postcode is not None and len(postcode) > POSTCODE_LENGTH:
+        raise Invalid(
+            "The postcode was refused; see errors.",
+            errors=[field_error("postcode", f"is longer than {POSTCODE_LENGTH} characters")],
+        )
+    return postcode
