@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest browser bench wrk clean
+.PHONY: run test check lint typecheck pytest browser bench wrk soak fuzz clean
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ browser:
 ## first time (it builds and keeps its datasets in var/bench/) and wants a quiet machine.
 bench: $(STAMP) wrk
 	$(BIN)/python bench/national.py
+
+## The soak test (issue 11): ten minutes of mixed key-worker and manager traffic against two
+## workers on loopback; fails on any error or on memory growth. `make soak MINUTES=1` for a look.
+MINUTES ?= 10
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --minutes $(MINUTES)
 
 # The benchmark's load generator is Debian's wrk; install it when it is missing.
 wrk:

@@ -39,15 +39,12 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing
-import os
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +57,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
 # The test suite's throw-away PostgreSQL cluster, kept on disk here.
 sys.path.insert(0, str(ROOT / "tests"))
+
+from common import http_json, serve  # noqa: E402
 
 from connecting_families.audit.service import Actor  # noqa: E402
 from connecting_families.claims.service import ClaimService  # noqa: E402
@@ -87,7 +86,6 @@ PROGRAMME = "DEMO-TF12"
 AS_OF = dt.date(2015, 3, 31)
 KEY_WORKER = "kw.tf12.north1"
 CONNECTIONS = 32
-SERVER_KEY = "bench-secret-key-" + "x" * 32
 # Attendance terms of the import and of its raw baseline: before the demo's own data.
 IMPORT_TERMS = [
     (dt.date(2006, 9, 4), dt.date(2006, 12, 20)),
@@ -363,67 +361,23 @@ def wrk(port: int, paths: list[str], seconds: float, token: str = "") -> dict[st
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _http(port: int, path: str, token: str = "", body: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}",  # loopback only
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"content-type": "application/json"}
-        | ({"authorization": f"Bearer {token}"} if token else {}),
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-        return json.loads(answer.read())
-
-
 @contextmanager
 def server(url: str) -> Iterator[int]:
     """`connecting-families serve` with one worker on `url`; yields its port."""
-    port = _free_port()
-    environment = os.environ | {
-        "CF_DATABASE_URL": url,
-        "CF_SECRET_KEY": SERVER_KEY,
-        "CF_HOST": "127.0.0.1",
-        "CF_PORT": str(port),
-    }
-    with (CACHE / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "connecting-families"), "serve", "--workers", "1"],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    _http(port, "/health/live")
-                    break
-                except OSError as error:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        message = "the server did not start; see var/bench/serve.log"
-                        raise SystemExit(message) from error
-                    time.sleep(0.2)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with serve(url, CACHE / "serve.log", workers=1) as running:
+        yield running.port
 
 
 def api_cases(
     database: str, families: int, url: str, logins: dict[str, str], seconds: float
 ) -> list[Figure]:
     with server(url) as port:
-        token = _http(
+        token = http_json(
             port,
             "/api/v1/auth/token",
             body={"username": KEY_WORKER, "password": logins[KEY_WORKER]},
         )["access_token"]
-        caseload = _http(port, "/api/v1/families?limit=200", token)["families"]
+        caseload = http_json(port, "/api/v1/families?limit=200", token)["families"]
         reads = [f"/api/v1/families/{family['id']}" for family in caseload]
         listing = ["/api/v1/families?limit=50"]
         wrk(port, ["/health/live"], 2)  # warm up: imports, caches, connections

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 
 # Requests still running this long after SIGTERM are cancelled, so shutdown is bounded.
 GRACEFUL_SHUTDOWN_SECONDS = 3
+# With --workers, uvicorn's supervisor replaces a worker that does not answer its ping in
+# this time; its default (5 s) killed workers still starting on a busy machine, over and over.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -516,5 +519,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     return 0
