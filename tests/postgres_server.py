@@ -50,6 +50,8 @@ class PostgresServer:
     port: int
     bin_dir: Path
     run_as: list[str]
+    # The options the cluster was started with, to start it again the same way.
+    options: str = ""
 
     @classmethod
     def start(cls, root: Path | None = None, *, durable: bool = False) -> PostgresServer:
@@ -80,11 +82,23 @@ class PostgresServer:
         if not durable:
             # A throw-away cluster needs no crash safety; this makes the suite much faster.
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        server._run(
-            "pg_ctl", "start", "--wait", "--pgdata", str(root / "data"),
-            "--log", str(root / "server.log"), "--options", options,
-        )  # fmt: skip
+        server.options = options
+        server.start_again()
         return server
+
+    def start_again(self) -> None:
+        """Start the cluster (again, after `stop_fast`) on its port, with its options."""
+        self._run(
+            "pg_ctl", "start", "--wait", "--pgdata", str(self.root / "data"),
+            "--log", str(self.root / "server.log"), "--options", self.options,
+        )  # fmt: skip
+
+    def stop_fast(self) -> None:
+        """Stop the cluster as an operator restarting it does, keeping it to start again:
+        a fast shutdown rolls back open transactions and disconnects every client."""
+        self._run(
+            "pg_ctl", "stop", "--wait", "--pgdata", str(self.root / "data"), "--mode", "fast"
+        )
 
     def _run(self, program: str, *args: str) -> None:
         result = subprocess.run(

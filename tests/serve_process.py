@@ -27,7 +27,13 @@ def _free_port() -> int:
 class Server:
     """A `connecting-families serve` process."""
 
-    def __init__(self, database_url: str, cwd: Path, *extra: str) -> None:
+    def __init__(
+        self, database_url: str, cwd: Path, *extra: str, log_path: Path | None = None
+    ) -> None:
+        """`log_path`: write the server's log there rather than to a pipe, which fills up
+        and then stops the server when nobody reads it (a long test under load)."""
+        self.log_path = log_path
+        log_file = None if log_path is None else log_path.open("w")
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.started = time.monotonic()
@@ -42,16 +48,24 @@ class Server:
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.PIPE if log_file is None else log_file,
             text=True,
         )
+        if log_file is not None:
+            log_file.close()  # the server has its own copy
+
+    def _log(self, piped: str | None) -> str:
+        if self.log_path is None:
+            return piped or ""
+        return self.log_path.read_text()
 
     def wait_ready(self) -> float:
         """Seconds from process start until /health answered 200."""
         deadline = self.started + READY_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"serve exited early: {self.process.communicate()[1]}")
+                log = self._log(self.process.communicate()[1])
+                raise AssertionError(f"serve exited early: {log}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200:
                     return time.monotonic() - self.started
@@ -62,7 +76,7 @@ class Server:
     def stop(self, timeout: float) -> str:
         """Send SIGTERM, wait, check the shutdown was clean; return the server's log."""
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=timeout)
+        stderr = self._log(self.process.communicate(timeout=timeout)[1])
         # Uvicorn re-raises the signal once shut down, so the shell sees "killed by SIGTERM".
         assert self.process.returncode in (0, -signal.SIGTERM), stderr
         assert "Application shutdown complete." in stderr

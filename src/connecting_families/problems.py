@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import sqlite3
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 
+from connecting_families.database.engine import SQLITE_BUSY_TIMEOUT_SECONDS
 from connecting_families.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -88,13 +91,11 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
             "Conflict",
             "That record was created by someone else a moment ago. Reload and try again.",
         )
-    if _is_database_unavailable(exc):
+    if (unavailable := _database_unavailable(exc)) is not None:
+        detail, retry_after = unavailable
         log.warning("database unavailable", extra={"error_type": type(exc).__name__})
         return problem(
-            503,
-            "Service unavailable",
-            "The database is busy or unreachable. Nothing was changed; try again shortly.",
-            headers={"Retry-After": "5"},
+            503, "Service unavailable", detail, headers={"Retry-After": str(retry_after)}
         )
     # The traceback's frames say where; the exception's message is left out because
     # database errors quote the values of the row they failed on.
@@ -119,20 +120,62 @@ def _is_unique_violation(exc: BaseException) -> bool:
     return isinstance(exc, asyncpg.exceptions.UniqueViolationError)
 
 
-def _is_database_unavailable(exc: BaseException) -> bool:
+# Why the database could not serve a request, as the caller is told, and the seconds after
+# which trying again may help.
+_BUSY = (
+    "The database is busy: another change held it for longer than "
+    f"{SQLITE_BUSY_TIMEOUT_SECONDS:.0f} seconds. Nothing was changed; try again shortly.",
+    5,
+)
+_FULL = (
+    "The database could not write to its disk, which may be full. Nothing was changed; "
+    "tell the administrator, and try again once there is room.",
+    60,
+)
+_CANNOT_OPEN = (
+    "The database file cannot be opened. Nothing was changed; tell the administrator.",
+    60,
+)
+_NO_CONNECTION = (
+    "The database has no connection free. Nothing was changed; try again shortly.",
+    5,
+)
+_UNREACHABLE = (
+    "The database cannot be reached; it may be restarting. Nothing was changed; try again "
+    "shortly.",
+    5,
+)
+
+
+def _database_unavailable(exc: BaseException) -> tuple[str, int] | None:
+    """What to tell the caller when `exc` means the database cannot serve now, else None."""
     if isinstance(exc, sqlite3.OperationalError):
         message = str(exc).lower()
-        return any(s in message for s in ("locked", "busy", "disk", "full", "unable to open"))
-    if isinstance(exc, ConnectionError | OSError | TimeoutError):
-        return True
-    return isinstance(
+        if "locked" in message or "busy" in message:
+            return _BUSY
+        if "disk" in message or "full" in message:
+            return _FULL
+        if "unable to open" in message:
+            return _CANNOT_OPEN
+        return None
+    if isinstance(exc, asyncpg.exceptions.DiskFullError):
+        return _FULL
+    if isinstance(exc, asyncpg.exceptions.TooManyConnectionsError):
+        return _NO_CONNECTION
+    if isinstance(
         exc,
-        asyncpg.exceptions.PostgresConnectionError
-        | asyncpg.exceptions.CannotConnectNowError
-        | asyncpg.exceptions.TooManyConnectionsError
-        | asyncpg.exceptions.DiskFullError
-        | asyncpg.exceptions.InterfaceError,
-    )
+        ConnectionError
+        | OSError
+        | TimeoutError
+        | asyncpg.exceptions.PostgresConnectionError
+        # The server shutting down or starting up (57P01, 57P03, ...).
+        | asyncpg.exceptions.OperatorInterventionError
+        | asyncpg.exceptions.InterfaceError
+        # asyncpg's protocol left mid-operation by a connection lost under it.
+        | asyncpg.exceptions.InternalClientError,
+    ):
+        return _UNREACHABLE
+    return None
 
 
 _TITLES = {
@@ -156,10 +199,52 @@ _DETAILS = {
     405: "This address does not accept that method.",
 }
 
+
+class Problem(msgspec.Struct):
+    """The body of every error response: an RFC 9457 problem document.
+
+    Some problems carry more members: `errors` lists what was wrong with a request, and a
+    conflict over a record's version carries its `current` state.
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_WHEN = {
+    400: "The request is malformed: a parameter or the body does not match this endpoint.",
+    401: "No valid credential was sent.",
+    403: "The caller's role, caseload or programme does not allow this.",
+    404: "The record does not exist, or the caller may not know that it does.",
+    409: "The request clashes with the record's current state, or its version is stale.",
+    413: "The request's content is over the configured size.",
+    422: "The request's content breaks a rule; `errors` says where.",
+    429: "Too many failed sign-ins; Retry-After says how many seconds to wait.",
+    503: "The database is busy or unreachable; nothing was changed. Retry after a while.",
+}
+
+
+def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
+    """OpenAPI descriptions of the problem documents a route may answer with."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            description=_WHEN[status],
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
 EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[..., Response[Any]]] = {
     DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "Problem", "problem", "problem_responses"]

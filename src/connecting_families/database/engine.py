@@ -19,6 +19,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from connecting_families.database.postgres import ReleasingPostgresEngine
 from connecting_families.database.registry import TABLES
 from connecting_families.settings import DatabaseUrl
 
@@ -125,7 +126,7 @@ def create_engine(database: DatabaseUrl) -> AnyEngine:
         return PooledSQLiteEngine(
             path=str(database.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS
         )
-    return PostgresEngine(config={"dsn": database.url})
+    return ReleasingPostgresEngine(config={"dsn": database.url})
 
 
 def database_url_of(engine: AnyEngine) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
@@ -10,6 +12,9 @@ from connecting_families import __version__
 from connecting_families.access.policy import PUBLIC
 from connecting_families.database.engine import AnyEngine, database_kind
 from connecting_families.errors import Unavailable
+
+# A probe must get an answer even when the database hangs rather than refuses.
+HEALTH_TIMEOUT_SECONDS = 5.0
 
 
 class Health(msgspec.Struct):
@@ -33,16 +38,19 @@ class HealthController(Controller):
 
     @get(summary="Check the service and its database", opt={"access": PUBLIC})
     async def get_health(self, state: State) -> Health:
-        """Answer 200 when the database answers a query, 503 when it does not.
+        """Answer 200 when the database answers a query, 503 when it does not within 5 s.
 
         Args:
             state: The application state, holding the database engine.
         """
         engine: AnyEngine = state.engine
         try:
-            await engine.run_ddl("SELECT 1")
+            async with asyncio.timeout(HEALTH_TIMEOUT_SECONDS):
+                await engine.run_ddl("SELECT 1")
         except Exception as exc:
-            raise Unavailable("The database did not answer.") from exc
+            raise Unavailable(
+                "The database did not answer.", headers={"Retry-After": "5"}
+            ) from exc
         return Health(status="ok", version=__version__, database=database_kind(engine))
 
     @get("/live", summary="Check that the process answers", opt={"access": PUBLIC})
