@@ -60,7 +60,7 @@ from connecting_families.imports.controller import ImportController
 from connecting_families.imports.service import ImportService
 from connecting_families.plans.controller import OverdueController, PlanController
 from connecting_families.plans.service import PlanService
-from connecting_families.problems import EXCEPTION_HANDLERS
+from connecting_families.problems import EXCEPTION_HANDLERS, problem_responses
 from connecting_families.programmes.controller import ProgrammeController
 from connecting_families.programmes.service import ProgrammeService
 from connecting_families.reports.controller import ReportController
@@ -99,7 +99,9 @@ def create_app(settings: Settings) -> Litestar:
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins),
-        "evidence": EvidenceService(engine),
+        # Not "evidence": a body field of that name (a need's) would be taken for the
+        # dependency, and Litestar answers its validation errors with a 500.
+        "evidence_service": EvidenceService(engine),
         "recorder": EvidenceRecorder(engine, plugins),
         "evaluation": evaluation,
         "claims": ClaimService(engine, evaluation),
@@ -184,6 +186,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
     )
     _check_every_route_declares_access(app)
+    _document_problems(app)
     return app
 
 
@@ -213,7 +216,11 @@ def _openapi() -> OpenAPIConfig:
             "token from `POST /api/v1/auth/token` or a personal token."
         ),
         path="/schema",
-        openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}),
+        # Litestar's own router leaves its documentation routes out of the document; say so
+        # again, or the document describes itself (and its HTML 404 for unknown paths).
+        openapi_router=Router(
+            path="/schema", route_handlers=[], opt={"access": PUBLIC}, include_in_schema=False
+        ),
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
         ),
@@ -229,6 +236,35 @@ def _openapi() -> OpenAPIConfig:
             )
         ],
     )
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Paths the CSRF check leaves alone (see `csrf_config` above).
+NO_CSRF_PREFIXES = (API_PREFIX, "/health", "/schema")
+
+
+def _document_problems(app: Litestar) -> None:
+    """Describe in the OpenAPI document the problem documents each route may answer with.
+
+    Every route may be sent a malformed request (400), name a record that is not there or
+    not visible (404), break a rule (422) or find the database busy (503). Routes that need
+    a credential may answer 401 and 403; writes may conflict (409) or be too large (413);
+    page forms without a CSRF token get 403. A handler's own `responses` win.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            statuses = {400, 404, 422, 503}
+            if route_access(handler).roles is not None:
+                statuses |= {401, 403}
+            if handler.http_methods & UNSAFE_METHODS:
+                statuses |= {409, 413}
+                csrf = not handler.opt.get("exclude_from_csrf")
+                if csrf and not route.path.startswith(NO_CSRF_PREFIXES):
+                    statuses.add(403)
+            own = handler.responses or {}
+            handler.responses = {**problem_responses(sorted(statuses)), **own}
 
 
 def _check_every_route_declares_access(app: Litestar) -> None:

@@ -1,8 +1,16 @@
 """Parameter types shared by every controller."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import msgspec
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Schema,
+)
 from litestar.params import PathParameter, QueryParameter
 
 T = TypeVar("T")
@@ -32,3 +40,21 @@ def sent_fields(
 def to_schema(value: Any, schema: type[T]) -> T:
     """An attrs domain value as its HTTP shape."""
     return msgspec.convert(value, schema, from_attributes=True)
+
+
+def also_answers(status: int, *media_types: str) -> type[Operation]:
+    """An OpenAPI operation whose `status` answer may also come as one of `media_types`.
+
+    For routes that answer JSON or, when asked with `format=`, a text download: Litestar
+    documents one content type per status, the JSON one, from the return annotation.
+    """
+
+    @dataclass
+    class WithDownloads(Operation):
+        def __post_init__(self) -> None:
+            response = (self.responses or {}).get(str(status))
+            if isinstance(response, OpenAPIResponse):
+                text = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))
+                response.content = {**(response.content or {}), **dict.fromkeys(media_types, text)}
+
+    return WithDownloads

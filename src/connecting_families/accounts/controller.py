@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, JSONBody
+from litestar.params import Body, JSONBody
 
 from connecting_families.access.guard import SESSION_COOKIE, client_address, set_session_cookie
 from connecting_families.access.policy import PUBLIC, SIGNED_IN, Principal
@@ -25,6 +25,11 @@ from connecting_families.accounts.service import (
     AccountService,
 )
 from connecting_families.audit.service import Actor
+from connecting_families.http_params import RecordId
+from connecting_families.problems import problem_responses
+
+# Signing in is open to all, and answers a wrong password or a throttled name.
+SIGN_IN_PROBLEMS = problem_responses([401, 429])
 
 
 class SessionController(Controller):
@@ -33,7 +38,12 @@ class SessionController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/login", opt={"access": PUBLIC, "exclude_from_csrf": True}, status_code=204)
+    @post(
+        "/login",
+        opt={"access": PUBLIC, "exclude_from_csrf": True},
+        status_code=204,
+        responses=SIGN_IN_PROBLEMS,
+    )
     async def log_in(
         self,
         request: Request[Any, Any, Any],
@@ -89,7 +99,7 @@ class TokenController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/token", opt={"access": PUBLIC}, status_code=200)
+    @post("/token", opt={"access": PUBLIC}, status_code=200, responses=SIGN_IN_PROBLEMS)
     async def issue_access_token(
         self,
         request: Request[Any, Any, Any],
@@ -195,7 +205,7 @@ class TokenController(Controller):
         accounts: NamedDependency[AccountService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        token_id: FromPath[int],
+        token_id: RecordId,
     ) -> None:
         """Revoke one of the caller's personal tokens.
 

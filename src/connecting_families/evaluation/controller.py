@@ -14,7 +14,7 @@ from connecting_families.access.policy import FAMILY_READ, PROGRAMME_MANAGE, Pri
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import as_utc, today
 from connecting_families.evaluation.service import EvaluationService
-from connecting_families.http_params import RecordId
+from connecting_families.http_params import RecordId, also_answers
 
 Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
 
@@ -59,7 +59,11 @@ class EvaluationController(Controller):
     path = "/api/v1/programmes/{code:str}/evaluations"
     tags = ["evaluation"]
 
-    @post(opt={"access": PROGRAMME_MANAGE}, status_code=200)
+    @post(
+        opt={"access": PROGRAMME_MANAGE},
+        status_code=200,
+        operation_class=also_answers(200, "text/csv"),
+    )
     async def evaluate_programme(
         self,
         evaluation: NamedDependency[EvaluationService],

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody, PathParameter
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
@@ -28,7 +29,7 @@ class EvidenceController(Controller):
     @get("/evidence", opt={"access": FAMILY_READ})
     async def list_evidence(
         self,
-        evidence: NamedDependency[EvidenceService],
+        evidence_service: NamedDependency[EvidenceService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -38,7 +39,7 @@ class EvidenceController(Controller):
         """The family's records of each kind, as the service knew them at `known_at`.
 
         Args:
-            evidence: The evidence service.
+            evidence_service: The evidence service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -52,12 +53,14 @@ class EvidenceController(Controller):
                 errors=[{"field": "kind", "message": "unknown kind"}],
             )
         kinds = (kind,) if kind else tuple(EVIDENCE_TABLES)
-        return await evidence.family_records(principal, actor, family_id, as_utc(known_at), kinds)
+        return await evidence_service.family_records(
+            principal, actor, family_id, as_utc(known_at), kinds
+        )
 
     @get("/timeline", opt={"access": FAMILY_READ})
     async def get_timeline(
         self,
-        evidence: NamedDependency[EvidenceService],
+        evidence_service: NamedDependency[EvidenceService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -66,16 +69,25 @@ class EvidenceController(Controller):
         """Evidence, assessments, needs and notes by date, newest first.
 
         Args:
-            evidence: The evidence service.
+            evidence_service: The evidence service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
             known_at: An instant (ISO 8601; UTC if no offset): the timeline as it was then.
         """
-        entries = await evidence.timeline(principal, actor, family_id, as_utc(known_at))
+        entries = await evidence_service.timeline(principal, actor, family_id, as_utc(known_at))
         return to_schema(entries, list[TimelineEntry])
 
-    @post("/evidence/{kind:str}", opt={"access": FAMILY_WRITE})
+    @post(
+        "/evidence/{kind:str}",
+        opt={"access": FAMILY_WRITE},
+        responses={
+            200: ResponseSpec(
+                EvidenceRecorded,
+                description="The record was there already, unchanged; nothing was recorded.",
+            )
+        },
+    )
     async def record_evidence(
         self,
         recorder: NamedDependency[EvidenceRecorder],

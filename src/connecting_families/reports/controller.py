@@ -13,6 +13,7 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from connecting_families.access.policy import PROGRAMME_MANAGE, PROGRAMME_REPORT, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import Invalid
+from connecting_families.http_params import also_answers
 from connecting_families.reports.indicators import Period
 from connecting_families.reports.render import monthly_csv, monthly_html, totals_csv
 from connecting_families.reports.service import ReportService
@@ -37,7 +38,11 @@ class ReportController(Controller):
     path = "/api/v1/programmes/{code:str}"
     tags = ["reports"]
 
-    @get("/totals", opt={"access": PROGRAMME_REPORT})
+    @get(
+        "/totals",
+        opt={"access": PROGRAMME_REPORT},
+        operation_class=also_answers(200, "text/csv"),
+    )
     async def totals(
         self,
         reports: NamedDependency[ReportService],
@@ -106,7 +111,11 @@ class ReportController(Controller):
         """
         return await reports.forecast(principal, actor, code, as_of)
 
-    @get("/reports/monthly", opt={"access": PROGRAMME_REPORT})
+    @get(
+        "/reports/monthly",
+        opt={"access": PROGRAMME_REPORT},
+        operation_class=also_answers(200, "text/csv", "text/html"),
+    )
     async def monthly(
         self,
         reports: NamedDependency[ReportService],

@@ -114,11 +114,11 @@ def provide_family_page(
     assessments: NamedDependency[AssessmentService],
     plans: NamedDependency[PlanService],
     notes: NamedDependency[NoteService],
-    evidence: NamedDependency[EvidenceService],
+    evidence_service: NamedDependency[EvidenceService],
     evaluation: NamedDependency[EvaluationService],
 ) -> FamilyPageServices:
     return FamilyPageServices(
-        families, members, allocations, assessments, plans, notes, evidence, evaluation
+        families, members, allocations, assessments, plans, notes, evidence_service, evaluation
     )
 
 
