@@ -15,18 +15,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
-from test_claims import (
-    BENEFITS,
-    CORRECTED_OFFENCES,
-    EMPLOYMENT,
-    OFFENCES,
-    SECOND,
-    WORK_PROGRAMME,
-    command,
-    load,
-    prepare,
-    sample_sign_submit,
-)
 
 from connecting_families.accounts.tables import UserProgramme
 from connecting_families.assessments.tables import Assessment, Need
@@ -39,6 +27,18 @@ from connecting_families.reports.verdicts import _drop
 
 from access_world import World, build_world
 from import_cases import FAMILIES, PEOPLE
+from test_claims import (
+    BENEFITS,
+    CORRECTED_OFFENCES,
+    EMPLOYMENT,
+    OFFENCES,
+    SECOND,
+    WORK_PROGRAMME,
+    command,
+    load,
+    prepare,
+    sample_sign_submit,
+)
 
 CAE, CE, PTW = "crime_asb_education", "continuous_employment", "progress_to_work"
 _programmes = itertools.count(1)
