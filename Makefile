@@ -42,6 +42,13 @@ browser:
 bench: $(STAMP) wrk
 	$(BIN)/python bench/national.py
 
+## The long fuzz (issue 11): the generated tests of the suite with many more examples: the API
+## for every role, the casework-to-claims model, the CSV importer. About 30 minutes.
+fuzz: $(STAMP)
+	CF_FUZZ_EXAMPLES=200 $(BIN)/pytest -p no:cacheprovider -rP tests/test_api_schema.py -k generated
+	CF_FUZZ_EXAMPLES=100 CF_FUZZ_STEPS=40 $(BIN)/pytest -p no:cacheprovider -s tests/test_model_stateful.py -k whole_model
+	CF_FUZZ_EXAMPLES=3000 $(BIN)/pytest -p no:cacheprovider tests/test_import_fuzz.py -k any_
+
 ## The soak test (issue 11): ten minutes of mixed key-worker and manager traffic against two
 ## workers on loopback; fails on any error or on memory growth. `make soak MINUTES=1` for a look.
 MINUTES ?= 10
