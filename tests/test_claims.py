@@ -126,9 +126,8 @@ async def load(client: httpx.AsyncClient, world: World, kind: str, text: str) ->
     assert response.status_code == 200, response.text
 
 
-@pytest.fixture
-async def world(client: httpx.AsyncClient, app: Litestar) -> World:
-    world = await build_world(app.state.accounts)
+async def load_households(client: httpx.AsyncClient, world: World) -> None:
+    """FAM-1 and FAM-2 of P1, their people and FAM-1's evidence, imported as the manager."""
     for kind, text in (
         ("families", FAMILIES),
         ("people", PEOPLE),
@@ -138,6 +137,12 @@ async def world(client: httpx.AsyncClient, app: Litestar) -> World:
         ("employment", EMPLOYMENT),
     ):
         await load(client, world, kind, text)
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, app: Litestar) -> World:
+    world = await build_world(app.state.accounts)
+    await load_households(client, world)
     row = await Family.select(Family.id).where(Family.family_ref == "FAM-1").first()
     assert row is not None
     world.families["fam1"] = row["id"]

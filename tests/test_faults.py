@@ -7,7 +7,6 @@ Each test runs `connecting-families serve` as a process and judges by what its c
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import resource
 import sqlite3
@@ -24,13 +23,7 @@ import pytest
 from connecting_families.accounts import credentials
 from connecting_families.accounts.service import AccountService
 from connecting_families.accounts.tables import User
-from connecting_families.database.engine import (
-    SQLITE_BUSY_TIMEOUT_SECONDS,
-    close_database,
-    create_engine,
-    open_database,
-    use_engine,
-)
+from connecting_families.database.engine import SQLITE_BUSY_TIMEOUT_SECONDS, run_with_database
 from connecting_families.demo import load_demo
 from connecting_families.settings import DatabaseUrl
 
@@ -84,17 +77,7 @@ def kill(server: Server) -> None:
 
 def in_database(url: str, work: Any) -> Any:
     """Run `work(engine)` on an engine of the test's own for `url`."""
-
-    async def run() -> Any:
-        engine = create_engine(DatabaseUrl.parse(url))
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            return await work(engine)
-        finally:
-            await close_database(engine)
-
-    return asyncio.run(run())
+    return run_with_database(DatabaseUrl.parse(url), work)
 
 
 def world_at(url: str) -> World:

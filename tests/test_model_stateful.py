@@ -49,7 +49,6 @@ from hypothesis.stateful import (
 from litestar import Litestar
 
 from access_world import World, build_world
-from import_cases import FAMILIES, PEOPLE
 from model_world import (
     CAE,
     CE,
@@ -71,12 +70,8 @@ from model_world import (
 )
 from postgres_server import PostgresServer
 from test_claims import (
-    BENEFITS,
-    EMPLOYMENT,
-    OFFENCES,
     SECOND,
-    WORK_PROGRAMME,
-    load,
+    load_households,
     prepare,
     sample_sign_submit,
 )
@@ -1098,15 +1093,7 @@ def test_the_whole_model_holds_on_postgresql(
 async def claimed(client: httpx.AsyncClient, app: Litestar) -> tuple[World, dict[str, Any]]:
     """FAM-1 of `test_claims`, with its results at SECOND in a submitted claim."""
     world = await build_world(app.state.accounts)
-    for kind, text in (
-        ("families", FAMILIES),
-        ("people", PEOPLE),
-        ("offences", OFFENCES),
-        ("benefits", BENEFITS),
-        ("work_programme", WORK_PROGRAMME),
-        ("employment", EMPLOYMENT),
-    ):
-        await load(client, world, kind, text)
+    await load_households(client, world)
     prepared = await prepare(client, world, SECOND)
     assert prepared.status_code == 201, prepared.text
     return world, await sample_sign_submit(client, world, prepared.json()["id"])

@@ -36,6 +36,7 @@ from test_claims import (
     WORK_PROGRAMME,
     command,
     load,
+    load_households,
     prepare,
     sample_sign_submit,
 )
@@ -71,15 +72,7 @@ async def world(client: httpx.AsyncClient, app: Litestar) -> World:
     and FAM-1 (Central, attached 2013-02-01, kw_own, turned around at SECOND by every
     route) and FAM-2 (North, identified 2013-03-01)."""
     world = await build_world(app.state.accounts)
-    for kind, text in (
-        ("families", FAMILIES),
-        ("people", PEOPLE),
-        ("offences", OFFENCES),
-        ("benefits", BENEFITS),
-        ("work_programme", WORK_PROGRAMME),
-        ("employment", EMPLOYMENT),
-    ):
-        await load(client, world, kind, text)
+    await load_households(client, world)
     await Programme.update({Programme.target_families: 4}).where(Programme.code == "P1")
     return world
 
