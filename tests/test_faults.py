@@ -23,6 +23,7 @@ import pytest
 from connecting_families.accounts import credentials
 from connecting_families.accounts.service import AccountService
 from connecting_families.accounts.tables import User
+from connecting_families.cli import main
 from connecting_families.database.engine import SQLITE_BUSY_TIMEOUT_SECONDS, run_with_database
 from connecting_families.demo import load_demo
 from connecting_families.settings import DatabaseUrl
@@ -490,3 +491,54 @@ def test_a_graceful_restart_under_load_loses_no_acknowledged_write(
     saved = saved_notes(database_url)
     assert acknowledged(outcomes).items() <= saved.items()
     assert db.integrity(database_url) == "ok"
+
+
+# Backup while serving -----------------------------------------------------------------------
+
+
+def test_a_backup_taken_under_load_is_consistent(
+    database_url: str,
+    empty_database_url: str,
+    tmp_path: Path,
+    servers: list[Server],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`backup` while key workers keep adding notes: the service keeps answering, and the
+    backup restores to a database holding every note acknowledged before the backup began
+    and none that was never saved."""
+    world = world_at(database_url)
+    family = world.families["own"]
+    server = serve(servers, database_url, tmp_path)
+    clients = [httpx.Client(base_url=server.url, timeout=CLIENT_TIMEOUT_S) for _ in range(3)]
+    monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("CF_DATABASE_URL", database_url)
+    backup = tmp_path / "under-load.backup"
+
+    def write(worker: int, n: int) -> Outcome:
+        return add_note(clients[worker], world, family, f"backup {worker}-{n}")
+
+    with load(len(clients), write) as outcomes:
+        time.sleep(1.0)
+        began = time.monotonic()
+        assert main(["backup", str(backup)]) == 0
+        ended = time.monotonic()
+        time.sleep(0.5)
+    for client in clients:
+        client.close()
+
+    seen = tally(outcomes)
+    print(f"\nbackup under load: {len(outcomes)} writes, {dict(seen)}, {ended - began:.2f} s")
+    assert set(seen) == {"201"}, seen
+    assert any(o.started > ended for o in outcomes), "no write after the backup"
+
+    monkeypatch.setenv("CF_DATABASE_URL", empty_database_url)
+    assert main(["restore", str(backup)]) == 0
+    restored = saved_notes(empty_database_url)
+    before = {
+        o.body["id"]: o.body["body"]
+        for o in outcomes
+        if o.body is not None and o.started + o.took < began
+    }
+    assert before.items() <= restored.items()
+    assert restored.items() <= saved_notes(database_url).items()
+    assert db.integrity(empty_database_url) == "ok"
