@@ -48,6 +48,8 @@ from hypothesis.stateful import (
 )
 from litestar import Litestar
 
+from connecting_families.families.tables import FamilyRevision
+
 from access_world import World, build_world
 from model_world import (
     CAE,
@@ -1121,3 +1123,27 @@ async def test_a_claim_verifies_after_its_family_is_closed(
             f"/api/v1/claims/{claim['id']}/verify", headers=world.headers("auditor")
         )
         assert verified.json()["differences"] == [], status
+
+
+async def test_a_claim_verifies_after_its_family_is_corrected(
+    client: httpx.AsyncClient, claimed: tuple[World, dict[str, Any]]
+) -> None:
+    """Correcting the family's facts after its results were claimed (the local filter, the
+    date it was identified) leaves the claim as it was decided: re-verifying it finds no
+    difference, and the values each change replaced are kept."""
+    world, claim = claimed
+    family_id = claim["lines"][0]["family_id"]
+    url = f"/api/v1/families/{family_id}"
+    family = (await client.get(url, headers=world.headers("pm"))).json()
+    for change in ({"local_filter": not family["local_filter"]}, {"identified_on": "2013-01-02"}):
+        version = (await client.get(url, headers=world.headers("pm"))).json()["version"]
+        changed = await client.patch(
+            url, json={"version": version, **change}, headers=world.headers("pm")
+        )
+        assert changed.status_code == 200, changed.text
+        verified = await client.post(
+            f"/api/v1/claims/{claim['id']}/verify", headers=world.headers("auditor")
+        )
+        assert verified.json()["differences"] == [], change
+    revisions = await FamilyRevision.count().where(FamilyRevision.family == family_id)
+    assert revisions == 2

@@ -163,44 +163,24 @@ async def load_evidence(
         return await _load(Bulk(transaction), ids, instant)
 
 
-async def _status_at(
-    bulk: Bulk, ids: list[int], instant: dt.datetime
-) -> dict[int, tuple[bool, dt.date | None]]:
-    """For the families whose status changed after `instant`: whether they were attached
-    by then, and their closure date as it stood (None if not closed).
+async def _as_they_were(bulk: Bulk, ids: list[int], instant: dt.datetime) -> dict[int, Any]:
+    """For each family changed after `instant`, the facts of its row as they were then:
+    `(identified_on, attached_on, closed_on, local_filter, expectant_parent)`.
 
-    The family row holds only the latest attachment and closure; its status history tells
-    what they were before a later closure or reopening, so that a claim re-verified after
-    the family was closed is judged on the family as it was when the claim was made.
+    The family row holds only the latest values; a trigger keeps every replaced set in
+    `family_revision` (see the table), so a claim re-verified after the family was
+    corrected, closed or reopened is judged on the family as it stood when it was made.
     """
-    later = await bulk.rows(
-        "SELECT s.family, s.status FROM family_status_change s"
-        f" WHERE s.family IN ({placeholders(ids)}) AND s.changed_at > {{}}",
+    rows = await bulk.rows(
+        f"SELECT r.family, {bulk.plain('r', ('identified_on', 'attached_on', 'closed_on'))},"
+        " r.local_filter, r.expectant_parent FROM family_revision r"
+        f" WHERE r.family IN ({placeholders(ids)}) AND r.valid_until > {{}}"
+        " ORDER BY r.family, r.valid_until DESC, r.id DESC",
         *ids,
         instant,
     )
-    if not later:
-        return {}
-    changed = sorted({row[0] for row in later})
-    attached_later = {row[0] for row in later if row[1] == "attached"}
-    earlier = await bulk.rows(
-        f"SELECT s.family, s.status, {bulk.plain('s', ('changed_on',))}"
-        f" FROM family_status_change s WHERE s.family IN ({placeholders(changed)})"
-        " AND s.changed_at <= {} ORDER BY s.family, s.changed_at, s.id",
-        *changed,
-        instant,
-    )
-    last: dict[int, tuple[str, Any]] = {}
-    for family, status, changed_on in earlier:
-        last[family] = (status, changed_on)
-    found: dict[int, tuple[bool, dt.date | None]] = {}
-    for family in changed:
-        status, changed_on = last.get(family, ("", None))
-        found[family] = (
-            family not in attached_later,
-            _date(changed_on) if status == "closed" else None,
-        )
-    return found
+    # The earliest revision after `instant` holds what the row said at `instant`.
+    return {row[0]: row[1:] for row in rows}
 
 
 async def _load(
@@ -213,7 +193,9 @@ async def _load(
         f" FROM family f WHERE f.id IN ({marks}) ORDER BY f.id",
         *ids,
     )
-    status_at = {} if instant is None else await _status_at(bulk, ids, instant)
+    if instant is not None:
+        then = await _as_they_were(bulk, ids, instant)
+        families = [(f[0], f[1], *then[f[0]]) if f[0] in then else f for f in families]
     known, known_params = _known("m", instant)
     member_columns = ("person", "person_ref", "date_of_birth", "role", "joined_on", "left_on")
     memberships = await bulk.rows(
@@ -259,15 +241,13 @@ async def _load(
             owners = (row[width],) if owner and row[width] else families_of[row[person]]
             for family in owners:
                 into[family].append(value)
-    # (attached, closure date) as known at `instant`: the row's, unless changed since.
-    then = {family[0]: status_at.get(family[0], (True, _date(family[4]))) for family in families}
     return [
         ev.FamilyEvidence(
             family_id=family[0],
             family_ref=family[1],
             identified_on=_date(family[2]),
-            attached_on=_date(family[3]) if then[family[0]][0] else None,
-            closed_on=then[family[0]][1],
+            attached_on=_date(family[3]),
+            closed_on=_date(family[4]),
             local_filter=bool(family[5]),
             expectant_parent=bool(family[6]),
             known_at=instant,

@@ -50,6 +50,26 @@ class FamilyStatusChange(Table):
     signed_off_at = Timestamptz(null=True, default=None)
 
 
+class FamilyRevision(Table):
+    """The facts a rule set reads from a family row, as they were until `valid_until`.
+
+    Written by a database trigger whenever an update changes one of them (whatever made the
+    change: the API, an import, a status change), so evidence can be loaded as known at any
+    moment, and a claim re-verified after the family was corrected or closed is judged on
+    the family as it stood when the claim was made.
+    """
+
+    id = Serial(primary_key=True)
+    family = refers_to(Family)
+    identified_on = Date()
+    attached_on = Date(null=True, default=None)
+    closed_on = Date(null=True, default=None)
+    local_filter = Boolean(default=False)
+    expectant_parent = Boolean(default=False)
+    # The family's `updated_at` of the change that replaced these values.
+    valid_until = Timestamptz()
+
+
 class Person(Table):
     """A person known to the programme; households are in `Membership`."""
 
