@@ -286,3 +286,19 @@ def test_purge_refuses_a_date_in_the_future(
     assert main(["purge", "--closed-before", tomorrow.isoformat()]) == 1
     assert "is in the future" in capsys.readouterr().err
     assert _everything(cli_env) == before
+
+
+def test_a_backup_that_fails_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pg_dump failing (no server there) is reported with its reason; no file, not even a
+    partial one, is left to be mistaken for a backup, and the password is not shown."""
+    monkeypatch.setenv("CF_SECRET_KEY", "cli-test-secret-" + "x" * 32)
+    monkeypatch.setenv("CF_DATABASE_URL", "postgresql://someone:s3cret@127.0.0.1:1/nowhere")
+    target = tmp_path / "nightly.backup"
+    assert main(["backup", str(target)]) == 1
+    error = capsys.readouterr().err
+    assert "The backup failed" in error
+    assert "Connection refused" in error
+    assert "s3cret" not in error
+    assert list(tmp_path.iterdir()) == []

@@ -204,7 +204,7 @@ def _pg_connection(database: DatabaseUrl) -> tuple[str, dict[str, str]]:
     return parts._replace(scheme="postgresql", netloc=netloc).geturl(), env
 
 
-def _run_pg(database: DatabaseUrl, argv: list[str], what: str) -> str:
+def _run_pg(database: DatabaseUrl, argv: list[str], what: str) -> None:
     dsn, env = _pg_connection(database)
     result = subprocess.run(
         [_pg_tool(argv[0]), *argv[1:], f"--dbname={dsn}"],
@@ -214,9 +214,8 @@ def _run_pg(database: DatabaseUrl, argv: list[str], what: str) -> str:
         check=False,
     )
     if result.returncode != 0:
-        message = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else ""
-        raise Unavailable(f"{what} failed ({argv[0]} said: {message}).")
-    return result.stdout
+        message = " ".join(line.strip() for line in result.stderr.splitlines() if line.strip())
+        raise Unavailable(f"{what} failed ({argv[0]} said: {message}). Nothing was changed.")
 
 
 def _pg_dump(database: DatabaseUrl, target: Path) -> None:
@@ -239,5 +238,5 @@ def _pg_restore(database: DatabaseUrl, source: Path) -> None:
             "--exit-on-error",
             str(source),
         ],
-        "The restore (nothing was changed)",
+        "The restore",
     )
