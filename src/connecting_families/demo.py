@@ -25,6 +25,7 @@ from connecting_families.accounts import credentials
 from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
@@ -223,11 +224,10 @@ def _demo_users() -> list[tuple[str, tuple[str, ...], str | None, tuple[str, ...
 
 
 async def _in_parts(ids: list[int], select: Callable[[list[int]], Any]) -> list[dict[str, Any]]:
-    """The rows of `select(part)` for each part of `ids`: a statement takes at most 32,767
-    values, fewer than a national-scale cohort's ids."""
+    """The rows of `select(part)` for each part of `ids` (see `in_parts`)."""
     rows: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 10_000):
-        rows += await select(ids[start : start + 10_000])
+    for part in in_parts(ids):
+        rows += await select(list(part))
     return rows
 
 

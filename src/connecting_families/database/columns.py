@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
 from piccolo.columns import ForeignKey
 from piccolo.columns.base import OnDelete, OnUpdate
 from piccolo.table import Table
+
+T = TypeVar("T")
+# A statement takes at most 32,767 values, fewer than a national-scale cohort's ids: long
+# `IN (…)` lists go this many to a statement.
+IDS_A_STATEMENT = 10_000
 
 
 def refers_to(table: Any, *, null: bool = False) -> ForeignKey[Any]:
@@ -41,3 +46,10 @@ def next_version_values(
 def placeholders(values: Collection[object]) -> str:
     """`{}, {}, …`, one for each of `values`, for an `IN (…)` list of a raw `QueryString`."""
     return ", ".join("{}" for _ in values)
+
+
+def in_parts(values: Sequence[T]) -> list[Sequence[T]]:
+    """`values` in parts of at most `IDS_A_STATEMENT`, each for one statement's `IN (…)`."""
+    return [
+        values[start : start + IDS_A_STATEMENT] for start in range(0, len(values), IDS_A_STATEMENT)
+    ]

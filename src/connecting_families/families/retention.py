@@ -17,20 +17,17 @@ that family's key worker still needs them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 
 import attrs
 from piccolo.querystring import QueryString
 
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.columns import placeholders
+from connecting_families.database.columns import in_parts, placeholders
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.errors import Invalid
 
 REMOVED_TEXT = "[removed under the retention policy]"
 REMOVED_NAME = "(removed)"
-# Ids a statement: a statement takes at most 32,767 values.
-IDS_A_STATEMENT = 10_000
 
 # Each free-text column and how a family's rows of its table are found.
 _FAMILY_ROWS = "family IN ({ids})"
@@ -91,12 +88,10 @@ async def purge(
     closed_before: dt.date,
     *,
     dry_run: bool,
-    today: dt.date | None = None,
 ) -> PurgeResult:
     """Remove the personal data of every family closed before `closed_before` and not
     purged yet, in one transaction; audited family by family, and as a whole."""
-    today = today or dt.date.today()
-    if closed_before > today:
+    if closed_before > dt.date.today():
         raise Invalid(
             f"--closed-before {closed_before.isoformat()} is in the future; "
             "give a date on or before today."
@@ -149,7 +144,7 @@ async def _people_of(engine: AnyEngine, families: list[int]) -> tuple[list[int],
     """The people of `families` to purge, and how many of theirs are kept because they are
     also members of a family that is not purged (nor being purged)."""
     members: set[int] = set()
-    for part in _parts(families):
+    for part in in_parts(families):
         rows = await engine.run_querystring(
             QueryString(
                 f"SELECT DISTINCT person FROM membership WHERE family IN ({placeholders(part)})",
@@ -159,7 +154,7 @@ async def _people_of(engine: AnyEngine, families: list[int]) -> tuple[list[int],
         members.update(row["person"] for row in rows)
     chosen = set(families)
     elsewhere: set[int] = set()
-    for part in _parts(sorted(members)):
+    for part in in_parts(sorted(members)):
         rows = await engine.run_querystring(
             QueryString(
                 "SELECT membership.person, membership.family FROM membership"
@@ -173,13 +168,9 @@ async def _people_of(engine: AnyEngine, families: list[int]) -> tuple[list[int],
     return sorted(members - elsewhere), len(elsewhere)
 
 
-def _parts(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[start : start + IDS_A_STATEMENT] for start in range(0, len(ids), IDS_A_STATEMENT)]
-
-
 async def _count(engine: AnyEngine, table: str, rows: str, families: list[int], still: str) -> int:
     count = 0
-    for part in _parts(families):
+    for part in in_parts(families):
         found = await engine.run_querystring(
             QueryString(
                 f"SELECT count(*) AS n FROM {table}"
@@ -193,7 +184,7 @@ async def _count(engine: AnyEngine, table: str, rows: str, families: list[int], 
 
 async def _remove(engine: AnyEngine, families: list[int], people: list[int]) -> None:
     now = dt.datetime.now(dt.UTC)
-    for part in _parts(families):
+    for part in in_parts(families):
         ids = placeholders(part)
         await engine.run_querystring(
             QueryString(
@@ -211,7 +202,7 @@ async def _remove(engine: AnyEngine, families: list[int], people: list[int]) -> 
                     *part,
                 )
             )
-    for part in _parts(people):
+    for part in in_parts(people):
         await engine.run_querystring(
             QueryString(
                 "UPDATE person SET given_name = {}, family_name = '', upn = NULL,"
