@@ -4,6 +4,11 @@ Both are append-and-supersede: completing, signing off or recording an outcome w
 version of the row and marks the old one superseded, so every earlier state stays readable.
 They are addressed by their reference (stable across versions), and updates name the version
 they were made against.
+
+A reference is unique in its programme, not its family: it is the authority's identifier, and an
+import matches a row by it across the programme (a corrected row may move a need to another
+household). So a caller-given ref taken by another family's record is refused; in words that
+say nothing of it when that family is outside the caller's scope (`families.existence`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from connecting_families.errors import (
     field_error,
     refuse_if,
 )
+from connecting_families.families.existence import audited_refusals, refuse_taken_ref
 from connecting_families.families.scope import require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
 from connecting_families.families.tables import Family, Membership
@@ -260,21 +266,26 @@ class AssessmentService:
             problems += validate_ref("assessment_ref", assessment_ref)
         refuse_if(problems, "The assessment")
         ref = assessment_ref or f"EHA-{secrets.token_hex(4).upper()}"
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        async with (
+            audited_refusals(actor),
+            writing_family(self.engine, principal, actor, family_id) as family,
+        ):
             if not await _is_member(family_id, subject_person_id, role="child"):
                 refuse_if(
                     [field_error("subject_person_id", "not a child of this household")],
                     "The assessment",
                 )
-            if await Assessment.exists().where(
+            holders = await Assessment.select(Assessment.family).where(
                 Assessment.programme == family["programme"],
                 Assessment.assessment_ref == ref,
                 Assessment.superseded_at.is_null(),
-            ):
-                raise Conflict(
-                    "assessment_ref: already used in this programme",
-                    errors=[field_error("assessment_ref", "already used")],
-                )
+            )
+            await refuse_taken_ref(
+                principal,
+                "assessment_ref",
+                [row["family"] for row in holders],
+                from_family=family_id,
+            )
             await Assessment.insert(
                 Assessment(
                     programme=family["programme"],
@@ -398,7 +409,10 @@ class AssessmentService:
             problems += validate_ref("need_ref", need_ref)
         refuse_if(problems, "The need")
         ref = need_ref or f"NEED-{secrets.token_hex(4).upper()}"
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        async with (
+            audited_refusals(actor),
+            writing_family(self.engine, principal, actor, family_id) as family,
+        ):
             known = self.plugins.headlines(family["ruleset_id"])
             problems = []
             if headline not in known:
@@ -406,15 +420,14 @@ class AssessmentService:
             if not await _is_member(family_id, person_id):
                 problems.append(field_error("person_id", "not a member of this family"))
             refuse_if(problems, "The need")
-            if await Need.exists().where(
+            holders = await Need.select(Need.family).where(
                 Need.programme == family["programme"],
                 Need.need_ref == ref,
                 Need.superseded_at.is_null(),
-            ):
-                raise Conflict(
-                    "need_ref: already used in this programme",
-                    errors=[field_error("need_ref", "already used")],
-                )
+            )
+            await refuse_taken_ref(
+                principal, "need_ref", [row["family"] for row in holders], from_family=family_id
+            )
             await Need.insert(
                 Need(
                     programme=family["programme"],

@@ -60,7 +60,10 @@ class HouseholdController(Controller):
         family_id: RecordId,
         data: JSONBody[MemberCreate],
     ) -> Member:
-        """Add a person to the household; 409 offers people who may be the same person.
+        """Add a person to the household; 409 when they may be someone already known.
+
+        The people it offers are only those of families you may read; a match anywhere else
+        is answered with the same words whatever matched, and written to the audit log.
 
         Args:
             members: The member service.

@@ -28,6 +28,15 @@ from connecting_families.errors import (
     field_error,
     refuse_if,
 )
+from connecting_families.families.existence import (
+    AuditedRefusal,
+    Probe,
+    audited_refusals,
+    households,
+    probes_of,
+    readable,
+    refuse_taken_ref,
+)
 from connecting_families.families.scope import require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
 from connecting_families.families.tables import Family, Membership, Person
@@ -213,8 +222,10 @@ class MemberService:
     ) -> Member:
         """Add an existing person (`person_id`) or a new one (`person`) to the household.
 
-        A new person who matches someone already known is refused with the matches (409)
-        unless `create_anyway` is set: the caller is offered the existing person instead.
+        A new person who matches someone already known is refused (409) unless
+        `create_anyway` is set: the matches in families the caller may read are offered
+        instead; matches elsewhere only make the answer say that the person may be known
+        (see `_refuse_if_known`).
         """
         problems = []
         if role not in ROLES:
@@ -224,24 +235,15 @@ class MemberService:
         if person is not None:
             problems += person_problems(person)
         refuse_if(problems, "The member")
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        async with (
+            audited_refusals(actor),
+            writing_family(self.engine, principal, actor, family_id) as family,
+        ):
             programme_id = family["programme"]
             if person is not None:
-                matches = await self.possible_matches(programme_id, person)
-                if matches and not create_anyway:
-                    await record(
-                        actor,
-                        "person.match",
-                        "family",
-                        family_id,
-                        detail={"matches": len(matches)},
-                    )
-                    raise Conflict(
-                        "This person may already be known; add the existing person by "
-                        "person_id, or send create_anyway: true if they are someone else.",
-                        extra={"matches": [attrs.asdict(m) for m in matches]},
-                    )
-                person_id = await self._create_person(programme_id, person)
+                if not create_anyway:
+                    await self._refuse_if_known(principal, family_id, programme_id, person)
+                person_id = await self._create_person(principal, family_id, programme_id, person)
             elif person_id is None or not await self._may_bring(
                 principal, programme_id, person_id
             ):
@@ -286,14 +288,70 @@ class MemberService:
         )
         return bool(writable == len(family_ids))
 
-    async def _create_person(self, programme_id: int, draft: PersonDraft) -> int:
+    async def _refuse_if_known(
+        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
+    ) -> None:
+        """Refuse a new person who may be someone the programme knows already.
+
+        The people of families the caller may read are offered by id and ref, so that the
+        existing person can be added; anyone else only makes the answer say that the person
+        may be known, the same answer whatever and whoever matched, and is audited as a probe
+        of their families.
+        """
+        matches = await self.possible_matches(programme_id, draft)
+        if not matches:
+            return
+        homes = await households([m.person_id for m in matches])
+        visible = await readable(principal, set().union(*homes.values()))
+        offered = [m for m in matches if homes[m.person_id] & visible]
+        probes = [
+            probe
+            for m in matches
+            if not homes[m.person_id] & visible
+            for probe in probes_of(
+                "person.duplicate_probe",
+                sorted(homes[m.person_id]),
+                person_id=m.person_id,
+                detail={"from_family": family_id, "matched_on": list(m.matched_on)},
+            )
+        ]
+        if offered:
+            probes.append(
+                Probe("person.match", ("family", family_id), True, {"matches": len(offered)})
+            )
+            raise AuditedRefusal(
+                Conflict(
+                    "This person may already be known; add the existing person by "
+                    "person_id, or send create_anyway: true if they are someone else.",
+                    extra={"matches": [attrs.asdict(m) for m in offered]},
+                ),
+                probes,
+            )
+        raise AuditedRefusal(
+            Conflict(
+                "This person may already be known to the programme: ask a team manager "
+                "before adding them, or send create_anyway: true if they are someone else."
+            ),
+            probes,
+        )
+
+    async def _create_person(
+        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
+    ) -> int:
         person_ref = draft.person_ref or f"CF-{secrets.token_hex(5).upper()}"
-        if await Person.exists().where(
-            Person.programme == programme_id, Person.person_ref == person_ref
-        ):
-            raise Conflict(
-                "person_ref: already used in this programme",
-                errors=[field_error("person_ref", "already used")],
+        holder = (
+            await Person.select(Person.id)
+            .where(Person.programme == programme_id, Person.person_ref == person_ref)
+            .first()
+        )
+        if holder is not None:
+            homes = await households([holder["id"]])
+            await refuse_taken_ref(
+                principal,
+                "person_ref",
+                sorted(homes[holder["id"]]),
+                from_family=family_id,
+                person_id=holder["id"],
             )
         inserted = await Person.insert(
             Person(

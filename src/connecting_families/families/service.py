@@ -37,6 +37,7 @@ from connecting_families.errors import (
     field_error,
     refuse_if,
 )
+from connecting_families.families.existence import audited_refusals, refuse_taken_ref
 from connecting_families.families.scope import family_row, require_family, writing_family
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
 from connecting_families.http_params import MAX_ID
@@ -345,7 +346,11 @@ class FamilyService:
     async def create_family(
         self, principal: Principal, actor: Actor, draft: FamilyDraft
     ) -> FamilyRecord:
-        """Record a new family. A key worker who records one becomes its key worker."""
+        """Record a new family. A key worker who records one becomes its key worker.
+
+        A `family_ref` the programme has already is named only if its family is in the
+        caller's scope (see `families.existence`).
+        """
         problems = validate_ref("family_ref", draft.family_ref)
         problems += not_in_future("identified_on", draft.identified_on)
         refuse_if(problems, "The family")
@@ -359,15 +364,15 @@ class FamilyService:
             )
         if not principal.has_any(FAMILY_WRITERS):
             raise Forbidden("Your role does not allow recording families.")
-        async with write_transaction(self.engine):
+        async with audited_refusals(actor), write_transaction(self.engine):
             await evidence_changed(programme["id"])  # first: see families.scope
-            if await Family.exists().where(
-                Family.programme == programme["id"], Family.family_ref == draft.family_ref
-            ):
-                raise Conflict(
-                    "family_ref: this programme already has a family with that reference.",
-                    errors=[field_error("family_ref", "already used in this programme")],
-                )
+            holder = (
+                await Family.select(Family.id)
+                .where(Family.programme == programme["id"], Family.family_ref == draft.family_ref)
+                .first()
+            )
+            if holder is not None:
+                await refuse_taken_ref(principal, "family_ref", [holder["id"]], from_family=None)
             inserted = await Family.insert(
                 Family(
                     programme=programme["id"],

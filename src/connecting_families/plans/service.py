@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from connecting_families.access.policy import Principal, family_scope
-from connecting_families.accounts.tables import User
+from connecting_families.accounts.tables import User, UserProgramme
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine
@@ -150,6 +150,34 @@ _ACTION_COLUMNS = (
     PlanAction.completed_on,
     PlanAction.version,
 )
+
+
+async def _owner_id(username: str, programme_id: int) -> int:
+    """The id of `username` as an action's owner: an active user of the family's programme.
+
+    Anyone else, known or not, gets the same refusal, so an owner cannot be used to learn
+    which usernames exist, here or in another programme.
+    """
+    row = (
+        await User.select(User.id)
+        .where(
+            User.username == username,
+            User.is_active.eq(True),
+            User.id.is_in(
+                UserProgramme.select(UserProgramme.user).where(
+                    UserProgramme.programme == programme_id
+                )
+            ),
+        )
+        .first()
+    )
+    if row is None:
+        refuse_if(
+            [field_error("owner", "Enter the username of a worker in this family's programme")],
+            "The action",
+        )
+    assert row is not None
+    return int(row["id"])
 
 
 class PlanService:
@@ -360,17 +388,11 @@ class PlanService:
         """An action for a goal, owned by a worker (username) or someone else (owner_text)."""
         if not description.strip():
             refuse_if([field_error("description", "must not be empty")], "The action")
-        async with writing_family(self.engine, principal, actor, family_id):
+        async with writing_family(self.engine, principal, actor, family_id) as family:
             plan = await self._plan(family_id, plan_id)
             if goal_id not in {goal.id for goal in plan.goals}:
                 raise NotFound(f"Plan {plan_id} has no goal {goal_id}.")
-            owner_id = None
-            if owner:
-                user = await User.select(User.id).where(User.username == owner).first()
-                if user is None:
-                    refuse_if([field_error("owner", "no user with that username")], "The action")
-                assert user is not None
-                owner_id = user["id"]
+            owner_id = await _owner_id(owner, family["programme"]) if owner else None
             await PlanAction.insert(
                 PlanAction(
                     goal=goal_id,
