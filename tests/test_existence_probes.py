@@ -189,6 +189,25 @@ async def test_someone_else_can_still_be_added(client: httpx.AsyncClient, world:
     assert response.status_code == 201
 
 
+async def test_another_caseloads_person_is_not_found_by_id(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Adding another caseload's person by id is answered as an id nobody has, and audited."""
+    other = await _person_in(world, OTHER)
+    answers = {}
+    for person_id in (other["id"], other["id"] + 1000):
+        response = await client.post(
+            f"{family_path(world)}/members",
+            json={"role": "child", "person_id": person_id},
+            headers=world.headers("kw_own"),
+        )
+        assert response.status_code == 404
+        answers[person_id] = response.text.replace(str(person_id), "ID")
+    assert answers[other["id"]] == answers[other["id"] + 1000]
+    [probe] = await _probes("person.add_probe")
+    assert (probe["resource_id"], probe["allowed"]) == (str(world.families[OTHER]), False)
+
+
 async def test_person_ref_in_own_caseload_is_named(
     client: httpx.AsyncClient, world: World
 ) -> None:

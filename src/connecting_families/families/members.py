@@ -244,10 +244,9 @@ class MemberService:
                 if not create_anyway:
                     await self._refuse_if_known(principal, family_id, programme_id, person)
                 person_id = await self._create_person(principal, family_id, programme_id, person)
-            elif person_id is None or not await self._may_bring(
-                principal, programme_id, person_id
-            ):
-                raise NotFound(f"There is no person {person_id} you may add to this household.")
+            else:
+                assert person_id is not None
+                await self._refuse_unless_bringable(principal, family_id, programme_id, person_id)
             already = await Membership.exists().where(
                 Membership.family == family_id,
                 Membership.person == person_id,
@@ -270,23 +269,27 @@ class MemberService:
             )
         return await self._member(inserted[0]["id"])
 
-    async def _may_bring(self, principal: Principal, programme_id: int, person_id: int) -> bool:
-        """A known person joins a household only from one the caller may write, or from
-        none: otherwise adding them would reveal another caseload's records."""
+    async def _refuse_unless_bringable(
+        self, principal: Principal, family_id: int, programme_id: int, person_id: int
+    ) -> None:
+        """A known person joins a household only from ones the caller may write, or from
+        none: otherwise adding them would reveal another caseload's records. Refused, they
+        are not found, as a person who does not exist is, and the probe is audited against
+        their other households."""
+        refused = NotFound(f"There is no person {person_id} you may add to this household.")
         if not await Person.exists().where(
             Person.id == person_id, Person.programme == programme_id
         ):
-            return False
-        households = await Membership.select(Membership.family).where(
-            Membership.person == person_id, Membership.superseded_at.is_null()
+            raise refused
+        homes = (await households([person_id]))[person_id]
+        writable = await Family.select(Family.id).where(
+            Family.id.is_in(sorted(homes) or [0]), family_scope(principal, "write")
         )
-        family_ids = [row["family"] for row in households]
-        if not family_ids:
-            return True
-        writable = await Family.count().where(
-            Family.id.is_in(family_ids), family_scope(principal, "write")
-        )
-        return bool(writable == len(family_ids))
+        elsewhere = homes - {row["id"] for row in writable}
+        if elsewhere:
+            detail = {"from_family": family_id}
+            probes = [Probe("person.add_probe", ("family", f), detail=detail) for f in elsewhere]
+            raise AuditedRefusal(refused, probes)
 
     async def _refuse_if_known(
         self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
