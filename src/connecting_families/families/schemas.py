@@ -99,8 +99,9 @@ class PersonCreate(msgspec.Struct, forbid_unknown_fields=True):
 class MemberCreate(msgspec.Struct, forbid_unknown_fields=True):
     """Add someone known (`person_id`) or someone new (`person`) to the household.
 
-    A new person who matches one already known is refused with 409 and the matches;
-    send `create_anyway: true` when they really are someone else.
+    A new person who matches one already known is refused with 409 and the matches in
+    families you may read (a match elsewhere is only said to be possible); send
+    `create_anyway: true` when they really are someone else.
     """
 
     role: Literal["adult", "child"]
