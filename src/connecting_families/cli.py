@@ -270,13 +270,16 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args)
-    run_with_database(
+    revoked = run_with_database(
         settings.database,
         lambda engine: _accounts(settings, engine).set_password(
             _operator(args), args.username, password
         ),
     )
-    print(f"password set for {args.username}")
+    print(
+        f"password set for {args.username}; revoked {revoked.sessions} session(s), "
+        f"{revoked.access} access token(s) and {revoked.personal} personal token(s)"
+    )
     return 0
 
 

@@ -1,0 +1,168 @@
+"""Credentials: a new password ends the old credentials."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from connecting_families.accounts.service import AccountService
+from connecting_families.accounts.tables import AuthToken
+from connecting_families.audit.service import Actor
+from connecting_families.audit.tables import AuditEvent
+from connecting_families.cli import main
+from connecting_families.database.engine import AnyEngine, run_with_database
+from connecting_families.settings import DatabaseUrl
+
+from conftest import TEST_SECRET
+
+PASSWORD = "a long enough passphrase"
+NEW_PASSWORD = "another long passphrase"
+FOREIGN = "https://attacker.example"
+
+
+@pytest.fixture
+def accounts(app: Litestar) -> AccountService:
+    service: AccountService = app.state.accounts
+    return service
+
+
+@pytest.fixture
+async def worker(client: httpx.AsyncClient, accounts: AccountService) -> str:
+    """A key worker with a password."""
+    await accounts.create_user(
+        Actor.operator("test"),
+        username="kw.pat",
+        display_name="Pat",
+        password=PASSWORD,
+        roles=["key_worker"],
+    )
+    return "kw.pat"
+
+
+async def sign_in_page(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD, **headers: str
+) -> httpx.Response:
+    """The sign-in form as the page sends it: the CSRF token the page's GET set, in the form."""
+    await client.get("/sign-in")
+    return await client.post(
+        "/sign-in",
+        data={
+            "username": username,
+            "password": password,
+            "next": "/",
+            "_csrf_token": client.cookies["csrftoken"],
+        },
+        headers=headers,
+    )
+
+
+async def sessions_issued() -> int:
+    return await AuthToken.count().where(AuthToken.kind == "session")
+
+
+# A new password ends every credential made before it -------------------------------------
+
+
+async def test_set_password_revokes_sessions_access_and_personal_tokens(
+    client: httpx.AsyncClient, accounts: AccountService, worker: str
+) -> None:
+    """After set_password, the user's earlier session, access and personal tokens get 401."""
+    access = (
+        await client.post("/api/v1/auth/token", json={"username": worker, "password": PASSWORD})
+    ).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {access}"}
+    personal = (
+        await client.post("/api/v1/auth/personal-tokens", json={"name": "s"}, headers=bearer)
+    ).json()["token"]
+    assert (await sign_in_page(client, worker)).status_code == 302
+    assert (await client.get("/auth/session")).status_code == 200
+
+    await accounts.set_password(Actor.operator("test"), worker, NEW_PASSWORD)
+
+    assert (await client.get("/auth/session")).status_code == 401
+    for token in (access, personal):
+        me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 401
+    renewed = await client.post(
+        "/api/v1/auth/token", json={"username": worker, "password": NEW_PASSWORD}
+    )
+    assert renewed.status_code == 200
+
+
+async def test_set_password_audit_entry_counts_what_it_revoked(
+    client: httpx.AsyncClient, accounts: AccountService, worker: str
+) -> None:
+    """The user.set_password entry says how many sessions and tokens of each kind it ended."""
+    user_id = (await accounts.get_user(worker)).id
+    for kind in ("session", "session", "access", "personal"):
+        await accounts.issue_token(user_id, kind)
+    revoked = await accounts.issue_token(user_id, "access")
+    await AuthToken.update({AuthToken.revoked_at: AuthToken.created_at}).where(
+        AuthToken.id == revoked.id
+    )
+
+    await accounts.set_password(Actor.operator("test"), worker, NEW_PASSWORD)
+
+    entries = (
+        await AuditEvent.select(AuditEvent.detail)
+        .where(AuditEvent.action == "user.set_password")
+        .output(load_json=True)
+    )
+    assert [e["detail"] for e in entries] == [
+        {"revoked": {"session": 2, "access": 1, "personal": 1}}
+    ]
+
+
+def test_users_set_password_command_revokes_the_users_tokens(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`users set-password` on the command line ends the user's tokens, and says how many."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CF_DATABASE_URL", database_url)
+    monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
+    database = DatabaseUrl.parse(database_url)
+
+    async def make_user(engine: AnyEngine) -> list[str]:
+        accounts = AccountService(engine, TEST_SECRET)
+        user = await accounts.create_user(
+            Actor.operator("test"),
+            username="kw.pat",
+            display_name="Pat",
+            password=PASSWORD,
+            roles=["key_worker"],
+        )
+        return [
+            (await accounts.issue_token(user.id, kind)).token for kind in ("access", "personal")
+        ]
+
+    tokens = run_with_database(database, make_user)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(NEW_PASSWORD + "\n"))
+    assert main(["users", "set-password", "kw.pat", "--password-stdin"]) == 0
+    assert "1 access token(s) and 1 personal token(s)" in capsys.readouterr().out
+
+    async def still_working(engine: AnyEngine) -> list[bool]:
+        accounts = AccountService(engine, TEST_SECRET)
+        kinds = frozenset({"access", "personal"})
+        return [await accounts.credential_for(token, kinds) is not None for token in tokens]
+
+    assert run_with_database(database, still_working) == [False, False]
+
+
+async def test_deactivate_still_revokes_and_counts(
+    client: httpx.AsyncClient, accounts: AccountService, worker: str
+) -> None:
+    """Deactivating revokes the user's tokens as before, and returns how many."""
+    user_id = (await accounts.get_user(worker)).id
+    token = (await accounts.issue_token(user_id, "personal")).token
+    revoked = await accounts.deactivate(Actor.operator("test"), worker)
+    assert revoked.personal == 1
+    me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
