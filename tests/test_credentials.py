@@ -1,4 +1,5 @@
-"""Credentials: a new password ends the old credentials."""
+"""Credentials: a new password ends the old credentials, sign-in cannot be forged from another
+site, and cookies are Secure over https."""
 
 from __future__ import annotations
 
@@ -166,3 +167,124 @@ async def test_deactivate_still_revokes_and_counts(
     assert revoked.personal == 1
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
+
+
+# Signing in cannot be forged from another site -------------------------------------------
+
+
+async def test_login_endpoint_without_csrf_token_is_refused(
+    client: httpx.AsyncClient, worker: str
+) -> None:
+    """POST /auth/login without the CSRF token is 403, and nobody is signed in."""
+    await client.get("/sign-in")
+    response = await client.post("/auth/login", data={"username": worker, "password": PASSWORD})
+    assert response.status_code == 403
+    assert "cf_session" not in response.headers.get("set-cookie", "")
+    assert await sessions_issued() == 0
+
+
+async def test_sign_in_form_without_csrf_token_is_refused(
+    client: httpx.AsyncClient, worker: str
+) -> None:
+    """The sign-in form posted without its CSRF token gets the 403 page; nobody signs in."""
+    response = await client.post(
+        "/sign-in", data={"username": worker, "password": PASSWORD, "next": "/"}
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
+    assert await sessions_issued() == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": FOREIGN},
+        {"Origin": "null"},
+        {"Origin": FOREIGN, "Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+    ],
+    ids=["origin", "null-origin", "both", "fetch-site", "sibling-subdomain"],
+)
+async def test_sign_in_form_from_another_site_is_refused(
+    client: httpx.AsyncClient, worker: str, headers: dict[str, str]
+) -> None:
+    """A sign-in form another site sent is a 403 page, even with a valid CSRF token."""
+    response = await sign_in_page(client, worker, **headers)
+    assert response.status_code == 403
+    assert "another site" in response.text
+    assert await sessions_issued() == 0
+
+
+async def test_login_endpoint_from_another_origin_is_refused(
+    client: httpx.AsyncClient, worker: str
+) -> None:
+    """POST /auth/login with a valid CSRF token but a foreign Origin is 403."""
+    await client.get("/sign-in")
+    response = await client.post(
+        "/auth/login",
+        data={"username": worker, "password": PASSWORD},
+        headers={"x-csrftoken": client.cookies["csrftoken"], "Origin": FOREIGN},
+    )
+    assert response.status_code == 403
+    assert await sessions_issued() == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        {"Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "same-origin"},
+    ],
+    ids=["browser", "origin-only", "fetch-site-only"],
+)
+async def test_sign_in_form_from_its_own_page_signs_in(
+    client: httpx.AsyncClient, worker: str, headers: dict[str, str]
+) -> None:
+    """The sign-in form sent from the service's own page signs in, as a browser sends it."""
+    response = await sign_in_page(client, worker, **headers)
+    assert response.status_code == 302
+    assert "cf_session" in client.cookies
+
+
+async def test_a_page_form_from_another_site_is_refused_when_signed_in(
+    client: httpx.AsyncClient, worker: str
+) -> None:
+    """Every page form, not only sign-in, refuses what another site sent (sign-out here)."""
+    assert (await sign_in_page(client, worker)).status_code == 302
+    response = await client.post(
+        "/sign-out",
+        data={"_csrf_token": client.cookies["csrftoken"]},
+        headers={"Origin": FOREIGN},
+    )
+    assert response.status_code == 403
+    assert (await client.get("/auth/session")).status_code == 200
+
+
+async def test_api_is_not_checked_for_origin(client: httpx.AsyncClient, worker: str) -> None:
+    """The API (bearer tokens, CORS) takes a request from another origin as before."""
+    response = await client.post(
+        "/api/v1/auth/token",
+        json={"username": worker, "password": PASSWORD},
+        headers={"Origin": FOREIGN, "Sec-Fetch-Site": "cross-site"},
+    )
+    assert response.status_code == 200
+
+
+# The CSRF cookie is Secure over https ----------------------------------------------------
+
+
+async def test_csrf_cookie_is_secure_over_https_only(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    """The csrftoken cookie is marked Secure when the page is served over https, not over http."""
+    plain = (await client.get("/sign-in")).headers["set-cookie"]
+    assert plain.startswith("csrftoken=")
+    assert "secure" not in plain.lower()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://testserver"
+    ) as https:
+        secure = (await https.get("/sign-in")).headers["set-cookie"]
+    assert secure.startswith("csrftoken=")
+    assert "; Secure" in secure
