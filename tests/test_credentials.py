@@ -1,25 +1,29 @@
 """Credentials: a new password ends the old credentials, sign-in cannot be forged from another
-site, and cookies are Secure over https."""
+site, cookies are Secure over https, and the client address is the peer unless a trusted
+proxy names another."""
 
 from __future__ import annotations
 
 import io
+import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from litestar import Litestar
 
-from connecting_families.accounts.service import AccountService
-from connecting_families.accounts.tables import AuthToken
+from connecting_families.accounts.service import ADDRESS_FAILURE_LIMIT, AccountService
+from connecting_families.accounts.tables import AuthToken, LoginAttempt
 from connecting_families.audit.service import Actor
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.cli import main
 from connecting_families.database.engine import AnyEngine, run_with_database
-from connecting_families.settings import DatabaseUrl
+from connecting_families.settings import DatabaseUrl, Settings, SettingsError
 
 from conftest import TEST_SECRET
+from serve_process import Server
 
 PASSWORD = "a long enough passphrase"
 NEW_PASSWORD = "another long passphrase"
@@ -288,3 +292,104 @@ async def test_csrf_cookie_is_secure_over_https_only(
         secure = (await https.get("/sign-in")).headers["set-cookie"]
     assert secure.startswith("csrftoken=")
     assert "; Secure" in secure
+
+
+# The client address is the peer, unless a trusted proxy names another --------------------
+
+
+def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
+    """Without CF_TRUSTED_PROXIES no proxy is trusted."""
+    settings = Settings.from_env({"CF_SECRET_KEY": TEST_SECRET}, data_dir=tmp_path)
+    assert settings.trusted_proxies == ()
+
+
+def test_trusted_proxies_take_addresses_and_networks(tmp_path: Path) -> None:
+    """CF_TRUSTED_PROXIES takes IPv4 and IPv6 addresses and CIDR networks, comma separated."""
+    env = {"CF_SECRET_KEY": TEST_SECRET, "CF_TRUSTED_PROXIES": " 10.0.0.5, 10.1.0.0/16,::1 ,"}
+    settings = Settings.from_env(env, data_dir=tmp_path)
+    assert settings.trusted_proxies == ("10.0.0.5/32", "10.1.0.0/16", "::1/128")
+
+
+@pytest.mark.parametrize("value", ["*", "proxy.local", "10.0.0.1/8", "10.0.0.300"])
+def test_bad_trusted_proxy_is_refused_by_name(tmp_path: Path, value: str) -> None:
+    """Anything but an address or network is refused, naming the setting and the entry."""
+    env = {"CF_SECRET_KEY": TEST_SECRET, "CF_TRUSTED_PROXIES": value}
+    with pytest.raises(SettingsError, match=f"CF_TRUSTED_PROXIES: '{value}'"):
+        Settings.from_env(env, data_dir=tmp_path)
+
+
+async def test_app_never_reads_forwarded_for_itself(
+    client: httpx.AsyncClient, worker: str
+) -> None:
+    """In the app, a sign-in with X-Forwarded-For is counted and audited at the peer's address."""
+    await client.post(
+        "/api/v1/auth/token",
+        json={"username": worker, "password": "not the password at all"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    attempts = await LoginAttempt.select(LoginAttempt.address)
+    audited = await AuditEvent.select(AuditEvent.source).where(AuditEvent.action == "auth.login")
+    assert [a["address"] for a in attempts] == ["127.0.0.1"]
+    assert [a["source"] for a in audited] == ["127.0.0.1"]
+
+
+@pytest.fixture
+def served() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:
+        server.kill()
+
+
+def _serve(
+    served: list[Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trusted: str | None
+) -> tuple[Server, Path]:
+    # Whatever the test runner's environment says, only CF_TRUSTED_PROXIES decides.
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
+    if trusted is None:
+        monkeypatch.delenv("CF_TRUSTED_PROXIES", raising=False)
+    else:
+        monkeypatch.setenv("CF_TRUSTED_PROXIES", trusted)
+    path = tmp_path / "serve.sqlite3"
+    server = Server(f"sqlite:///{path}", tmp_path)
+    served.append(server)
+    server.wait_ready()
+    return server, path
+
+
+def _failed_sign_in(server: Server, forwarded_for: str, username: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/api/v1/auth/token",
+        json={"username": username, "password": "not the password at all"},
+        headers={"X-Forwarded-For": forwarded_for},
+        timeout=10,
+    )
+
+
+def _audited_sources(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT source FROM audit_event WHERE action = 'auth.login' ORDER BY id"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_served_forwarded_for_from_an_untrusted_peer_is_ignored(
+    served: list[Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no trusted proxies, a new X-Forwarded-For per guess does not escape the throttle,
+    and the audit log records the real peer (a real `serve`, as the header lives in uvicorn)."""
+    server, path = _serve(served, tmp_path, monkeypatch, trusted=None)
+    for number in range(ADDRESS_FAILURE_LIMIT):
+        assert _failed_sign_in(server, f"198.51.100.{number}", f"guess{number}").status_code == 401
+    assert _failed_sign_in(server, "198.51.100.250", "another").status_code == 429
+    assert set(_audited_sources(path)) == {"127.0.0.1"}
+
+
+def test_served_forwarded_for_from_a_trusted_proxy_is_used(
+    served: list[Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 127.0.0.1 trusted, the address the proxy forwarded is throttled and audited."""
+    server, path = _serve(served, tmp_path, monkeypatch, trusted="127.0.0.1")
+    assert _failed_sign_in(server, "198.51.100.7", "nobody").status_code == 401
+    assert _audited_sources(path) == ["198.51.100.7"]
