@@ -393,3 +393,15 @@ def test_served_forwarded_for_from_a_trusted_proxy_is_used(
     server, path = _serve(served, tmp_path, monkeypatch, trusted="127.0.0.1")
     assert _failed_sign_in(server, "198.51.100.7", "nobody").status_code == 401
     assert _audited_sources(path) == ["198.51.100.7"]
+
+
+def test_served_behind_a_trusted_tls_proxy_cookies_are_secure(
+    served: list[Server], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a trusted proxy that says X-Forwarded-Proto: https, the CSRF cookie is Secure."""
+    server, _ = _serve(served, tmp_path, monkeypatch, trusted="127.0.0.0/8")
+    forwarded = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    headers = httpx.get(f"{server.url}/sign-in", headers=forwarded, timeout=10).headers
+    assert headers["set-cookie"].startswith("csrftoken=")
+    assert "; Secure" in headers["set-cookie"]
+    assert "max-age" in headers["strict-transport-security"]
