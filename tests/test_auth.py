@@ -165,7 +165,12 @@ async def test_session_cookie_flags_and_csrf_on_logout(
     client: httpx.AsyncClient, worker: str
 ) -> None:
     """The session cookie is HttpOnly and SameSite=Lax; logging out needs the CSRF token."""
-    response = await client.post("/auth/login", data={"username": worker, "password": PASSWORD})
+    await client.get("/sign-in")  # any page sets the CSRF cookie
+    response = await client.post(
+        "/auth/login",
+        data={"username": worker, "password": PASSWORD},
+        headers={"x-csrftoken": client.cookies["csrftoken"]},
+    )
     assert response.status_code == 204
     cookie = response.headers["set-cookie"]
     assert "cf_session=" in cookie
@@ -197,7 +202,12 @@ async def test_session_cookie_is_secure_over_https(app: Litestar, worker: str) -
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="https://testserver"
     ) as https:
-        response = await https.post("/auth/login", data={"username": worker, "password": PASSWORD})
+        await https.get("/sign-in")
+        response = await https.post(
+            "/auth/login",
+            data={"username": worker, "password": PASSWORD},
+            headers={"x-csrftoken": https.cookies["csrftoken"]},
+        )
     assert response.status_code == 204
     assert "Secure" in response.headers["set-cookie"]
     assert "max-age" in response.headers["strict-transport-security"]

@@ -70,6 +70,7 @@ from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
+from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_pages import FamilyPages
@@ -162,16 +163,17 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_lifespan],
         state=State({"settings": settings, "engine": engine, **services}),
-        guards=[requires_access],
+        guards=[requires_same_origin, requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
         exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[request_log_middleware],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, secure_cookies_over_https],
         before_request=refuse_nul_characters,
-        # Pages (cookie sessions) need CSRF tokens; the API takes bearer tokens only.
+        # Pages (cookie sessions) need CSRF tokens, signing in too; the API takes bearer
+        # tokens only. The cookie is made Secure over https by `secure_cookies_over_https`.
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_httponly=False,

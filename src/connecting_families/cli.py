@@ -270,13 +270,16 @@ def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args)
-    run_with_database(
+    revoked = run_with_database(
         settings.database,
         lambda engine: _accounts(settings, engine).set_password(
             _operator(args), args.username, password
         ),
     )
-    print(f"password set for {args.username}")
+    print(
+        f"password set for {args.username}; revoked {revoked.sessions} session(s), "
+        f"{revoked.access} access token(s) and {revoked.personal} personal token(s)"
+    )
     return 0
 
 
@@ -520,5 +523,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # X-Forwarded-For/-Proto only from the proxies named in CF_TRUSTED_PROXIES: uvicorn
+        # would otherwise believe them from loopback (or FORWARDED_ALLOW_IPS), and the client
+        # address is what the sign-in throttle counts and the audit log records.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -78,6 +79,9 @@ class Settings:
     max_import_bytes: int = DEFAULT_MAX_IMPORT_BYTES
     # Plugins (entry-point names) not to load.
     disabled_plugins: frozenset[str] = frozenset()
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # `serve` believes; none by default, so a client cannot name its own address.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -138,7 +142,24 @@ class Settings:
             cors_origins=cors_origins,
             max_import_bytes=int(max_import_text),
             disabled_plugins=disabled_plugins,
+            trusted_proxies=_trusted_proxies(env.get("CF_TRUSTED_PROXIES", "")),
         )
+
+
+def _trusted_proxies(text: str) -> tuple[str, ...]:
+    """`CF_TRUSTED_PROXIES`: comma-separated IP addresses or networks (CIDR), each checked."""
+    proxies = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item)))
+        except ValueError:
+            raise SettingsError(
+                f"CF_TRUSTED_PROXIES: {item!r} is not an IP address, nor a network with its "
+                "host bits zero (e.g. 10.0.0.5 or 10.0.0.0/24)"
+            ) from None
+    return tuple(proxies)
 
 
 def _kept_secret(data_dir: Path) -> str:

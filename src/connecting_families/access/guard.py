@@ -48,6 +48,12 @@ def route_access(handler: BaseRouteHandler) -> Access:
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The caller's address, as the sign-in throttle counts it and the audit log records it.
+
+    The one place the service asks. It is the connection's peer, never a header the client
+    sent: `serve` lets uvicorn replace the peer with X-Forwarded-For only when the peer is
+    one of `CF_TRUSTED_PROXIES` (none by default).
+    """
     return connection.client.host if connection.client else "unknown"
 
 

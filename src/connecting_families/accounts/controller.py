@@ -40,7 +40,8 @@ class SessionController(Controller):
 
     @post(
         "/login",
-        opt={"access": PUBLIC, "exclude_from_csrf": True},
+        # Not excluded from CSRF: a cross-site form could sign a browser in as the sender.
+        opt={"access": PUBLIC},
         status_code=204,
         responses=SIGN_IN_PROBLEMS,
     )
@@ -51,6 +52,9 @@ class SessionController(Controller):
         data: Annotated[Credentials, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[None]:
         """Sign in with a username and password; sets the session cookie.
+
+        Send the CSRF token back in the `X-CSRFToken` header: it is the `csrftoken` cookie
+        that any page sets (e.g. `GET /sign-in`).
 
         Args:
             request: The request, for the client address and scheme.

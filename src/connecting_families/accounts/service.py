@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -106,6 +107,31 @@ class Credential:
 
 
 @attrs.frozen
+class RevokedTokens:
+    """How many live credentials of each kind were revoked at once."""
+
+    sessions: int = 0
+    access: int = 0
+    personal: int = 0
+
+    @classmethod
+    def of(cls, kinds: Iterable[str]) -> RevokedTokens:
+        counts = Counter(kinds)
+        return cls(
+            sessions=counts["session"], access=counts["access"], personal=counts["personal"]
+        )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """For the audit entry: codes and counts only."""
+        return {"session": self.sessions, "access": self.access, "personal": self.personal}
+
+    @property
+    def total(self) -> int:
+        return self.sessions + self.access + self.personal
+
+
+@attrs.frozen
 class IssuedToken:
     """A token just issued: `token` is shown to its owner this once and never stored."""
 
@@ -196,7 +222,12 @@ class AccountService:
             raise Invalid(f"programmes: there is no programme with the code {code!r}")
         return int(row["id"])
 
-    async def set_password(self, actor: Actor, username: str, password: str) -> None:
+    async def set_password(self, actor: Actor, username: str, password: str) -> RevokedTokens:
+        """Give the user a new password and revoke every credential issued before it.
+
+        A password is changed because the old one may be known to someone else, who may
+        already hold a session or token made with it: those end with the old password.
+        """
         problem = credentials.password_problem(password, username)
         if problem:
             raise Invalid(f"password: {problem}")
@@ -206,22 +237,34 @@ class AccountService:
             await User.update({User.password_hash: password_hash, User.updated_at: _now()}).where(
                 User.id == user_id
             )
-            await record(actor, "user.set_password", "user", user_id)
+            revoked = await self._revoke_all(user_id)
+            await record(
+                actor, "user.set_password", "user", user_id, detail={"revoked": revoked.counts}
+            )
+        return revoked
 
-    async def deactivate(self, actor: Actor, username: str) -> None:
+    async def deactivate(self, actor: Actor, username: str) -> RevokedTokens:
         """Refuse the user from now on and revoke every credential they hold."""
         async with write_transaction(self.engine):
             user_id = await self._user_id(username)
             await User.update({User.is_active: False, User.updated_at: _now()}).where(
                 User.id == user_id
             )
-            await self._revoke_all(user_id)
-            await record(actor, "user.deactivate", "user", user_id)
+            revoked = await self._revoke_all(user_id)
+            await record(
+                actor, "user.deactivate", "user", user_id, detail={"revoked": revoked.counts}
+            )
+        return revoked
 
-    async def _revoke_all(self, user_id: int) -> None:
-        await AuthToken.update({AuthToken.revoked_at: _now()}).where(
-            AuthToken.user == user_id, AuthToken.revoked_at.is_null()
+    async def _revoke_all(self, user_id: int) -> RevokedTokens:
+        # Tokens are rows looked up on every request (`credential_for`), so revoking the rows
+        # ends them at once; RETURNING counts exactly what this statement revoked.
+        rows = await (
+            AuthToken.update({AuthToken.revoked_at: _now()})
+            .where(AuthToken.user == user_id, AuthToken.revoked_at.is_null())
+            .returning(AuthToken.kind)
         )
+        return RevokedTokens.of(row["kind"] for row in rows)
 
     async def _user_id(self, username: str) -> int:
         row = await User.select(User.id).where(User.username == username).first()
