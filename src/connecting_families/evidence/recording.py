@@ -122,17 +122,14 @@ async def _not_this_familys(
     current = live.get(key_of(kind)(values))
     if current is None:
         return None
-    subject = ("person", "family")
-    same = all(current.get(c) == values.get(c) for c in subject if c in current)
     showing = await _showing(kind, current)
-    if same and (not showing or family_id in showing):
-        return None
-    field = kind.key[0] if kind.key[0].endswith("_ref") else "person_ref"
-    if not same and family_id in showing:
-        return _Refused("family.evidence.key_refused", field, OTHER_MEMBER, [])
-    if not showing and current.get("person") is not None:
-        # Shown by no household on its days: it is the person's, wherever they live now.
+    if not showing:
+        # Shown by no household on its days: the person's, in each household they are in.
         showing = list(await _memberships(current["person"]))
+    same = all(current.get(c) == values.get(c) for c in ("person", "family") if c in current)
+    field = kind.key[0] if kind.key[0].endswith("_ref") else "person_ref"
+    if family_id in showing:
+        return None if same else _Refused("family.evidence.key_refused", field, OTHER_MEMBER, [])
     return _Refused("family.evidence.key_refused", field, KEY_REFUSED, showing)
 
 
