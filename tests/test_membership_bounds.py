@@ -43,6 +43,10 @@ EVIDENCE = {
     "benefits": "person_ref,ni_number,benefit,start_date,end_date\n"
     "M1,,JSA,2012-01-01,2013-06-30\n",
     "employment": "person_ref,ni_number,start_date,end_date,hours_per_week\nM1,,2013-07-01,,30\n",
+    # K1's school term in the old household, before joining the new one (attached 2013-08-01).
+    "attendance": "person_ref,upn,period_start,period_end,possible_sessions,"
+    "authorised_absence_sessions,unauthorised_absence_sessions,school_urn\n"
+    "K1,,2013-01-07,2013-03-28,100,0,30,\n",
 }
 
 
@@ -165,9 +169,27 @@ async def test_a_rule_set_that_reads_further_says_so(
     assert [row["id"] for row in new["employment"]] == [job["id"]]
 
 
-async def test_a_verdict_within_membership_adds_nothing(
+async def test_a_school_record_from_before_joining_is_read_and_said(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """The new household's verdict, on records of its own time, has no such sentence."""
+    """tf2012 identifies the new household on K1's term before joining (a child member at
+    attachment), and says so; the term shows in the old household's evidence only."""
     verdict = await get(client, world, "new", "verdict")
-    assert all("outside a member's time" not in c["reason"] for c in verdict["criteria"])
+    [education] = [c for c in verdict["criteria"] if c["name"] == "identify_education"]
+    assert education["met"] is True
+    assert "K1: attendance 2013-01-07 to 2013-03-28" in education["reason"]
+    old = await get(client, world, "old", "evidence")
+    new = await get(client, world, "new", "evidence")
+    assert [row["period_start"] for row in old["attendance"]] == ["2013-01-07"]
+    assert new["attendance"] == []
+
+
+async def test_a_criterion_within_membership_adds_nothing(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A criterion that read only records of members' time in the household says nothing
+    of the kind."""
+    verdict = await get(client, world, "new", "verdict")
+    [crime] = [c for c in verdict["criteria"] if c["name"] == "identify_crime_asb"]
+    assert crime["met"] is True
+    assert crime["reason"] == ""
