@@ -9,7 +9,10 @@ snapshot gives the same answer years later.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 import msgspec
@@ -38,6 +41,12 @@ class Member:
     def is_member_on(self, on: dt.date) -> bool:
         return (self.joined_on is None or self.joined_on <= on) and (
             self.left_on is None or on < self.left_on
+        )
+
+    def overlaps(self, first: dt.date, last: dt.date | None) -> bool:
+        """Whether the person was a member on some day of `[first, last]` (None: open)."""
+        return (self.joined_on is None or last is None or self.joined_on <= last) and (
+            self.left_on is None or first < self.left_on
         )
 
     def is_child_on(self, on: dt.date) -> bool:
@@ -141,6 +150,61 @@ class Observation:
         return date
 
 
+# The days each kind of a person's record spans, by its columns (and the domain values'
+# fields, named alike): the first day and the last (an empty last day: still open).
+SPANS: dict[str, tuple[str, str]] = {
+    "attendance": ("period_start", "period_end"),
+    "exclusions": ("start_date", "start_date"),
+    "offences": ("offence_date", "offence_date"),
+    "asb": ("incident_date", "incident_date"),
+    "benefits": ("start_date", "end_date"),
+    "employment": ("start_date", "end_date"),
+    "work_programme": ("start_date", "start_date"),
+    "observations": ("observed_on", "observed_on"),
+}
+# What a rule set may read of a person's records beyond their membership of the household
+# (`shared/domain/programme-rules.md`, "Conventions"): education looks at the children who are
+# members on A or D, school records from before they joined included; employment and
+# progress-to-work at the adults who were members on A, whether or not they still are later.
+BEFORE_JOINING = frozenset({"attendance", "exclusions"})
+AFTER_LEAVING = frozenset({"benefits", "employment", "work_programme"})
+
+
+def span(kind: str, value: Callable[[str], Any]) -> tuple[dt.date, dt.date | None]:
+    """The first and last day of a record of `kind`, `value` giving its columns by name."""
+    if kind == "observations" and value("observed_on") is None:
+        return value("period_start"), value("period_end")
+    first, last = SPANS[kind]
+    return value(first), value(last)
+
+
+def shown_for(memberships: Iterable[Member], first: dt.date, last: dt.date | None) -> bool:
+    """Whether a family shows a person's record spanning `[first, last]`: only what falls in
+    the person's time in the household (`memberships`, theirs in that family)."""
+    return any(m.overlaps(first, last) for m in memberships)
+
+
+def read_for(
+    kind: str,
+    memberships: Iterable[Member],
+    attached_on: dt.date | None,
+    first: dt.date,
+    last: dt.date | None,
+) -> bool:
+    """Whether a family's evidence holds a person's record: what it shows of them, and what
+    its rule set may read further (`BEFORE_JOINING`, `AFTER_LEAVING`)."""
+    spans = tuple(memberships)
+    if shown_for(spans, first, last):
+        return True
+    if kind in BEFORE_JOINING:
+        return any(m.left_on is None or first < m.left_on for m in spans)
+    if kind in AFTER_LEAVING and attached_on is not None:
+        return (last is None or attached_on <= last) and any(
+            m.is_member_on(attached_on) for m in spans
+        )
+    return False
+
+
 @attrs.frozen
 class FamilyEvidence:
     """Everything a rule set may look at for one family, as known at `known_at`."""
@@ -181,6 +245,23 @@ class FamilyEvidence:
         if person_id is None:
             return True
         return any(m.is_member_on(on) for m in self.members if m.person_id == person_id)
+
+    def outside_membership(self, kind: str, ids: Iterable[int]) -> list[str]:
+        """Of the records of `kind` with `ids`, those of a member from outside their time in
+        the household, each as `person_ref: kind first to last day` (for a verdict to say
+        that its rule set read them)."""
+        wanted = set(ids)
+        found = []
+        for row in getattr(self, kind):
+            person = getattr(row, "person_id", None)
+            if person is None or row.id not in wanted:
+                continue
+            spans = [m for m in self.members if m.person_id == person]
+            first, last = span(kind, functools.partial(getattr, row))
+            if spans and not shown_for(spans, first, last):
+                ends = f"{first.isoformat()} to {last.isoformat() if last else 'now'}"
+                found.append(f"{spans[0].person_ref}: {kind} {ends}")
+        return found
 
     def to_json(self) -> bytes:
         return msgspec.json.encode(self)

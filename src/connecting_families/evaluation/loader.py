@@ -2,7 +2,9 @@
 """Loading `FamilyEvidence` for many families at once, as known at an instant.
 
 A handful of queries per chunk of families, never one per family: the families, their
-memberships (with the people), then each kind of evidence of those people and families.
+memberships (with the people), then each kind of evidence of those people and families. A
+family holds a person's records of their time in the household, and those its rule set may
+read further (`domain.evidence.read_for`); not the rest of their life.
 Rows come back as plain tuples through the driver (`Bulk.rows`), and on SQLite the dates
 are parsed here, once per distinct date, instead of by Piccolo's per-value converters.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -113,6 +115,12 @@ KINDS: dict[str, _Kind] = {
 }
 
 
+def _span(name: str) -> Callable[[Any], tuple[dt.date, dt.date | None]]:
+    """A function giving the first and last day of a domain value of the kind `name`
+    (every kind with a person has its days in `ev.SPANS`; needs are the family's)."""
+    return lambda value: ev.span(name, functools.partial(getattr, value))
+
+
 @functools.lru_cache(maxsize=100_000)
 def _parse_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
@@ -209,10 +217,18 @@ async def _load(
     to_member = _converter(member_columns, frozenset({"date_of_birth", "joined_on", "left_on"}))
     members: dict[int, list[ev.Member]] = defaultdict(list)
     families_of: dict[int, list[int]] = defaultdict(list)
+    # A person's memberships of a family, where one has dates: the rest are members always.
+    bounded: dict[tuple[int, int], list[ev.Member]] = {}
     for row in memberships:
-        members[row[0]].append(ev.Member(*to_member(row[1:])))
+        member = ev.Member(*to_member(row[1:]))
+        members[row[0]].append(member)
         if row[0] not in families_of[row[1]][-1:]:
             families_of[row[1]].append(row[0])
+        if member.joined_on is not None or member.left_on is not None:
+            bounded.setdefault((row[0], row[1]), [])
+    for family, person in bounded:
+        bounded[family, person] = [m for m in members[family] if m.person_id == person]
+    attached = {family[0]: _date(family[3]) for family in families}
     found: dict[str, dict[int, list[Any]]] = {kind: defaultdict(list) for kind in KINDS}
     people = f"SELECT person FROM membership WHERE family IN ({marks})"
     for name, kind in KINDS.items():
@@ -236,11 +252,16 @@ async def _load(
             kind.columns.index("person"),
         )
         into = found[name]
+        span = _span(name)
         for row in rows:
             value = kind.make(*convert(row[:width]))
-            owners = (row[width],) if owner and row[width] else families_of[row[person]]
-            for family in owners:
-                into[family].append(value)
+            if owner and row[width]:
+                into[row[width]].append(value)
+                continue
+            for family in families_of[row[person]]:
+                spans = bounded.get((family, row[person]))
+                if spans is None or ev.read_for(name, spans, attached[family], *span(value)):
+                    into[family].append(value)
     return [
         ev.FamilyEvidence(
             family_id=family[0],

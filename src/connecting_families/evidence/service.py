@@ -2,8 +2,9 @@
 
 A row was known at `T` when it was recorded by then and not yet superseded:
 `recorded_at <= T AND (superseded_at IS NULL OR superseded_at > T)`. With no `T`, the live rows.
-A family's evidence is that of the people who were ever its members (as known at `T`) and the
-household's own rows (family-level ASB and observations).
+A family's evidence is the household's own rows (family-level ASB and observations) and its
+members' rows of their time in the household (memberships as known at `T`): a record of a
+person spanning `[first, last]` shows when they were a member on one of those days.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from connecting_families.access.policy import Principal
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine
+from connecting_families.domain.evidence import SPANS, Member, shown_for, span
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
     Attendance,
@@ -30,7 +32,7 @@ from connecting_families.evidence.tables import (
     WorkProgrammeStart,
 )
 from connecting_families.families.scope import require_family
-from connecting_families.families.tables import CaseNote, Membership, Person
+from connecting_families.families.tables import CaseNote, Membership
 
 # Each kind of record of a family: its table, and the date it is placed at on the timeline.
 EVIDENCE_TABLES: dict[str, tuple[type[Table], str]] = {
@@ -75,12 +77,31 @@ class EvidenceService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine
 
-    async def _member_ids(self, family_id: int, instant: dt.datetime | None) -> list[int]:
-        conditions = [Membership.family == family_id]
-        if instant is not None:
-            conditions.append(Membership.recorded_at <= instant)
-        rows = await Membership.select(Membership.person).where(*conditions).distinct()
-        return [row["person"] for row in rows]
+    async def _memberships(
+        self, family_id: int, instant: dt.datetime | None
+    ) -> dict[int, list[Member]]:
+        """Each member's spans in the household, as known at `instant`."""
+        rows = await Membership.select(
+            Membership.person,
+            Membership.person.person_ref.as_alias("person_ref"),
+            Membership.person.date_of_birth.as_alias("date_of_birth"),
+            Membership.role,
+            Membership.joined_on,
+            Membership.left_on,
+        ).where(Membership.family == family_id, *known_at(Membership, instant))
+        found: dict[int, list[Member]] = {}
+        for row in rows:
+            found.setdefault(row["person"], []).append(
+                Member(
+                    person_id=row["person"],
+                    person_ref=row["person_ref"],
+                    date_of_birth=row["date_of_birth"],
+                    role=row["role"],
+                    joined_on=row["joined_on"],
+                    left_on=row["left_on"],
+                )
+            )
+        return found
 
     async def family_records(
         self,
@@ -105,13 +126,9 @@ class EvidenceService:
         self, family_id: int, instant: dt.datetime | None, kinds: tuple[str, ...]
     ) -> dict[str, list[dict[str, Any]]]:
         """The family's records, unaudited: for callers that checked access and audited."""
-        members = await self._member_ids(family_id, instant)
-        refs = {
-            row["id"]: row["person_ref"]
-            for row in await Person.select(Person.id, Person.person_ref).where(
-                Person.id.is_in(members or [0])
-            )
-        }
+        memberships = await self._memberships(family_id, instant)
+        members = list(memberships)
+        refs = {person: spans[0].person_ref for person, spans in memberships.items()}
         found: dict[str, list[dict[str, Any]]] = {}
         for kind in kinds:
             table, on = EVIDENCE_TABLES[kind]
@@ -122,6 +139,15 @@ class EvidenceService:
                 .where(whose, *known_at(table, instant))
                 .order_by(table._meta.get_column_by_name(on), table._meta.primary_key)
             )
+            if kind in SPANS:
+                # A member's records of their time in the household, not the rest of
+                # their life (a former member's new household has its own record).
+                rows = [
+                    row
+                    for row in rows
+                    if row.get("family") == family_id
+                    or shown_for(memberships.get(row["person"], ()), *span(kind, row.get))
+                ]
             found[kind] = [
                 {
                     **{k: v for k, v in row.items() if k not in HIDDEN},

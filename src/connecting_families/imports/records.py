@@ -84,6 +84,12 @@ async def live_rows(
     return {natural_key(row): row for row in rows}
 
 
+def _subject(row: dict[str, Any], columns: tuple[str | None, ...]) -> tuple[Any, Any]:
+    """A row's (person, family), None for a column its kind does not have."""
+    person, family = (None if c is None else row[c] for c in columns)
+    return person, family
+
+
 def _date_positions(table_name: str, fields: tuple[str, ...]) -> list[int]:
     table = next(t for t in TABLES if t._meta.tablename == table_name)
     return [
@@ -118,7 +124,11 @@ class RecordWriter:
         self.now = dt.datetime.now(dt.UTC)
         self.live: dict[Any, dict[str, Any]] = {}
         self.written = 0
+        # Corrections that gave a record another person or household: (the superseded
+        # row's id, its (person, family), the new (person, family)), for the audit log.
+        self.moves: list[tuple[int, tuple[Any, Any], tuple[Any, Any]]] = []
         fields = fields_of(kind)
+        self._subject = tuple(c if c in fields else None for c in ("person", "family"))
         # (itemgetter of one name gives a value, not a tuple; every kind sets several.)
         assert len(fields) > 1
         self._values_of = operator.itemgetter(*fields)
@@ -159,6 +169,9 @@ class RecordWriter:
                 carried = tuple(current[column] for column in kind.carried)
                 superseded.append(current["id"])
                 counts.superseded += 1
+                was, now = _subject(current, self._subject), _subject(values, self._subject)
+                if was != now:
+                    self.moves.append((current["id"], was, now))
             row = self._values_of(values)
             if self._date_positions:
                 row = self._dates_as_text(row)

@@ -25,9 +25,11 @@ import attrs
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.dates import today
 from connecting_families.errors import Invalid, NotFound, TooLarge
+from connecting_families.families.tables import Membership
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports import households
 from connecting_families.imports.bulk import Bulk, Counts
@@ -232,6 +234,7 @@ class ImportService:
         )
         await writer.load()
         await writer.add(validated)
+        run.moves = writer.moves
         return writer.counts
 
     async def _reject(self, run: _Run) -> None:
@@ -323,6 +326,37 @@ class ImportService:
                 "unchanged": counts.unchanged,
             },
         )
+        await _audit_moves(run)
+
+
+async def _audit_moves(run: _Run) -> None:
+    """A correction that moved a record to another household is written to the audit log
+    of both families, each entry naming both (a person's families: their live memberships)."""
+    people = {p for _, was, now in run.moves for p in (was[0], now[0]) if p is not None}
+    families_of: dict[int, set[int]] = {}
+    for part in in_parts(sorted(people)):
+        for row in await Membership.select(Membership.person, Membership.family).where(
+            Membership.person.is_in(list(part)), Membership.superseded_at.is_null()
+        ):
+            families_of.setdefault(row["person"], set()).add(row["family"])
+
+    def families(subject: tuple[Any, Any]) -> set[int]:
+        person, family = subject
+        return {family} if person is None else families_of.get(person, set())
+
+    for record_id, was, now in run.moves:
+        before, after = families(was), families(now)
+        if before == after:
+            continue
+        detail = {
+            "import_run": run.run_id,
+            "kind": run.request.kind,
+            "record": record_id,
+            "from_families": sorted(before),
+            "to_families": sorted(after),
+        }
+        for family in sorted(before | after):
+            await record(run.actor, "family.evidence.moved", "family", family, detail=detail)
 
 
 @attrs.define(eq=False)
@@ -339,6 +373,8 @@ class _Run:
     counts: Counts = attrs.Factory(Counts)
     run_id: int | None = None
     seconds: dict[str, float] = attrs.Factory(dict)
+    # Corrections that moved a record to another person or household (`RecordWriter.moves`).
+    moves: list[tuple[int, tuple[Any, Any], tuple[Any, Any]]] = attrs.Factory(list)
 
     def result(self) -> ImportResult:
         return ImportResult(

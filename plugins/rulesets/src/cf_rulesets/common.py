@@ -10,6 +10,20 @@ from connecting_families.domain.evidence import BenefitSpell, FamilyEvidence, Me
 from connecting_families.domain.verdict import CriterionResult, Verdict, Window
 
 
+def read_further(evidence: FamilyEvidence, used: Mapping[str, Any], reason: str = "") -> str:
+    """`reason`, and, when the records `used` (ids by kind) include a member's from outside
+    their time in the household, a sentence saying so: what a family shows of a person is
+    bounded by their membership, and a rule set that reads further says where."""
+    outside = [
+        text for kind, ids in used.items() for text in evidence.outside_membership(kind, ids)
+    ]
+    if not outside:
+        return reason
+    said = "reads records from outside a member's time in the household, as the rule set "
+    said += "provides (" + "; ".join(outside) + ")"
+    return f"{reason}; {said}" if reason else said
+
+
 def not_evaluated(key: str, evidence: FamilyEvidence, as_of: dt.date) -> Verdict:
     """The verdict of a family with no attachment date, or attached after `as_of`."""
     attached = evidence.attached_on
@@ -82,7 +96,11 @@ def employment_route(
         },
         windows={"after_attachment": period},
         evidence={"benefits": benefit_ids, "employment": tuple(employment_ids)},
-        reason="" if claimants else "no adult member was on an out-of-work benefit at attachment",
+        reason=read_further(
+            evidence,
+            {"employment": employment_ids},
+            "" if claimants else "no adult member was on an out-of-work benefit at attachment",
+        ),
     )
     progress = CriterionResult(
         name="progress_to_work",
@@ -91,5 +109,6 @@ def employment_route(
         measured={"starts": len(starts)},
         windows={"after_attachment": period},
         evidence={"benefits": benefit_ids, "work_programme": tuple(starts)},
+        reason=read_further(evidence, {"work_programme": starts}),
     )
     return employment, progress

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cf_rulesets.common import out_of_work_adults
+from cf_rulesets.common import out_of_work_adults, read_further
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.evidence import Attendance, FamilyEvidence, Member
 from connecting_families.domain.rules import ConfigProblem, Criterion
@@ -193,7 +193,11 @@ def _per_child(name: str, test: ChildTest) -> Judge:
             measured={"children": results},
             thresholds=dict(params),
             evidence={"attendance": tuple(used)},
-            reason="" if results else "no child has enough attendance periods yet",
+            reason=read_further(
+                evidence,
+                {"attendance": used},
+                "" if results else "no child has enough attendance periods yet",
+            ),
         )
 
     return judge
@@ -246,17 +250,20 @@ def _benefit_ended(
     evidence: FamilyEvidence, attached: dt.date, on: dt.date, params: Params
 ) -> CriterionResult:
     claimants = out_of_work_adults(evidence, attached)
-    still = [
-        adult.person_ref
+    covering = [
+        (adult.person_ref, s.id)
         for adult, _ in claimants
-        if any(s.person_id == adult.person_id and s.covers(on) for s in evidence.benefits)
+        for s in evidence.benefits
+        if s.person_id == adult.person_id and s.covers(on)
     ]
+    still = list(dict.fromkeys(ref for ref, _ in covering))
     return CriterionResult(
         name="out_of_work_benefit_ended",
         relevant=bool(claimants),
         met=bool(claimants) and not still,
         measured={"claimants_at_attachment": len(claimants), "still_claiming": still},
         evidence={"benefits": tuple(s.id for _, spells in claimants for s in spells)},
+        reason=read_further(evidence, {"benefits": [i for _, i in covering]}),
     )
 
 
@@ -384,6 +391,7 @@ def _absence_at_least(
         thresholds={"percent": params["percent"]},
         windows={"window": window},
         evidence={"attendance": tuple(used)},
+        reason=read_further(evidence, {"attendance": used}),
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from cf_rulesets.common import employment_route, not_evaluated, out_of_work_adults
+from cf_rulesets.common import employment_route, not_evaluated, out_of_work_adults, read_further
 from connecting_families.domain.calendar import financial_year_start, months_before
 from connecting_families.domain.claims import Earlier, NewLines, payable
 from connecting_families.domain.evidence import FamilyEvidence, Member
@@ -170,6 +170,12 @@ def identify(
         for child in evidence.children_on(attached)
         if (need := _education_need(evidence, child, window, config)) is not None
     ]
+    used = {
+        "exclusions": tuple(
+            i for n in needs for i in n["permanent_exclusions"] + n["fixed_exclusions"]
+        ),
+        "attendance": tuple(i for n in needs for i in n["attendance"]),
+    }
     education = CriterionResult(
         name="identify_education",
         relevant=True,
@@ -180,12 +186,8 @@ def identify(
             "fixed_exclusions": config["fixed_exclusions"],
         },
         windows={"identification": window},
-        evidence={
-            "exclusions": tuple(
-                i for n in needs for i in n["permanent_exclusions"] + n["fixed_exclusions"]
-            ),
-            "attendance": tuple(i for n in needs for i in n["attendance"]),
-        },
+        evidence=used,
+        reason=read_further(evidence, used),
     )
     claimants = out_of_work_adults(evidence, attached)
     work = CriterionResult(
@@ -232,6 +234,7 @@ def _education_result(
     needed = config["attendance_periods"]
     children: dict[str, Any] = {}
     used: list[int] = []
+    school: dict[str, list[int]] = {"attendance": [], "exclusions": []}
     all_pass = True
     assessed = 0
     for child in evidence.children_on(as_of):
@@ -248,6 +251,7 @@ def _education_result(
             all_pass = False
             children[child.person_ref] = {"periods": len(periods), "met": False}
             used += [a.id for a in periods]
+            school["attendance"] += [a.id for a in periods]
             continue
         assessed += 1
         latest = sorted(periods, key=lambda a: (a.period_end, a.period_start))[-needed:]
@@ -276,6 +280,8 @@ def _education_result(
             "met": met,
         }
         used += [a.id for a in latest] + fixed + permanent
+        school["attendance"] += [a.id for a in latest]
+        school["exclusions"] += fixed + permanent
     met = relevant and all_pass and assessed > 0
     return CriterionResult(
         name="education",
@@ -289,7 +295,11 @@ def _education_result(
         },
         windows={"results": Window(attached, as_of + dt.timedelta(days=1))},
         evidence={"attendance_and_exclusions": tuple(used)},
-        reason="" if assessed or not relevant else "no child has enough attendance periods yet",
+        reason=read_further(
+            evidence,
+            school,
+            "" if assessed or not relevant else "no child has enough attendance periods yet",
+        ),
     )
 
 
