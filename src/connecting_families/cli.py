@@ -416,8 +416,8 @@ def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_refs_check(settings: Settings, args: argparse.Namespace) -> int:
-    """Refs written before the grammar held are listed for correcting at their source, never
-    rewritten; shown escaped (`ascii`), so a control character cannot work the terminal."""
+    """Refs written before the grammar held are listed, never rewritten; each is shown escaped
+    (`ascii`), so a control character in one cannot work the operator's terminal."""
 
     async def check(engine: AnyEngine) -> list[BadRef]:
         found = await bad_refs()
