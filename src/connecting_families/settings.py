@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import attrs
@@ -16,6 +16,8 @@ DEFAULT_SQLITE_FILE = "connecting_families.sqlite3"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_IMPORT_BYTES = 200 * 1024 * 1024
+# A JSON body or a page's form: the largest the service takes is a few kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -78,6 +80,14 @@ class Settings:
     max_import_bytes: int = DEFAULT_MAX_IMPORT_BYTES
     # Plugins (entry-point names) not to load.
     disabled_plugins: frozenset[str] = frozenset()
+    # The largest JSON body or page form accepted, in bytes (imports have their own limit).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Seconds a request may wait for its headers, for the next piece of its body, and for
+    # the whole of its body (an import's file, or any other body).
+    header_timeout_seconds: float = 10.0
+    body_idle_timeout_seconds: float = 15.0
+    body_timeout_seconds: float = 60.0
+    import_timeout_seconds: float = 900.0
 
     @classmethod
     def from_env(
@@ -138,7 +148,34 @@ class Settings:
             cors_origins=cors_origins,
             max_import_bytes=int(max_import_text),
             disabled_plugins=disabled_plugins,
+            **_request_limits(env),
         )
+
+
+def _request_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """The request limits' settings that are set in `env`, each a positive number."""
+    names = {
+        "CF_MAX_BODY_BYTES": "max_body_bytes",
+        "CF_HEADER_TIMEOUT_SECONDS": "header_timeout_seconds",
+        "CF_BODY_IDLE_TIMEOUT_SECONDS": "body_idle_timeout_seconds",
+        "CF_BODY_TIMEOUT_SECONDS": "body_timeout_seconds",
+        "CF_IMPORT_TIMEOUT_SECONDS": "import_timeout_seconds",
+    }
+    found: dict[str, Any] = {}
+    for variable, field in names.items():
+        text = env.get(variable, "").strip()
+        if not text:
+            continue
+        whole = variable.endswith("_BYTES")
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            kind = "a whole number of bytes" if whole else "a number of seconds"
+            raise SettingsError(f"{variable}: must be {kind} above 0, got {text!r}")
+        found[field] = value
+    return found
 
 
 def _kept_secret(data_dir: Path) -> str:
