@@ -509,6 +509,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
 
+    from connecting_families.slow_clients import protocol_path
+
     # Each worker process builds its own app (and engine) from the environment.
     uvicorn.run(
         "connecting_families.app:app_from_environment",
@@ -520,5 +522,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # Uvicorn's own protocol, with a deadline for headers (CF_HEADER_TIMEOUT_SECONDS).
+        http=protocol_path(),
     )
     return 0
