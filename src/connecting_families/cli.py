@@ -39,7 +39,20 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
+# Everything the command makes (the database, its -wal and -shm, backups, the secret key,
+# the data directory) is for the service's own user alone.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "command"):

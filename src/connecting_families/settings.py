@@ -18,6 +18,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_IMPORT_BYTES = 200 * 1024 * 1024
 # A JSON body or a page's form: the largest the service takes is a few kilobytes.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# The data directory is the service's alone (the CLI's umask makes its files 0600 too).
+PRIVATE_DIRECTORY = 0o700
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -105,7 +107,7 @@ class Settings:
         else:
             database = DatabaseUrl.parse(f"sqlite:///{data_dir / DEFAULT_SQLITE_FILE}")
         if database.sqlite_path is not None:
-            database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            database.sqlite_path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
 
         secret_key = env.get("CF_SECRET_KEY", "").strip() or _kept_secret(data_dir)
         if len(secret_key) < 32:
@@ -183,7 +185,7 @@ def _kept_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must not each write their own secret.
     try:
