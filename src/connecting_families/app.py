@@ -268,7 +268,8 @@ def _document_problems(app: Litestar) -> None:
 
     Every route may be sent a malformed request (400), name a record that is not there or
     not visible (404), break a rule (422) or find the database busy (503). Routes that need
-    a credential may answer 401 and 403; writes may conflict (409) or be too large (413);
+    a credential may answer 401 and 403; writes may conflict (409), be too large (413) or
+    too slow (408);
     page forms without a CSRF token get 403. A handler's own `responses` win.
     """
     for route in app.routes:
@@ -279,7 +280,7 @@ def _document_problems(app: Litestar) -> None:
             if route_access(handler).roles is not None:
                 statuses |= {401, 403}
             if handler.http_methods & UNSAFE_METHODS:
-                statuses |= {409, 413}
+                statuses |= {408, 409, 413}
                 csrf = not handler.opt.get("exclude_from_csrf")
                 if csrf and not route.path.startswith(NO_CSRF_PREFIXES):
                     statuses.add(403)
