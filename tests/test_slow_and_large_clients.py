@@ -3,6 +3,7 @@ on the socket, and a refused body does not grow the worker."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -186,3 +187,13 @@ def test_a_connection_that_sends_nothing_is_closed(server: Server) -> None:
         assert sock.recv(4096) == b""  # closed
     assert answer.startswith(b"HTTP/1.1 408 "), answer
     assert time.monotonic() - started < 3
+
+
+def test_headers_over_their_size_limit_are_refused(server: Server) -> None:
+    """A request whose headers pass 64 KiB is answered 400 and closed, however fast."""
+    big = b"".join(b"X-Big-%d: %s\r\n" % (n, b"a" * 1000) for n in range(200))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        with contextlib.suppress(OSError):
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + big + b"\r\n")
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer

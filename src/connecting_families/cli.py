@@ -522,7 +522,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
 
-    from connecting_families.slow_clients import protocol_path
+    from connecting_families.slow_clients import MAX_HEADER_BYTES, protocol_path
 
     # Each worker process builds its own app (and engine) from the environment.
     uvicorn.run(
@@ -537,5 +537,6 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         # Uvicorn's own protocol, with a deadline for headers (CF_HEADER_TIMEOUT_SECONDS).
         http=protocol_path(),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return 0

@@ -1,4 +1,4 @@
-"""A deadline for a request's headers, which uvicorn does not have.
+"""A deadline and a size limit for a request's headers, which uvicorn does not have.
 
 Uvicorn closes a kept-alive connection that sends nothing for `timeout_keep_alive` seconds,
 and limits the size of headers, but it waits for ever for headers that are trickled a byte
@@ -28,11 +28,23 @@ try:
 except ImportError:  # pragma: no cover - httptools is an optional speed-up
     HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
-_TOO_SLOW = b"The request's headers came too slowly.\n"
-TIMED_OUT = (
-    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
-    b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (len(_TOO_SLOW), _TOO_SLOW)
-)
+# The most a request line and its headers may hold; uvicorn's h11 protocol is given the
+# same limit (`h11_max_incomplete_event_size`), httptools has none of its own.
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def _answer(status: bytes, text: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        b"connection: close\r\ncontent-length: %d\r\n\r\n%s" % (status, len(text), text)
+    )
+
+
+TIMED_OUT = _answer(b"408 Request Timeout", b"The request's headers came too slowly.\n")
+
+
+class HeadersTooLarge(Exception):
+    """Raised in a parser callback: httptools stops and uvicorn answers 400, as h11 does."""
 
 
 def header_timeout_seconds() -> float:
@@ -98,9 +110,25 @@ if HttpToolsProtocol is not None:
             self._disarm_header_deadline()
             super().connection_lost(exc)
 
+        _header_bytes = 0
+
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._arm_header_deadline()
+            self._header_bytes = 0
+
+        def on_url(self, url: bytes) -> None:
+            self._count_header_bytes(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count_header_bytes(len(name) + len(value))
+            super().on_header(name, value)
+
+        def _count_header_bytes(self, count: int) -> None:
+            self._header_bytes += count
+            if self._header_bytes > MAX_HEADER_BYTES:
+                raise HeadersTooLarge
 
         def on_headers_complete(self) -> None:
             self._disarm_header_deadline()
