@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -12,7 +13,7 @@ from litestar import Litestar
 
 from connecting_families.app import create_app
 from connecting_families.request_limits import MULTIPART_OVERHEAD_BYTES, json_depth_within
-from connecting_families.settings import Settings
+from connecting_families.settings import Settings, SettingsError
 
 from access_world import World, build_world
 from conftest import running
@@ -144,3 +145,38 @@ async def test_a_body_trickled_past_the_total_timeout_is_timed_out(settings: Set
             headers={"Content-Type": "application/json"},
         )
     _is_problem(response, 408)
+
+
+def test_the_limits_are_read_from_the_environment(tmp_path: Path) -> None:
+    """Each limit's CF_* variable sets it; unset, each has its default."""
+    env = {"CF_SECRET_KEY": "s" * 40}
+    default = Settings.from_env(env, data_dir=tmp_path)
+    assert (default.max_body_bytes, default.header_timeout_seconds) == (1024 * 1024, 10.0)
+    settings = Settings.from_env(
+        {
+            **env,
+            "CF_MAX_BODY_BYTES": "2048",
+            "CF_HEADER_TIMEOUT_SECONDS": "2.5",
+            "CF_BODY_IDLE_TIMEOUT_SECONDS": "3",
+            "CF_BODY_TIMEOUT_SECONDS": "4",
+            "CF_IMPORT_TIMEOUT_SECONDS": "5",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.max_body_bytes == 2048
+    assert (
+        settings.header_timeout_seconds,
+        settings.body_idle_timeout_seconds,
+        settings.body_timeout_seconds,
+        settings.import_timeout_seconds,
+    ) == (2.5, 3.0, 4.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CF_MAX_BODY_BYTES", "1.5"), ("CF_MAX_BODY_BYTES", "0"), ("CF_BODY_TIMEOUT_SECONDS", "-1")],
+)
+def test_a_bad_limit_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
+    """A limit that is not a positive number is refused, naming its variable."""
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({"CF_SECRET_KEY": "s" * 40, variable: value}, data_dir=tmp_path)
