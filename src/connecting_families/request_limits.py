@@ -2,8 +2,9 @@
 and how deeply a JSON body may nest.
 
 The size limit is counted on the `http.request` messages themselves, below every reader (the
-NUL check, the CSRF check's form parser, Litestar's body and the import), so a body over the
-limit is refused before anything buffers it, whether it announced its length or came chunked.
+NUL check, the CSRF check's form parser, Litestar's body and the import). A Content-Length
+over the limit is refused before a byte is read; a chunked body as soon as it passes the
+limit, so no reader ever holds more than the limit.
 """
 
 from __future__ import annotations
