@@ -12,6 +12,7 @@ from litestar.config.cors import CORSConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -55,7 +56,11 @@ from connecting_families.families.notes import NoteService
 from connecting_families.families.service import FamilyService
 from connecting_families.health.controller import HealthController
 from connecting_families.hooks.host import PluginHost
-from connecting_families.http_security import add_security_headers, refuse_nul_characters
+from connecting_families.http_security import (
+    CheckedRequest,
+    add_security_headers,
+    check_request_input,
+)
 from connecting_families.imports.controller import ImportController
 from connecting_families.imports.service import ImportService
 from connecting_families.plans.controller import OverdueController, PlanController
@@ -65,6 +70,7 @@ from connecting_families.programmes.controller import ProgrammeController
 from connecting_families.programmes.service import ProgrammeService
 from connecting_families.reports.controller import ReportController
 from connecting_families.reports.service import ReportService
+from connecting_families.request_limits import BodyLimitMiddleware, BodyLimits
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
@@ -169,9 +175,13 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
         template_config=template_config(),
         plugins=[HTMXPlugin()],
-        middleware=[request_log_middleware],
+        middleware=[
+            request_log_middleware,
+            DefineMiddleware(BodyLimitMiddleware, limits=_body_limits(settings)),
+        ],
+        request_class=CheckedRequest,
         before_send=[add_security_headers, secure_cookies_over_https],
-        before_request=refuse_nul_characters,
+        before_request=check_request_input,
         # Pages (cookie sessions) need CSRF tokens, signing in too; the API takes bearer
         # tokens only. The cookie is made Secure over https by `secure_cookies_over_https`.
         csrf_config=CSRFConfig(
@@ -190,6 +200,16 @@ def create_app(settings: Settings) -> Litestar:
     _check_every_route_declares_access(app)
     _document_problems(app)
     return app
+
+
+def _body_limits(settings: Settings) -> BodyLimits:
+    return BodyLimits(
+        max_body_bytes=settings.max_body_bytes,
+        max_import_bytes=settings.max_import_bytes,
+        idle_seconds=settings.body_idle_timeout_seconds,
+        body_seconds=settings.body_timeout_seconds,
+        import_seconds=settings.import_timeout_seconds,
+    )
 
 
 def _provide(services: dict[str, object]) -> dict[str, Provide]:
@@ -250,7 +270,8 @@ def _document_problems(app: Litestar) -> None:
 
     Every route may be sent a malformed request (400), name a record that is not there or
     not visible (404), break a rule (422) or find the database busy (503). Routes that need
-    a credential may answer 401 and 403; writes may conflict (409) or be too large (413);
+    a credential may answer 401 and 403; writes may conflict (409), be too large (413) or
+    too slow (408);
     page forms without a CSRF token get 403. A handler's own `responses` win.
     """
     for route in app.routes:
@@ -261,7 +282,7 @@ def _document_problems(app: Litestar) -> None:
             if route_access(handler).roles is not None:
                 statuses |= {401, 403}
             if handler.http_methods & UNSAFE_METHODS:
-                statuses |= {409, 413}
+                statuses |= {408, 409, 413}
                 csrf = not handler.opt.get("exclude_from_csrf")
                 if csrf and not route.path.startswith(NO_CSRF_PREFIXES):
                     statuses.add(403)

@@ -41,7 +41,20 @@ GRACEFUL_SHUTDOWN_SECONDS = 3
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
+# Everything the command makes (the database, its -wal and -shm, backups, the secret key,
+# the data directory) is for the service's own user alone.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    previous = os.umask(PRIVATE_UMASK)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "command"):
@@ -549,6 +562,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
 
+    from connecting_families.slow_clients import MAX_HEADER_BYTES, protocol_path
+
     # Each worker process builds its own app (and engine) from the environment.
     uvicorn.run(
         "connecting_families.app:app_from_environment",
@@ -565,5 +580,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # address is what the sign-in throttle counts and the audit log records.
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=list(settings.trusted_proxies),
+        # Uvicorn's own protocol, with a deadline for headers (CF_HEADER_TIMEOUT_SECONDS).
+        http=protocol_path(),
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
     return 0

@@ -92,3 +92,14 @@ class TooLarge(DomainError):
 
     status_code = 413
     title = "Content too large"
+
+
+class RequestTimeout(DomainError):
+    """The request's body did not arrive in time (it stalled, or took too long)."""
+
+    status_code = 408
+    title = "Request timeout"
+
+
+class ClientDisconnected(Exception):
+    """The client went away before its request's body had all arrived: not a server error."""

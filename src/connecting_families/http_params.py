@@ -1,5 +1,8 @@
 """Parameter types shared by every controller."""
 
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -45,6 +48,50 @@ CodeParam = Annotated[
 BeforeId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 BoundedId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
+
+# Every date a request carries lies in this range (the months of `parse_month` too): nothing
+# the service records is older, and date arithmetic near year 1 or 9999 overflows.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+# What the decoders accept as a date or a date and time.
+_DATE_SHAPED = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[Tt ].*)?", re.DOTALL)
+
+
+def out_of_range_dates(fields: Iterable[tuple[str, Any]]) -> list[dict[str, str]]:
+    """An error for each date among `fields` (name, decoded value; nested in objects and
+    lists too) outside `EARLIEST_DATE` to `LATEST_DATE`, named as the caller sent it."""
+    return [
+        {
+            "field": name,
+            "message": f"must be a date from {EARLIEST_DATE.isoformat()} "
+            f"to {LATEST_DATE.isoformat()}",
+        }
+        for name, text in _strings_in(fields)
+        if _is_out_of_range(text)
+    ]
+
+
+def _strings_in(fields: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, str]]:
+    for name, value in fields:
+        if isinstance(value, str):
+            yield name, value
+        elif isinstance(value, dict):
+            yield from _strings_in(
+                (f"{name}.{key}" if name else str(key), v) for key, v in value.items()
+            )
+        elif isinstance(value, list):
+            yield from _strings_in((f"{name}[{index}]", v) for index, v in enumerate(value))
+
+
+def _is_out_of_range(text: str) -> bool:
+    found = _DATE_SHAPED.fullmatch(text) if len(text) <= 64 else None
+    if found is None:
+        return False
+    try:
+        day = dt.date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return False  # not a real date: the decoder names it
+    return not EARLIEST_DATE <= day <= LATEST_DATE
 
 
 def sent_fields(

@@ -1,4 +1,4 @@
-"""Security headers on every response."""
+"""Security headers on every response, and the checks every request's input passes first."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ from litestar import Request
 from litestar.datastructures import MutableScopeHeaders, UploadFile
 from litestar.types import Message, Scope
 
-from connecting_families.errors import Invalid
+from connecting_families.errors import DomainError, Invalid
+from connecting_families.http_params import out_of_range_dates
+from connecting_families.request_limits import MAX_JSON_DEPTH, json_depth_within
+
+# Uploaded files are searched for NUL characters a piece at a time, not copied whole.
+_SCAN_BYTES = 1024 * 1024
 
 STRICT_CSP = (
     "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; "
@@ -49,6 +54,45 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         headers["Strict-Transport-Security"] = HSTS
 
 
+class CheckedRequest(Request[Any, Any, Any]):
+    """Litestar's request, whose JSON body is refused when nested too deeply (before the
+    decoder sees it) or when it holds a date out of range. Every JSON body a handler is
+    given is decoded here."""
+
+    async def json(self) -> Any:
+        if not json_depth_within(await self.body()):
+            raise DomainError(
+                f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+                errors=[{"field": "body", "message": f"nested over {MAX_JSON_DEPTH} levels"}],
+            )
+        value = await super().json()
+        _refuse_out_of_range_dates([("", value)] if not isinstance(value, dict) else value.items())
+        return value
+
+
+async def check_request_input(request: Request[Any, Any, Any]) -> None:
+    """The checks every request's path, query and body pass before its handler runs."""
+    await refuse_nul_characters(request)
+    fields: list[tuple[str, Any]] = list(request.query_params.multi_items())
+    if request.method not in ("GET", "HEAD", "OPTIONS", "DELETE") and request.content_type[0] in (
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+    ):
+        # A page's form (parsed once; the handler reads the same copy).
+        fields.extend(
+            (name, value)
+            for name, value in (await request.form()).multi_items()
+            if isinstance(value, str)
+        )
+    _refuse_out_of_range_dates(fields)
+
+
+def _refuse_out_of_range_dates(fields: Any) -> None:
+    if problems := out_of_range_dates(fields):
+        names = ", ".join(problem["field"] for problem in problems)
+        raise Invalid(f"{names}: out of the range of dates this service accepts.", errors=problems)
+
+
 async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
     """Refuse a path, query or body holding a NUL character: PostgreSQL cannot compare or
     store one in text, and no field of this service needs one, so both databases answer
@@ -79,8 +123,7 @@ async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
         found = False
         for value in form.values():
             if isinstance(value, UploadFile):
-                found = found or b"\x00" in await value.read()
-                await value.seek(0)
+                found = found or await _holds_nul(value)
             else:
                 found = found or "\x00" in value
     else:
@@ -91,3 +134,13 @@ async def refuse_nul_characters(request: Request[Any, Any, Any]) -> None:
             "The request holds a NUL character (\\u0000); no field may contain one.",
             errors=[{"field": "body", "message": "contains a NUL character"}],
         )
+
+
+async def _holds_nul(upload: UploadFile) -> bool:
+    try:
+        while piece := await upload.read(_SCAN_BYTES):
+            if b"\x00" in piece:
+                return True
+        return False
+    finally:
+        await upload.seek(0)

@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from connecting_families.database.engine import SQLITE_BUSY_TIMEOUT_SECONDS
-from connecting_families.errors import DomainError
+from connecting_families.errors import ClientDisconnected, DomainError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,9 @@ def handle_http_exception(
             "The request did not match what this endpoint accepts; see errors.",
             extra={"errors": errors},
         )
+    if status >= 500:
+        # Litestar's own server errors ("stream consumed", …) are bugs like any other.
+        _log_unexpected(request, exc)
     title = _TITLES.get(status, "Error")
     # Litestar's own detail for a bare status is just its phrase; say something useful.
     generic = not exc.detail or exc.detail.lower() == title.lower()
@@ -97,21 +100,63 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
         return problem(
             503, "Service unavailable", detail, headers={"Retry-After": str(retry_after)}
         )
-    # The traceback's frames say where; the exception's message is left out because
-    # database errors quote the values of the row they failed on.
-    log.error(
-        "unhandled error",
-        extra={
-            "error_type": type(exc).__name__,
-            "route": _instance(request),
-            "frames": traceback.format_tb(exc.__traceback__),
-        },
-    )
+    _log_unexpected(request, exc)
     return problem(
         500,
         "Internal server error",
         "Something went wrong on our side. Nothing was changed; the error has been logged.",
     )
+
+
+# Nginx's status for a request whose client closed the connection; nobody receives it.
+CLIENT_CLOSED_REQUEST = 499
+
+
+def handle_client_disconnected(
+    request: Request[Any, Any, Any], exc: ClientDisconnected
+) -> Response[dict[str, Any]]:
+    """A client that went away mid-request: noted, not an error of the service."""
+    log.info("client disconnected", extra={"route": _instance(request)})
+    return problem(
+        CLIENT_CLOSED_REQUEST,
+        "Client closed request",
+        "The connection closed before the request had all arrived.",
+    )
+
+
+def _log_unexpected(request: Request[Any, Any, Any], exc: BaseException) -> None:
+    """Log where a server error happened: the type and the frames (file, line, function) of
+    the exception and of those it was raised from. Never the message, nor the values of
+    any variable: database errors quote the row they failed on, which can be personal."""
+    log.error(
+        "unhandled error",
+        extra={
+            "error_type": type(exc).__name__,
+            "route": _instance(request),
+            "frames": _frames(exc),
+            "raised_from": [type(cause).__name__ for cause in _causes(exc)],
+        },
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    causes: list[BaseException] = []
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and cause not in causes and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    return causes
+
+
+def _frames(exc: BaseException) -> list[str]:
+    """`file:line in function` for each frame, innermost last, of `exc` and its causes."""
+    frames: list[str] = []
+    for each in [*reversed(_causes(exc)), exc]:
+        frames.extend(
+            f"{frame.filename}:{frame.lineno} in {frame.name}"
+            for frame in traceback.extract_tb(each.__traceback__)
+        )
+    return frames
 
 
 def _is_unique_violation(exc: BaseException) -> bool:
@@ -184,6 +229,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     413: "Payload too large",
     415: "Unsupported media type",
@@ -220,8 +266,10 @@ _WHEN = {
     401: "No valid credential was sent.",
     403: "The caller's role, caseload or programme does not allow this.",
     404: "The record does not exist, or the caller may not know that it does.",
+    408: "The request's body stalled, or took longer than the configured time to arrive.",
     409: "The request clashes with the record's current state, or its version is stale.",
-    413: "The request's content is over the configured size.",
+    413: "The request's content is over the configured size (CF_MAX_BODY_BYTES; imports "
+    "CF_MAX_IMPORT_BYTES).",
     422: "The request's content breaks a rule; `errors` says where.",
     429: "Too many failed sign-ins; Retry-After says how many seconds to wait.",
     503: "The database is busy or unreachable; nothing was changed. Retry after a while.",
@@ -243,6 +291,7 @@ def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
 
 EXCEPTION_HANDLERS: dict[int | type[Exception], Callable[..., Response[Any]]] = {
     DomainError: handle_domain_error,
+    ClientDisconnected: handle_client_disconnected,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,
 }

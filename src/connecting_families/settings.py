@@ -7,7 +7,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import attrs
@@ -17,6 +17,10 @@ DEFAULT_SQLITE_FILE = "connecting_families.sqlite3"
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_MAX_IMPORT_BYTES = 200 * 1024 * 1024
+# A JSON body or a page's form: the largest the service takes is a few kilobytes.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# The data directory is the service's alone (the CLI's umask makes its files 0600 too).
+PRIVATE_DIRECTORY = 0o700
 
 DatabaseKind = Literal["sqlite", "postgresql"]
 
@@ -82,6 +86,14 @@ class Settings:
     # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     # `serve` believes; none by default, so a client cannot name its own address.
     trusted_proxies: tuple[str, ...] = ()
+    # The largest JSON body or page form accepted, in bytes (imports have their own limit).
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    # Seconds a request may wait for its headers, for the next piece of its body, and for
+    # the whole of its body (an import's file, or any other body).
+    header_timeout_seconds: float = 10.0
+    body_idle_timeout_seconds: float = 15.0
+    body_timeout_seconds: float = 60.0
+    import_timeout_seconds: float = 900.0
 
     @classmethod
     def from_env(
@@ -99,7 +111,7 @@ class Settings:
         else:
             database = DatabaseUrl.parse(f"sqlite:///{data_dir / DEFAULT_SQLITE_FILE}")
         if database.sqlite_path is not None:
-            database.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+            database.sqlite_path.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
 
         secret_key = env.get("CF_SECRET_KEY", "").strip() or _kept_secret(data_dir)
         if len(secret_key) < 32:
@@ -143,6 +155,7 @@ class Settings:
             max_import_bytes=int(max_import_text),
             disabled_plugins=disabled_plugins,
             trusted_proxies=_trusted_proxies(env.get("CF_TRUSTED_PROXIES", "")),
+            **_request_limits(env),
         )
 
 
@@ -162,12 +175,38 @@ def _trusted_proxies(text: str) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def _request_limits(env: Mapping[str, str]) -> dict[str, Any]:
+    """The request limits' settings that are set in `env`, each a positive number."""
+    names = {
+        "CF_MAX_BODY_BYTES": "max_body_bytes",
+        "CF_HEADER_TIMEOUT_SECONDS": "header_timeout_seconds",
+        "CF_BODY_IDLE_TIMEOUT_SECONDS": "body_idle_timeout_seconds",
+        "CF_BODY_TIMEOUT_SECONDS": "body_timeout_seconds",
+        "CF_IMPORT_TIMEOUT_SECONDS": "import_timeout_seconds",
+    }
+    found: dict[str, Any] = {}
+    for variable, field in names.items():
+        text = env.get(variable, "").strip()
+        if not text:
+            continue
+        whole = variable.endswith("_BYTES")
+        try:
+            value: float = int(text) if whole else float(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            kind = "a whole number of bytes" if whole else "a number of seconds"
+            raise SettingsError(f"{variable}: must be {kind} above 0, got {text!r}")
+        found[field] = value
+    return found
+
+
 def _kept_secret(data_dir: Path) -> str:
     """The secret in `data_dir/secret_key`, generated (readable by the owner only) if missing."""
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must not each write their own secret.
     try:

@@ -19,7 +19,7 @@ import sqlite3
 import subprocess
 from contextlib import closing
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
@@ -44,6 +44,8 @@ def backup_database(database: DatabaseUrl, target: Path) -> int:
     if not target.parent.is_dir():
         raise Invalid(f"{target.parent} is not a directory.")
     partial = target.with_name(f".{target.name}.partial")
+    # Made by the owner alone before anything is written into it (pg_dump keeps the mode).
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
     try:
         if database.kind == "sqlite":
             assert database.sqlite_path is not None
@@ -123,7 +125,7 @@ def _check_backup_file(database: DatabaseUrl, source: Path) -> None:
         )
     if kind == "sqlite":
         try:
-            with closing(_sqlite_open(source, read_only=True)) as connection:
+            with closing(_sqlite_open(source, read_only=True, immutable=True)) as connection:
                 check = connection.execute("PRAGMA quick_check").fetchone()[0]
                 has_migrations = connection.execute(
                     "SELECT count(*) FROM sqlite_master"
@@ -137,11 +139,18 @@ def _check_backup_file(database: DatabaseUrl, source: Path) -> None:
             raise Invalid(f"{source} is a SQLite database but not one of this service's.")
 
 
-def _sqlite_open(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
+def _sqlite_open(
+    path: Path, *, read_only: bool = False, immutable: bool = False
+) -> sqlite3.Connection:
+    """`immutable`: a file nothing else writes (a backup), read without locks, so that no
+    -wal or -shm file is left beside it."""
     mode = "ro" if read_only else "rw"
+    unchanging = "&immutable=1" if immutable else ""
     try:
         return sqlite3.connect(
-            f"file:{path}?mode={mode}", uri=True, timeout=SQLITE_BUSY_TIMEOUT_SECONDS
+            f"file:{quote(str(path))}?mode={mode}{unchanging}",
+            uri=True,
+            timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
         )
     except sqlite3.OperationalError as exc:
         raise Invalid(f"Cannot open the SQLite database {path}: {exc}.") from exc
@@ -157,6 +166,8 @@ def _sqlite_backup(path: Path, target: Path) -> None:
         ):
             source.backup(copy)
             check = copy.execute("PRAGMA quick_check").fetchone()[0]
+            # A backup is a file on its own: not in WAL mode, so no reader makes a -wal.
+            copy.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.OperationalError as exc:
         raise Unavailable(f"The backup failed: {exc}. Nothing was written to the file.") from exc
     if check != "ok":
@@ -166,7 +177,7 @@ def _sqlite_backup(path: Path, target: Path) -> None:
 def _sqlite_restore(source: Path, path: Path) -> None:
     try:
         with (
-            closing(_sqlite_open(source, read_only=True)) as backup_file,
+            closing(_sqlite_open(source, read_only=True, immutable=True)) as backup_file,
             closing(sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS)) as live,
         ):
             # The backup API replaces every page of `live` in one transaction: other

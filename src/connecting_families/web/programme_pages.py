@@ -30,7 +30,6 @@ from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import MAX_ID, CodeParam
-from connecting_families.imports.controller import MULTIPART_OVERHEAD_BYTES
 from connecting_families.imports.service import (
     IMPORT_KINDS,
     ImportRequest,
@@ -42,6 +41,7 @@ from connecting_families.reports.controller import parse_month
 from connecting_families.reports.indicators import Period
 from connecting_families.reports.render import monthly_html
 from connecting_families.reports.service import ReportService
+from connecting_families.request_limits import BODY_LIMIT, IMPORT_BODY, MULTIPART_OVERHEAD_BYTES
 from connecting_families.web.charts import dashboard_charts
 from connecting_families.web.forms import Form, form_values
 from connecting_families.web.templating import page, path_segment
@@ -212,8 +212,8 @@ class ProgrammePages(Controller):
 
     @post(
         "/programmes/{code:str}/imports",
-        opt={"access": PROGRAMME_MANAGE},
-        # The import service enforces its own, configurable, limit with a clearer message.
+        # The body is held to CF_MAX_IMPORT_BYTES on the stream (`request_limits`).
+        opt={"access": PROGRAMME_MANAGE, BODY_LIMIT: IMPORT_BODY},
         request_max_body_size=None,
     )
     async def run_import(
