@@ -1,0 +1,347 @@
+"""The audit log's hash chain: appending an entry to it, and walking it to find a broken link.
+
+Each entry carries its place in the chain (`seq`, from 1), the hash of the entry before it
+(`prev_hash`; `GENESIS` for the first) and its own `hash`: SHA-256 over `prev_hash` and a
+canonical serialisation of every other column. The triggers stop the application's own role
+from changing the log; the chain is for whoever can get past them (a database administrator
+who drops or disables the triggers): a changed, deleted or reordered entry breaks a link, and
+`connecting-families audit verify` names the first one.
+
+What a chain cannot show by itself: entries cut off the end leave a shorter chain that is
+whole. Only a head kept outside the database catches that: pass a head `verify` printed
+earlier as `--anchor SEQ:HASH`. Likewise someone who rewrites an entry and recomputes the hash
+of it and of every entry after it leaves a whole chain; the anchor catches that too, for every
+entry up to the anchored one.
+
+Appends take turns: the entry's id, place and previous hash are read and written under one
+lock (PostgreSQL: a transaction-scoped advisory lock, inside the caller's transaction when
+there is one; SQLite: its one writer at a time), so two workers can never both follow the same
+entry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import attrs
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.querystring import QueryString
+
+from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+
+GENESIS = "0" * 64
+# The advisory lock every append takes on PostgreSQL (see `take_turns`).
+CHAIN_LOCK = "audit_event chain"
+# The columns the hash covers, in the order they are serialised (all but `hash` itself).
+HASHED = (
+    "id",
+    "seq",
+    "prev_hash",
+    "occurred_at",
+    "actor",
+    "actor_name",
+    "actor_role",
+    "source",
+    "action",
+    "resource_type",
+    "resource_id",
+    "allowed",
+    "detail",
+    "programme",
+)
+COLUMNS = (*HASHED, "hash")
+WALK_BATCH = 2_000
+BIGINT_MAX = 2**63 - 1
+
+# How an entry's programme is found from what it is about; any other kind of record has none
+# (and so its entries are for administrators only, see `audit.service.search`).
+PROGRAMME_OF = {
+    "family": "SELECT programme FROM family WHERE id = {}",
+    "claim": "SELECT programme FROM claim WHERE id = {}",
+    "team": "SELECT programme FROM team WHERE id = {}",
+    "programme": "SELECT id FROM programme WHERE code = {}",
+}
+
+
+def instant_text(value: Any) -> str:
+    """An instant as the chain serialises it: UTC, to the microsecond."""
+    instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(instant, dt.datetime)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _detail(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """The hash of one entry: over every column in `HASHED`, as stored.
+
+    Values are normalised the same way whichever database gave them (SQLite's 0/1 for a
+    boolean, text or a dict for JSON, text or a datetime for an instant), so an entry hashes
+    the same as written and as read back on either.
+    """
+    canonical = [
+        int(entry["id"]),
+        int(entry["seq"]),
+        entry["prev_hash"],
+        instant_text(entry["occurred_at"]),
+        None if entry["actor"] is None else int(entry["actor"]),
+        entry["actor_name"],
+        entry["actor_role"],
+        entry["source"],
+        entry["action"],
+        entry["resource_type"],
+        entry["resource_id"],
+        bool(entry["allowed"]),
+        _detail(entry["detail"]),
+        None if entry["programme"] is None else int(entry["programme"]),
+    ]
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _programme_query(resource_type: str, resource_id: str | None) -> tuple[str, list[Any]]:
+    """A scalar subquery for the programme of the record an entry is about ("NULL" if none)."""
+    sql = PROGRAMME_OF.get(resource_type)
+    if sql is None or resource_id is None:
+        return "NULL", []
+    if resource_type != "programme":
+        if not resource_id.isascii() or not resource_id.isdigit():
+            return "NULL", []
+        number = int(resource_id)
+        if number > BIGINT_MAX:
+            return "NULL", []
+        return f"({sql})", [number]
+    return f"({sql})", [resource_id]
+
+
+async def append(engine: AnyEngine, entry: dict[str, Any]) -> None:
+    """Append `entry` (every column but id, seq and the hashes) to the chain, inside the
+    caller's transaction if there is one, else in a short one of its own.
+
+    `entry["programme"]` None is looked up from the record the entry is about.
+    """
+    if engine.current_transaction.get() is not None:
+        await _append(engine, entry)
+        return
+    async with write_transaction(engine):
+        await _append(engine, entry)
+
+
+async def _append(engine: AnyEngine, entry: dict[str, Any]) -> None:
+    await take_turns(engine, CHAIN_LOCK)
+    # Read after the lock: on PostgreSQL each statement sees what was committed when it
+    # began, so the head read here is the last appended, and its lock holder has committed.
+    postgres = not isinstance(engine, SQLiteEngine)
+    if entry["programme"] is None:
+        programme_sql, args = _programme_query(entry["resource_type"], entry["resource_id"])
+    else:
+        programme_sql, args = "CAST({} AS INTEGER)", [entry["programme"]]
+    next_id = "nextval(pg_get_serial_sequence('audit_event', 'id'))" if postgres else "NULL"
+    head = await engine.run_querystring(
+        QueryString(
+            f"SELECT h.id, h.seq, h.hash, {programme_sql} AS programme,"  # noqa: S608
+            f" {next_id} AS next_id FROM (SELECT 1 AS one) o LEFT JOIN"
+            " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1",
+            *args,
+        )
+    )
+    row = head[0]
+    entry = {
+        **entry,
+        "id": row["next_id"] if postgres else (row["id"] or 0) + 1,
+        "seq": (row["seq"] or 0) + 1,
+        "prev_hash": row["hash"] or GENESIS,
+        "programme": row["programme"],
+    }
+    entry["hash"] = entry_hash(entry)
+    await engine.run_querystring(
+        QueryString(
+            f"INSERT INTO audit_event ({', '.join(COLUMNS)})"  # noqa: S608 (constant names)
+            f" VALUES ({', '.join('{}' for _ in COLUMNS)})",
+            *(entry[name] for name in COLUMNS),
+        )
+    )
+
+
+# Walking the chain
+
+
+@attrs.frozen
+class Head:
+    """The last entry of a chain: where it ends, to keep outside the database."""
+
+    id: int
+    seq: int
+    hash: str
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+@attrs.frozen
+class Break:
+    """The first broken link: the entry where the chain stops holding, and what is wrong."""
+
+    entry_id: int | None
+    problem: str
+
+
+@attrs.frozen
+class Verification:
+    entries: int
+    head: Head | None
+    broken: Break | None
+
+
+async def _rows(engine: AnyEngine) -> AsyncIterator[dict[str, Any]]:
+    """Every entry, in id order, a batch at a time."""
+    after = 0
+    select = f"SELECT {', '.join(COLUMNS)} FROM audit_event"  # noqa: S608 (constant names)
+    while True:
+        batch = await engine.run_querystring(
+            QueryString(f"{select} WHERE id > {{}} ORDER BY id LIMIT {WALK_BATCH}", after)
+        )
+        for row in batch:
+            yield row
+        if len(batch) < WALK_BATCH:
+            return
+        after = batch[-1]["id"]
+
+
+def parse_anchor(text: str) -> tuple[int, str]:
+    """`SEQ:HASH`, as `verify` prints a head; ValueError otherwise."""
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("an anchor is SEQ:HASH, as `audit verify` prints the head")
+    return int(seq), digest
+
+
+def _link_problem(row: dict[str, Any], previous: dict[str, Any] | None) -> str | None:
+    """What is wrong with the link from `previous` (None: the start) to `row`, if anything
+    (a gap in the places is told apart by `_gap`, once the rest of the log is read)."""
+    expected_seq = previous["seq"] + 1 if previous else 1
+    expected_prev = previous["hash"] if previous else GENESIS
+    if row["prev_hash"] == expected_prev and row["seq"] == expected_seq:
+        return None
+    after = f"entry {previous['id']}" if previous else "the start of the log"
+    if row["seq"] < expected_seq:
+        return (
+            f"order broken: it is entry {row['seq']} of the chain but comes after {after} "
+            f"(entry {expected_seq - 1} of the chain)"
+        )
+    if row["seq"] == expected_seq:
+        return (
+            f"link broken: it does not follow {after} (that entry was rewritten and its "
+            "hash recomputed, or this one's link was)"
+        )
+    return None  # a gap: see `_gap`
+
+
+async def _gap(
+    rows: AsyncIterator[dict[str, Any]], row: dict[str, Any], previous: dict[str, Any] | None
+) -> str:
+    """Entries missing between `previous` and `row`: deleted, or moved further on (their ids
+    changed), which reading the rest of the log tells apart."""
+    first = previous["seq"] + 1 if previous else 1
+    last = row["seq"] - 1
+    after = f"after entry {previous['id']}" if previous else "at the start of the log"
+    moved = [later["id"] async for later in rows if later["seq"] and first <= later["seq"] <= last]
+    if moved:
+        return (
+            f"order broken: entries {first} to {last} of the chain should come {after}, "
+            f"but {len(moved)} of them come later in the log (first: entry {moved[0]})"
+        )
+    missing = last - first + 1
+    return f"entry missing: {missing} entr{'y' if missing == 1 else 'ies'} deleted {after}"
+
+
+async def verify(engine: AnyEngine, anchor: tuple[int, str] | None = None) -> Verification:
+    """Walk the whole chain in id order; the first broken link, if any."""
+    previous: dict[str, Any] | None = None
+    count = 0
+    anchor_seen = False
+    rows = _rows(engine)
+    async for row in rows:
+        count += 1
+        if row["hash"] is None or row["seq"] is None or row["prev_hash"] is None:
+            problem = "not chained: written outside the service, with no place in the chain"
+            return Verification(count, None, Break(row["id"], problem))
+        if entry_hash(row) != row["hash"]:
+            problem = "content changed: its columns no longer match its hash"
+            return Verification(count, None, Break(row["id"], problem))
+        if (link := _link_problem(row, previous)) is not None:
+            return Verification(count, None, Break(row["id"], link))
+        if row["seq"] != (previous["seq"] + 1 if previous else 1):
+            return Verification(count, None, Break(row["id"], await _gap(rows, row, previous)))
+        if anchor is not None and row["seq"] == anchor[0]:
+            if row["hash"] != anchor[1]:
+                problem = (
+                    f"not the anchored entry: entry {anchor[0]} of the chain has another hash "
+                    "(the log was rewritten up to here)"
+                )
+                return Verification(count, None, Break(row["id"], problem))
+            anchor_seen = True
+        previous = row
+    head = Head(previous["id"], previous["seq"], previous["hash"]) if previous else None
+    if anchor is not None and not anchor_seen:
+        last = f"ends at entry {head.seq}" if head else "is empty"
+        problem = (
+            f"truncated: the anchored entry {anchor[0]} is gone (the chain {last}); "
+            "entries were cut off the end"
+        )
+        return Verification(count, head, Break(None, problem))
+    return Verification(count, head, None)
+
+
+async def chain_existing(engine: AnyEngine) -> int:
+    """Chain every entry written before the chain existed, in id order; how many.
+
+    For the migration that adds the chain: the caller lets it update the log (the triggers
+    refuse to otherwise).
+    """
+    previous: dict[str, Any] | None = None
+    chained: list[dict[str, Any]] = []
+    count = 0
+    async for row in _rows(engine):
+        row = dict(row)
+        row["seq"] = previous["seq"] + 1 if previous else 1
+        row["prev_hash"] = previous["hash"] if previous else GENESIS
+        row["hash"] = entry_hash(row)
+        chained.append(row)
+        previous = row
+        if len(chained) == 500:
+            count += await _store_links(engine, chained)
+            chained = []
+    return count + await _store_links(engine, chained)
+
+
+async def _store_links(engine: AnyEngine, rows: Sequence[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    # PostgreSQL needs the types of bare parameters in VALUES; SQLite has no such casts.
+    one = (
+        "({}, {}, {}, {})"
+        if isinstance(engine, SQLiteEngine)
+        else "({}::bigint, {}::bigint, {}, {})"
+    )
+    args = [
+        value for row in rows for value in (row["id"], row["seq"], row["prev_hash"], row["hash"])
+    ]
+    await engine.run_querystring(
+        QueryString(
+            f"WITH v(id, seq, prev_hash, hash) AS (VALUES {', '.join(one for _ in rows)})"  # noqa: S608
+            " UPDATE audit_event SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash"
+            " FROM v WHERE audit_event.id = v.id",
+            *args,
+        )
+    )
+    return len(rows)
