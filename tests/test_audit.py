@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -305,6 +307,33 @@ async def test_concurrent_appends_keep_one_chain(engine: AnyEngine) -> None:
     assert result.entries == 60
     rows = await AuditEvent.select(AuditEvent.seq).order_by(AuditEvent.id)
     assert [row["seq"] for row in rows] == list(range(1, 61))
+
+
+WORKER = """
+import asyncio, sys
+from connecting_families.audit.service import Actor, record
+from connecting_families.database.engine import run_with_database
+from connecting_families.settings import DatabaseUrl
+
+async def work(engine):
+    for n in range(40):
+        await asyncio.gather(*(record(Actor.operator(sys.argv[2]), "test.entry", "thing", n)
+                               for _ in range(3)))
+
+run_with_database(DatabaseUrl.parse(sys.argv[1]), work)
+"""
+
+
+def test_two_workers_appending_at_once_keep_one_chain(database_url: str) -> None:
+    """Two processes (as two server workers) appending side by side leave one whole chain."""
+    workers = [
+        subprocess.Popen([sys.executable, "-c", WORKER, database_url, name])
+        for name in ("one", "two")
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    result = _on(database_url, chain.verify)
+    assert result.broken is None
+    assert result.entries == 240
 
 
 async def test_a_changed_entry_is_named(engine: AnyEngine) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -31,7 +32,12 @@ import attrs
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
-from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.database.engine import (
+    AnyEngine,
+    PooledSQLiteEngine,
+    take_turns,
+    write_transaction,
+)
 
 GENESIS = "0" * 64
 # The advisory lock every append takes on PostgreSQL (see `take_turns`).
@@ -54,6 +60,8 @@ HASHED = (
     "programme",
 )
 COLUMNS = (*HASHED, "hash")
+# The columns an entry's place in the chain decides.
+PLACED = ("id", "seq", "prev_hash", "programme")
 WALK_BATCH = 2_000
 BIGINT_MAX = 2**63 - 1
 
@@ -130,9 +138,12 @@ async def append(engine: AnyEngine, entry: dict[str, Any]) -> None:
     """
     if engine.current_transaction.get() is not None:
         await _append(engine, entry)
-        return
-    async with write_transaction(engine):
-        await _append(engine, entry)
+    elif isinstance(engine, PooledSQLiteEngine):
+        # On the writer thread's own connection: a Piccolo transaction would open a new one.
+        await engine.run_on_writer(lambda connection: _append_on(connection, entry))
+    else:
+        async with write_transaction(engine):
+            await _append(engine, entry)
 
 
 async def _append(engine: AnyEngine, entry: dict[str, Any]) -> None:
@@ -140,34 +151,78 @@ async def _append(engine: AnyEngine, entry: dict[str, Any]) -> None:
     # Read after the lock: on PostgreSQL each statement sees what was committed when it
     # began, so the head read here is the last appended, and its lock holder has committed.
     postgres = not isinstance(engine, SQLiteEngine)
+    [head] = await engine.run_querystring(_head_query(entry, postgres=postgres))
+    await engine.run_querystring(_insert_query(_chained(entry, head, postgres=postgres)))
+
+
+def _append_on(connection: sqlite3.Connection, entry: dict[str, Any]) -> None:
+    """`_append` on a SQLite connection in autocommit, as one statement: an INSERT holds the
+    write lock from its start, so the head it reads is the last appended, and the hash is
+    computed by a function registered on the connection (one statement, as before the chain:
+    four round trips through the GIL cost more than the hash)."""
+
+    def chain_hash(id_: int, seq: int, prev_hash: str, programme: int | None) -> str:
+        placed = {"id": id_, "seq": seq, "prev_hash": prev_hash, "programme": programme}
+        return entry_hash(entry | placed)
+
+    connection.create_function("cf_audit_hash", 4, chain_hash, deterministic=True)
+    sql, args = _sqlite_append(entry).compile_string(engine_type="sqlite")
+    connection.execute(sql, args)
+
+
+def _sqlite_append(entry: dict[str, Any]) -> QueryString:
+    if entry["programme"] is None:
+        programme_sql, args = _programme_query(entry["resource_type"], entry["resource_id"])
+    else:
+        programme_sql, args = "CAST({} AS INTEGER)", [entry["programme"]]
+    given = [name for name in HASHED if name not in PLACED]
+    return QueryString(
+        f"INSERT INTO audit_event ({', '.join((*given, *PLACED, 'hash'))})"  # noqa: S608
+        f" SELECT {', '.join('{}' for _ in given)}, n.id, n.seq, n.prev_hash, n.programme,"
+        " cf_audit_hash(n.id, n.seq, n.prev_hash, n.programme) FROM"
+        " (SELECT coalesce(h.id, 0) + 1 AS id, coalesce(h.seq, 0) + 1 AS seq,"
+        f" coalesce(h.hash, '{GENESIS}') AS prev_hash, {programme_sql} AS programme"
+        " FROM (SELECT 1 AS one) o LEFT JOIN"
+        " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1) n",
+        *(entry[name] for name in given),
+        *args,
+    )
+
+
+def _head_query(entry: dict[str, Any], *, postgres: bool) -> QueryString:
+    """The chain's head, the entry's programme and (PostgreSQL) its id, in one row."""
     if entry["programme"] is None:
         programme_sql, args = _programme_query(entry["resource_type"], entry["resource_id"])
     else:
         programme_sql, args = "CAST({} AS INTEGER)", [entry["programme"]]
     next_id = "nextval(pg_get_serial_sequence('audit_event', 'id'))" if postgres else "NULL"
-    head = await engine.run_querystring(
-        QueryString(
-            f"SELECT h.id, h.seq, h.hash, {programme_sql} AS programme,"  # noqa: S608
-            f" {next_id} AS next_id FROM (SELECT 1 AS one) o LEFT JOIN"
-            " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1",
-            *args,
-        )
+    return QueryString(
+        f"SELECT h.id, h.seq, h.hash, {programme_sql} AS programme,"  # noqa: S608
+        f" {next_id} AS next_id FROM (SELECT 1 AS one) o LEFT JOIN"
+        " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1",
+        *args,
     )
-    row = head[0]
-    entry = {
+
+
+def _chained(entry: dict[str, Any], head: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
+    """`entry` placed after `head`, with its hash."""
+    chained = {
         **entry,
-        "id": row["next_id"] if postgres else (row["id"] or 0) + 1,
-        "seq": (row["seq"] or 0) + 1,
-        "prev_hash": row["hash"] or GENESIS,
-        "programme": row["programme"],
+        # Taken under the lock, so ids rise in the chain's order on either database.
+        "id": head["next_id"] if postgres else (head["id"] or 0) + 1,
+        "seq": (head["seq"] or 0) + 1,
+        "prev_hash": head["hash"] or GENESIS,
+        "programme": head["programme"],
     }
-    entry["hash"] = entry_hash(entry)
-    await engine.run_querystring(
-        QueryString(
-            f"INSERT INTO audit_event ({', '.join(COLUMNS)})"  # noqa: S608 (constant names)
-            f" VALUES ({', '.join('{}' for _ in COLUMNS)})",
-            *(entry[name] for name in COLUMNS),
-        )
+    chained["hash"] = entry_hash(chained)
+    return chained
+
+
+def _insert_query(entry: dict[str, Any]) -> QueryString:
+    return QueryString(
+        f"INSERT INTO audit_event ({', '.join(COLUMNS)})"  # noqa: S608 (constant names)
+        f" VALUES ({', '.join('{}' for _ in COLUMNS)})",
+        *(entry[name] for name in COLUMNS),
     )
 
 
