@@ -56,8 +56,10 @@ async def record(
     programme: int | None = None,
 ) -> None:
     """Append one entry to the hash chain. Runs inside the caller's transaction when there is
-    one (and then holds the chain's lock until it ends; on SQLite it already holds the one
-    writer's).
+    one, and then holds the chain's lock until it ends (on SQLite the transaction already
+    holds the one writer's): so record last, after the transaction's other writes, or every
+    other audited request waits for the rest of it (and one that locks rows the other way
+    round could deadlock on PostgreSQL).
 
     `programme` is the programme the entry is about; left out, it is found from the record
     (`audit.chain.PROGRAMME_OF`), and an entry about anything else has none: only
