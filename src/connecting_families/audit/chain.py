@@ -32,15 +32,10 @@ import attrs
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
-from connecting_families.database.engine import (
-    AnyEngine,
-    PooledSQLiteEngine,
-    take_turns,
-    write_transaction,
-)
+from connecting_families.database.engine import AnyEngine, PooledSQLiteEngine
 
 GENESIS = "0" * 64
-# The advisory lock every append takes on PostgreSQL (see `take_turns`).
+# The advisory lock every append takes on PostgreSQL (`hashtext` of it, as `take_turns`).
 CHAIN_LOCK = "audit_event chain"
 # The columns the hash covers, in the order they are serialised (all but `hash` itself).
 HASHED = (
@@ -88,17 +83,14 @@ def _detail(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def entry_hash(entry: dict[str, Any]) -> str:
-    """The hash of one entry: over every column in `HASHED`, as stored.
+def content_digest(entry: dict[str, Any]) -> str:
+    """SHA-256 over the columns the writer gives (all but `PLACED` and `hash`), as stored.
 
     Values are normalised the same way whichever database gave them (SQLite's 0/1 for a
     boolean, text or a dict for JSON, text or a datetime for an instant), so an entry hashes
     the same as written and as read back on either.
     """
     canonical = [
-        int(entry["id"]),
-        int(entry["seq"]),
-        entry["prev_hash"],
         instant_text(entry["occurred_at"]),
         None if entry["actor"] is None else int(entry["actor"]),
         entry["actor_name"],
@@ -109,10 +101,24 @@ def entry_hash(entry: dict[str, Any]) -> str:
         entry["resource_id"],
         bool(entry["allowed"]),
         _detail(entry["detail"]),
-        None if entry["programme"] is None else int(entry["programme"]),
     ]
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def link_hash(id_: int, seq: int, prev_hash: str, programme: int | None, content: str) -> str:
+    """An entry's hash: over its place (id, seq, the previous hash), its programme and its
+    `content_digest`. Simple enough text for the database to compute as well (PostgreSQL's
+    `cf_audit_append`, SQLite's `cf_audit_link`)."""
+    text = f"{int(id_)}|{int(seq)}|{prev_hash}|{'' if programme is None else int(programme)}"
+    return hashlib.sha256(f"{text}|{content}".encode()).hexdigest()
+
+
+def entry_hash(entry: dict[str, Any]) -> str:
+    """The hash of one entry, over every column in `HASHED` as stored."""
+    return link_hash(
+        entry["id"], entry["seq"], entry["prev_hash"], entry["programme"], content_digest(entry)
+    )
 
 
 def _programme_query(resource_type: str, resource_id: str | None) -> tuple[str, list[Any]]:
@@ -131,98 +137,63 @@ def _programme_query(resource_type: str, resource_id: str | None) -> tuple[str, 
 
 
 async def append(engine: AnyEngine, entry: dict[str, Any]) -> None:
-    """Append `entry` (every column but id, seq and the hashes) to the chain, inside the
-    caller's transaction if there is one, else in a short one of its own.
+    """Append `entry` (every column but id, seq and the hashes) to the chain: one statement,
+    in the caller's transaction if there is one.
 
-    `entry["programme"]` None is looked up from the record the entry is about.
+    `entry["programme"]` None is looked up from the record the entry is about. On PostgreSQL
+    the statement calls `cf_audit_append` (see the migration that chains the log), which takes
+    the chain's advisory lock and only then reads the head: each statement of a function sees
+    what was committed when it began, so the head it reads is the last appended, whose lock
+    holder has committed. The lock lasts until the caller's transaction ends. On SQLite an
+    INSERT holds the write lock from its start, so the head it reads is the last appended.
     """
-    if engine.current_transaction.get() is not None:
-        await _append(engine, entry)
-    elif isinstance(engine, PooledSQLiteEngine):
-        # On the writer thread's own connection: a Piccolo transaction would open a new one.
-        await engine.run_on_writer(lambda connection: _append_on(connection, entry))
-    else:
-        async with write_transaction(engine):
-            await _append(engine, entry)
+    statement = _append_statement(entry, postgres=not isinstance(engine, SQLiteEngine))
+    if engine.current_transaction.get() is None and isinstance(engine, PooledSQLiteEngine):
+        # On the writer thread's own connection, which has the hash function registered.
+        sql, args = statement.compile_string(engine_type="sqlite")
+        await engine.run_on_writer(lambda connection: _run_with_link(connection, sql, args))
+        return
+    if isinstance(engine, SQLiteEngine):
+        # A caller's transaction has a connection of its own: register the function there.
+        connection = engine.current_transaction.get().connection  # type: ignore[union-attr]
+        await connection.create_function("cf_audit_link", 5, link_hash, deterministic=True)
+    await engine.run_querystring(statement)
 
 
-async def _append(engine: AnyEngine, entry: dict[str, Any]) -> None:
-    await take_turns(engine, CHAIN_LOCK)
-    # Read after the lock: on PostgreSQL each statement sees what was committed when it
-    # began, so the head read here is the last appended, and its lock holder has committed.
-    postgres = not isinstance(engine, SQLiteEngine)
-    [head] = await engine.run_querystring(_head_query(entry, postgres=postgres))
-    await engine.run_querystring(_insert_query(_chained(entry, head, postgres=postgres)))
-
-
-def _append_on(connection: sqlite3.Connection, entry: dict[str, Any]) -> None:
-    """`_append` on a SQLite connection in autocommit, as one statement: an INSERT holds the
-    write lock from its start, so the head it reads is the last appended, and the hash is
-    computed by a function registered on the connection (one statement, as before the chain:
-    four round trips through the GIL cost more than the hash)."""
-
-    def chain_hash(id_: int, seq: int, prev_hash: str, programme: int | None) -> str:
-        placed = {"id": id_, "seq": seq, "prev_hash": prev_hash, "programme": programme}
-        return entry_hash(entry | placed)
-
-    connection.create_function("cf_audit_hash", 4, chain_hash, deterministic=True)
-    sql, args = _sqlite_append(entry).compile_string(engine_type="sqlite")
+def _run_with_link(connection: sqlite3.Connection, sql: str, args: list[Any]) -> None:
+    connection.create_function("cf_audit_link", 5, link_hash, deterministic=True)
     connection.execute(sql, args)
 
 
-def _sqlite_append(entry: dict[str, Any]) -> QueryString:
+GIVEN = tuple(name for name in HASHED if name not in PLACED)
+
+
+def _append_statement(entry: dict[str, Any], *, postgres: bool) -> QueryString:
     if entry["programme"] is None:
         programme_sql, args = _programme_query(entry["resource_type"], entry["resource_id"])
     else:
         programme_sql, args = "CAST({} AS INTEGER)", [entry["programme"]]
-    given = [name for name in HASHED if name not in PLACED]
+    values = [entry[name] for name in GIVEN]
+    content = content_digest(entry)
+    if postgres:
+        return QueryString(
+            f"SELECT cf_audit_append({', '.join('{}' for _ in GIVEN)},"
+            f" {programme_sql}, {{}})",
+            *values,
+            *args,
+            content,
+        )
     return QueryString(
-        f"INSERT INTO audit_event ({', '.join((*given, *PLACED, 'hash'))})"  # noqa: S608
-        f" SELECT {', '.join('{}' for _ in given)}, n.id, n.seq, n.prev_hash, n.programme,"
-        " cf_audit_hash(n.id, n.seq, n.prev_hash, n.programme) FROM"
+        f"INSERT INTO audit_event ({', '.join((*GIVEN, *PLACED, 'hash'))})"  # noqa: S608
+        f" SELECT {', '.join('{}' for _ in GIVEN)}, n.id, n.seq, n.prev_hash, n.programme,"
+        " cf_audit_link(n.id, n.seq, n.prev_hash, n.programme, {}) FROM"
         " (SELECT coalesce(h.id, 0) + 1 AS id, coalesce(h.seq, 0) + 1 AS seq,"
         f" coalesce(h.hash, '{GENESIS}') AS prev_hash, {programme_sql} AS programme"
         " FROM (SELECT 1 AS one) o LEFT JOIN"
         " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1) n",
-        *(entry[name] for name in given),
+        *values,
+        content,
         *args,
-    )
-
-
-def _head_query(entry: dict[str, Any], *, postgres: bool) -> QueryString:
-    """The chain's head, the entry's programme and (PostgreSQL) its id, in one row."""
-    if entry["programme"] is None:
-        programme_sql, args = _programme_query(entry["resource_type"], entry["resource_id"])
-    else:
-        programme_sql, args = "CAST({} AS INTEGER)", [entry["programme"]]
-    next_id = "nextval(pg_get_serial_sequence('audit_event', 'id'))" if postgres else "NULL"
-    return QueryString(
-        f"SELECT h.id, h.seq, h.hash, {programme_sql} AS programme,"  # noqa: S608
-        f" {next_id} AS next_id FROM (SELECT 1 AS one) o LEFT JOIN"
-        " (SELECT id, seq, hash FROM audit_event ORDER BY id DESC LIMIT 1) h ON 1 = 1",
-        *args,
-    )
-
-
-def _chained(entry: dict[str, Any], head: dict[str, Any], *, postgres: bool) -> dict[str, Any]:
-    """`entry` placed after `head`, with its hash."""
-    chained = {
-        **entry,
-        # Taken under the lock, so ids rise in the chain's order on either database.
-        "id": head["next_id"] if postgres else (head["id"] or 0) + 1,
-        "seq": (head["seq"] or 0) + 1,
-        "prev_hash": head["hash"] or GENESIS,
-        "programme": head["programme"],
-    }
-    chained["hash"] = entry_hash(chained)
-    return chained
-
-
-def _insert_query(entry: dict[str, Any]) -> QueryString:
-    return QueryString(
-        f"INSERT INTO audit_event ({', '.join(COLUMNS)})"  # noqa: S608 (constant names)
-        f" VALUES ({', '.join('{}' for _ in COLUMNS)})",
-        *(entry[name] for name in COLUMNS),
     )
 
 
