@@ -32,7 +32,11 @@ import attrs
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
-from connecting_families.database.engine import AnyEngine, PooledSQLiteEngine
+from connecting_families.database.engine import (
+    AnyEngine,
+    PooledSQLiteEngine,
+    write_transaction,
+)
 
 GENESIS = "0" * 64
 # The advisory lock every append takes on PostgreSQL (`hashtext` of it, as `take_turns`).
@@ -154,9 +158,15 @@ async def append(engine: AnyEngine, entry: dict[str, Any]) -> None:
         await engine.run_on_writer(lambda connection: _run_with_link(connection, sql, args))
         return
     if isinstance(engine, SQLiteEngine):
+        transaction = engine.current_transaction.get()
+        if transaction is None:  # not the service's pooled engine: a transaction to hold it
+            async with write_transaction(engine):
+                await append(engine, entry)
+            return
         # A caller's transaction has a connection of its own: register the function there.
-        connection = engine.current_transaction.get().connection  # type: ignore[union-attr]
-        await connection.create_function("cf_audit_link", 5, link_hash, deterministic=True)
+        await transaction.connection.create_function(
+            "cf_audit_link", 5, link_hash, deterministic=True
+        )
     await engine.run_querystring(statement)
 
 
@@ -177,8 +187,7 @@ def _append_statement(entry: dict[str, Any], *, postgres: bool) -> QueryString:
     content = content_digest(entry)
     if postgres:
         return QueryString(
-            f"SELECT cf_audit_append({', '.join('{}' for _ in GIVEN)},"
-            f" {programme_sql}, {{}})",
+            f"SELECT cf_audit_append({', '.join('{}' for _ in GIVEN)}, {programme_sql}, {{}})",
             *values,
             *args,
             content,
