@@ -16,7 +16,7 @@ import pytest
 from litestar import Litestar
 from piccolo.querystring import QueryString
 
-from connecting_families.audit import chain
+from connecting_families.audit import chain, verification
 from connecting_families.audit.service import Actor, record
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.cli import main
@@ -289,12 +289,12 @@ async def test_a_normal_log_verifies(client: httpx.AsyncClient, world: World) ->
     await _probe_and_read(client, world)
     await _searched(client, world, "admin")
     engine = AuditEvent._meta.db
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     last = await AuditEvent.select().order_by(AuditEvent.id, ascending=False).first()
     assert last is not None
     assert result.broken is None
     assert result.entries == await AuditEvent.count()
-    assert result.head == chain.Head(last["id"], last["seq"], last["hash"])
+    assert result.head == verification.Head(last["id"], last["seq"], last["hash"])
 
 
 async def test_concurrent_appends_keep_one_chain(engine: AnyEngine) -> None:
@@ -302,7 +302,7 @@ async def test_concurrent_appends_keep_one_chain(engine: AnyEngine) -> None:
     await asyncio.gather(
         *(record(ANYONE, "test.entry", "thing", n, detail={"n": n}) for n in range(60))
     )
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     assert result.broken is None
     assert result.entries == 60
     rows = await AuditEvent.select(AuditEvent.seq).order_by(AuditEvent.id)
@@ -331,7 +331,7 @@ def test_two_workers_appending_at_once_keep_one_chain(database_url: str) -> None
         for name in ("one", "two")
     ]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
-    result = _on(database_url, chain.verify)
+    result = _on(database_url, verification.verify)
     assert result.broken is None
     assert result.entries == 240
 
@@ -343,7 +343,7 @@ async def test_a_changed_entry_is_named(engine: AnyEngine) -> None:
         engine,
         QueryString("UPDATE audit_event SET detail = {} WHERE id = {}", '{"n": 99}', ids[2]),
     )
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     assert result.broken is not None
     assert result.broken.entry_id == ids[2]
     assert result.broken.problem.startswith("content changed")
@@ -364,7 +364,7 @@ async def test_a_rehashed_entry_breaks_the_next_link(engine: AnyEngine) -> None:
             ids[2],
         ),
     )
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     assert result.broken is not None
     assert result.broken.entry_id == ids[3]
     assert result.broken.problem.startswith("link broken")
@@ -374,7 +374,7 @@ async def test_a_deleted_entry_is_named(engine: AnyEngine) -> None:
     """An entry deleted from the middle shows at the entry after it, as one missing."""
     ids = await _log_of(5)
     await _as_dba(engine, QueryString("DELETE FROM audit_event WHERE id = {}", ids[2]))
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     assert result.broken is not None
     assert result.broken.entry_id == ids[3]
     assert result.broken.problem == f"entry missing: 1 entry deleted after entry {ids[1]}"
@@ -396,7 +396,7 @@ async def test_a_moved_entry_is_named_as_out_of_order(engine: AnyEngine) -> None
             ids[1],
         ),
     )
-    result = await chain.verify(engine)
+    result = await verification.verify(engine)
     assert result.broken is not None
     assert result.broken.entry_id == ids[2]
     assert result.broken.problem.startswith("order broken")
@@ -406,11 +406,11 @@ async def test_a_moved_entry_is_named_as_out_of_order(engine: AnyEngine) -> None
 async def test_a_cut_tail_shows_only_against_an_anchor(engine: AnyEngine) -> None:
     """Deleting the last entries leaves a whole, shorter chain: an anchor kept earlier shows it."""
     ids = await _log_of(5)
-    anchor = (await chain.verify(engine)).head
+    anchor = (await verification.verify(engine)).head
     assert anchor is not None
     await _as_dba(engine, QueryString("DELETE FROM audit_event WHERE id >= {}", ids[3]))
-    assert (await chain.verify(engine)).broken is None  # the honest limit
-    result = await chain.verify(engine, chain.parse_anchor(anchor.anchor))
+    assert (await verification.verify(engine)).broken is None  # the honest limit
+    result = await verification.verify(engine, verification.parse_anchor(anchor.anchor))
     assert result.broken is not None
     assert result.broken.entry_id is None
     assert result.broken.problem.startswith("truncated: the anchored entry 5 is gone")
@@ -419,7 +419,7 @@ async def test_a_cut_tail_shows_only_against_an_anchor(engine: AnyEngine) -> Non
 async def test_a_rewritten_log_shows_against_an_anchor(engine: AnyEngine) -> None:
     """A log rewritten and rehashed from an entry on is whole, but not the anchored one."""
     await _log_of(3)
-    anchor = (await chain.verify(engine)).head
+    anchor = (await verification.verify(engine)).head
     assert anchor is not None
     rows = await AuditEvent.select().order_by(AuditEvent.id).output(load_json=True)
     statements = []
@@ -437,8 +437,8 @@ async def test_a_rewritten_log_shows_against_an_anchor(engine: AnyEngine) -> Non
             )
         )
     await _as_dba(engine, *statements)
-    assert (await chain.verify(engine)).broken is None
-    result = await chain.verify(engine, chain.parse_anchor(anchor.anchor))
+    assert (await verification.verify(engine)).broken is None
+    result = await verification.verify(engine, verification.parse_anchor(anchor.anchor))
     assert result.broken is not None
     assert result.broken.entry_id == rows[-1]["id"]
     assert result.broken.problem.startswith("not the anchored entry")
@@ -468,7 +468,7 @@ def test_audit_verify_prints_the_head_and_exits_0(
     """On a whole log `audit verify` exits 0 and prints the head to keep as an anchor."""
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough passphrase\n"))
     _users("first.auditor")
-    head = _on(database_url, chain.verify).head
+    head = _on(database_url, verification.verify).head
     assert head is not None
     assert main(["audit", "verify"]) == 0
     assert f"anchor {head.anchor}" in capsys.readouterr().out
@@ -507,7 +507,7 @@ def test_a_restore_says_which_entries_it_removed(
     entries = _on(database_url, _entries)
     # The backup's own entry comes after the copy was taken: it goes too.
     since = entries[[e["action"] for e in entries].index("database.backup") :]
-    head = _on(database_url, chain.verify).head
+    head = _on(database_url, verification.verify).head
     assert head is not None
 
     assert main(["restore", str(backup), "--replace", "--operator", "jo"]) == 0
@@ -522,7 +522,7 @@ def test_a_restore_says_which_entries_it_removed(
         "last_at": chain.instant_text(since[-1]["occurred_at"]),
         "replaced_head": {"id": head.id, "seq": head.seq, "hash": head.hash},
     }
-    assert _on(database_url, chain.verify).broken is None
+    assert _on(database_url, verification.verify).broken is None
 
 
 CHAIN_MIGRATION = "2026-12-03T07:42:50:171632"
@@ -565,7 +565,7 @@ async def test_the_migration_chains_the_entries_already_written(
                 )
             )
         await migrate(engine)
-        result = await chain.verify(engine)
+        result = await verification.verify(engine)
         rows = await AuditEvent.select(AuditEvent.seq, AuditEvent.programme).order_by(
             AuditEvent.id
         )

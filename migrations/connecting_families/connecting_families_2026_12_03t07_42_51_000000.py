@@ -10,7 +10,7 @@ Backwards only the function goes: rolling the previous migration back drops the 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-from connecting_families.audit.chain import chain_existing
+from connecting_families.audit.verification import chain_existing
 
 ID = "2026-12-03T07:42:51:000000"
 VERSION = "1.38.0"

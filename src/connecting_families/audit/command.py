@@ -6,8 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from connecting_families.audit.chain import parse_anchor, verify
 from connecting_families.audit.service import Actor, record
+from connecting_families.audit.verification import parse_anchor, verify
 from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.settings import Settings
 
