@@ -1,8 +1,9 @@
 """The audit log's hash chain: appending an entry to it, and walking it to find a broken link.
 
 Each entry carries its place in the chain (`seq`, from 1), the hash of the entry before it
-(`prev_hash`; `GENESIS` for the first) and its own `hash`: SHA-256 over `prev_hash` and a
-canonical serialisation of every other column. The triggers stop the application's own role
+(`prev_hash`; `GENESIS` for the first) and its own `hash`: SHA-256 over its id and place,
+`prev_hash`, its programme and the SHA-256 of a canonical serialisation of every other column
+(`link_hash`). The triggers stop the application's own role
 from changing the log; the chain is for whoever can get past them (a database administrator
 who drops or disables the triggers): a changed, deleted or reordered entry breaks a link, and
 `connecting-families audit verify` (`audit.verification`) names the first one.
@@ -14,9 +15,9 @@ of it and of every entry after it leaves a whole chain; the anchor catches that 
 entry up to the anchored one.
 
 Appends take turns: the entry's id, place and previous hash are read and written under one
-lock (PostgreSQL: a transaction-scoped advisory lock, inside the caller's transaction when
-there is one; SQLite: its one writer at a time), so two workers can never both follow the same
-entry.
+lock, in one statement (PostgreSQL: `cf_audit_append` takes a transaction-scoped advisory
+lock, held to the end of the caller's transaction when there is one; SQLite: an INSERT holds
+the one writer's lock), so two workers can never both follow the same entry.
 """
 
 from __future__ import annotations
