@@ -1,7 +1,8 @@
-"""The caseload matrix: every family-level route x every role x own and other caseload.
+"""The caseload matrix: every family-level route x every role x own and other caseload; and
+the claim matrix: every claim route x every role x own and other programme.
 
-The routes come from the app's own route table, so a new family route is covered the moment it
-exists; one with no example request here fails until someone adds one.
+The routes come from the app's own route table, so a new family or claim route is covered the
+moment it exists; one with no example request here fails until someone adds one.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 
 from connecting_families.access.guard import route_access
-from connecting_families.access.policy import Access
-from connecting_families.accounts.tables import User
+from connecting_families.access.policy import ADMIN, Access
+from connecting_families.accounts.tables import User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
+from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.evidence.tables import AntisocialBehaviour
 from connecting_families.families.tables import (
     Allocation,
@@ -508,3 +510,257 @@ async def test_unknown_records_inside_a_family_are_not_found(
         assert response.status_code == 404, f"{method} {template}: {response.text}"
         checked += 1
     assert checked >= 8
+
+
+# The claim matrix: every claim route x every role x own and other programme.
+#
+# Claims belong to programme managers and auditors of the programme (`access.policy`): an
+# administrator is refused every claim route, and nobody reaches another programme's claims.
+
+CLAIM_AS_OF = dt.date(2014, 6, 1)
+
+
+async def _claim(
+    world: World, code: str, status: str = "draft", **line: object
+) -> tuple[int, int]:
+    """A claim of the programme with one line, for its first family, made by the manager."""
+    number = next(_names)
+    now = dt.datetime.now(dt.UTC)
+    sampled = status != "draft"
+    claim = await Claim.insert(
+        Claim(
+            programme=world.programmes[code],
+            claim_ref=f"{code}-C{number}",
+            as_of=CLAIM_AS_OF,
+            status=status,
+            ruleset="tf2012",
+            ruleset_config="{}",
+            near_misses="[]",
+            prepared_by=world.users["pm"],
+            prepared_at=now,
+            sample_spec="1" if sampled else None,
+            sample_seed=1 if sampled else None,
+            sample_drawn_at=now if sampled else None,
+            submitted_at=now if status == "submitted" else None,
+        )
+    ).returning(Claim.id)
+    family = world.families["own" if code == "P1" else "other_programme"]
+    claim_line = await ClaimLine.insert(
+        ClaimLine(
+            claim=claim[0]["id"],
+            family=family,
+            route=f"route-{number}",
+            amount_pence=10_000,
+            ruleset="tf2012",
+            verdict="{}",
+            evidence_sha256="0" * 64,
+            sampled=sampled,
+            **line,
+        )
+    ).returning(ClaimLine.id)
+    return claim[0]["id"], claim_line[0]["id"]
+
+
+ClaimExample = Callable[[World, str], Awaitable[tuple[dict[str, object], object]]]
+
+
+def _in_claim(
+    status: str, body: object = None, *, line: bool = False, **kw: object
+) -> ClaimExample:
+    """A request to a new claim in `status` (and to its line, with `line`)."""
+
+    async def example(world: World, code: str) -> tuple[dict[str, object], object]:
+        extra = dict(kw)
+        if extra.pop("signed", False):
+            extra |= {
+                "signed_off_by": world.users["auditor"],
+                "signed_off_at": dt.datetime.now(dt.UTC),
+            }
+        claim_id, line_id = await _claim(world, code, status, **extra)
+        params: dict[str, object] = {"claim_id": claim_id}
+        if line:
+            params["line_id"] = line_id
+        return params, body
+
+    return example
+
+
+def _of_programme(body: object = None) -> ClaimExample:
+    async def example(world: World, code: str) -> tuple[dict[str, object], object]:
+        return {"code": code}, body
+
+    return example
+
+
+async def _forecast(world: World, code: str) -> tuple[dict[str, object], object]:
+    """The programme's claims forecast, to a claim window a year from now."""
+    ahead = dt.date.today() + dt.timedelta(days=365)
+    await ClaimWindow.insert(
+        ClaimWindow(
+            programme=world.programmes[code],
+            name="Next",
+            opens_on=ahead,
+            closes_on=ahead,
+            as_of=ahead,
+        )
+    )
+    return {"code": code}, None
+
+
+WINDOW = {
+    "name": "Spring",
+    "opens_on": "2014-05-01",
+    "closes_on": "2014-06-30",
+    "as_of": "2014-06-01",
+}
+CLAIMS = "/api/v1/claims/{claim_id:int}"
+PROGRAMME = "/api/v1/programmes/{code:str}"
+CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
+    ("POST", PROGRAMME + "/claims"): _of_programme({"as_of": CLAIM_AS_OF.isoformat()}),
+    ("GET", PROGRAMME + "/claims"): _of_programme(),
+    ("POST", PROGRAMME + "/claim-windows"): _of_programme(WINDOW),
+    ("GET", PROGRAMME + "/claim-windows"): _of_programme(),
+    ("GET", PROGRAMME + "/forecast"): _forecast,
+    ("GET", CLAIMS): _in_claim("draft"),
+    ("POST", CLAIMS + "/lines/{line_id:int}/exclude"): _in_claim(
+        "draft", {"reason": "x"}, line=True
+    ),
+    ("POST", CLAIMS + "/sample"): _in_claim("draft", {"count": 1, "seed": 3}),
+    ("POST", CLAIMS + "/lines/{line_id:int}/sign-off"): _in_claim("sampled", line=True),
+    ("POST", CLAIMS + "/submit"): _in_claim("sampled", signed=True),
+    ("POST", CLAIMS + "/decision"): _in_claim("submitted", {"rejections": []}, signed=True),
+    ("POST", CLAIMS + "/withdraw"): _in_claim("draft", {"reason": "late"}),
+    ("GET", CLAIMS + "/export.csv"): _in_claim("draft"),
+    ("POST", CLAIMS + "/verify"): _in_claim("draft"),
+    # The pages.
+    ("GET", "/programmes/{code:str}/claims"): _of_programme(),
+    ("POST", "/programmes/{code:str}/claims"): _of_programme({"as_of": CLAIM_AS_OF.isoformat()}),
+    ("GET", "/claims/{claim_id:int}"): _in_claim("draft"),
+    ("POST", "/claims/{claim_id:int}/lines/{line_id:int}/exclude"): _in_claim(
+        "draft", {"reason": "x"}, line=True
+    ),
+    ("POST", "/claims/{claim_id:int}/sample"): _in_claim("draft", {"count": 1}),
+    ("POST", "/claims/{claim_id:int}/lines/{line_id:int}/sign-off"): _in_claim(
+        "sampled", line=True
+    ),
+    ("POST", "/claims/{claim_id:int}/submit"): _in_claim("sampled", signed=True),
+    ("GET", "/claims/{claim_id:int}/export.csv"): _in_claim("draft"),
+}
+# Preparing needs a newly claimable result (or a result to reverse, as an accepted line of
+# these made-up claims is), which these programmes may have none of: the refusal says so,
+# which only a caller who reached the programme's claims is told.
+NOTHING_TO_CLAIM = {
+    ("POST", PROGRAMME + "/claims"),
+    ("POST", "/programmes/{code:str}/claims"),
+}
+
+
+def claim_routes(app: Litestar) -> list[tuple[str, str, Access]]:
+    """(method, path template, access) for every route that reads or changes claims."""
+    found = []
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            access = route_access(handler)
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                if "claim" in route.path:
+                    assert access.claims, f"{method} {route.path} is about claims, not marked so"
+                if access.claims:
+                    found.append((method, route.path, access))
+    return found
+
+
+async def claim_footprint(programme_id: int) -> tuple[object, ...]:
+    """What a claim route could change in the programme."""
+    return (
+        str(
+            await Claim.select(
+                Claim.id, Claim.status, Claim.sample_seed, Claim.withdrawn_at, Claim.decided_at
+            )
+            .where(Claim.programme == programme_id)
+            .order_by(Claim.id)
+        ),
+        str(
+            await ClaimLine.select(
+                ClaimLine.id,
+                ClaimLine.is_live,
+                ClaimLine.sampled,
+                ClaimLine.signed_off_by,
+                ClaimLine.rejected_reason,
+            )
+            .where(ClaimLine.claim.programme == programme_id)
+            .order_by(ClaimLine.id)
+        ),
+        await ClaimWindow.count().where(ClaimWindow.programme == programme_id),
+    )
+
+
+def test_every_claim_route_has_an_example(app: Litestar) -> None:
+    """A new claim route must be added to the claim matrix before the suite passes."""
+    routes = claim_routes(app)
+    assert len(routes) >= 20, "claim routes not found"
+    missing = [(m, p) for m, p, _ in routes if (m, p) not in CLAIM_EXAMPLES]
+    assert not missing, f"add example requests for {missing}"
+
+
+def test_no_claim_route_lets_an_administrator_in(app: Litestar) -> None:
+    """No claim route names the administrator role (the policy refuses to declare one)."""
+    assert all(ADMIN not in (access.roles or ()) for _, _, access in claim_routes(app))
+    with pytest.raises(ValueError, match="programme managers and auditors only"):
+        Access(roles=frozenset({ADMIN}), claims=True)
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+async def test_no_claim_access_outside_role_and_programme(
+    client: httpx.AsyncClient, world: World, app: Litestar, user: str
+) -> None:
+    """Own programme: allowed by role. Other programme: 404 (or 403 by role). Never a change."""
+    roles, _, _ = USERS[user]
+    for method, template, access in claim_routes(app):
+        role_allows = bool(set(roles) & set(access.roles or ()))
+        for which, code in (("own", "P1"), ("other", "P2")):
+            params, body = await CLAIM_EXAMPLES[(method, template)](world, code)
+            path = template
+            for name, value in params.items():
+                kind = "int" if isinstance(value, int) else "str"
+                path = path.replace(f"{{{name}:{kind}}}", str(value))
+            before = await claim_footprint(world.programmes[code])
+            response = await send(client, world, user, method, path, body)
+            label = f"{user} {method} {template} in the {which} programme"
+            if not role_allows:
+                assert response.status_code == 403, f"{label}: {response.text}"
+            elif which == "other":
+                assert response.status_code == 404, f"{label}: {response.text}"
+                assert "P2-C" not in response.text, label
+            elif (method, template) in NOTHING_TO_CLAIM and response.status_code == 422:
+                assert "No family has a newly claimable result" in response.text, label
+            elif template.startswith("/api/") or method == "GET":
+                assert 200 <= response.status_code < 300, f"{label}: {response.text}"
+            else:
+                assert response.status_code == 303, f"{label}: {response.text}"
+            reads = method == "GET" or template.endswith("/verify")
+            if which == "other" or not role_allows or reads:
+                after = await claim_footprint(world.programmes[code])
+                assert after == before, f"{label} changed the claims"
+
+
+async def test_an_administrator_who_manages_a_programme_reaches_only_its_claims(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Being an administrator as well as P1's manager opens none of P2's claims."""
+    await UserRole.insert(UserRole(user=world.users["admin"], role="programme_manager"))
+    await UserProgramme.insert(
+        UserProgramme(user=world.users["admin"], programme=world.programmes["P1"])
+    )
+    own, _ = await _claim(world, "P1")
+    other, _ = await _claim(world, "P2")
+    headers = world.headers("admin")
+    assert (await client.get(f"/api/v1/claims/{own}", headers=headers)).status_code == 200
+    assert (await client.get(f"/api/v1/claims/{other}", headers=headers)).status_code == 404
+    listing = await client.get("/api/v1/programmes/P2/claims", headers=headers)
+    assert listing.status_code == 404
+    withdraw = await client.post(
+        f"/api/v1/claims/{other}/withdraw", json={"reason": "mine now"}, headers=headers
+    )
+    assert withdraw.status_code == 404

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from connecting_families import __version__
 from connecting_families.access.policy import ROLES
 from connecting_families.accounts.service import AccountService, UserSummary
+from connecting_families.audit.command import add_audit_commands, run_verify
+from connecting_families.audit.restore import entries_a_restore_removes
 from connecting_families.audit.service import Actor, record
 from connecting_families.claims.command import add_claim_commands, run_claims
 from connecting_families.database.engine import AnyEngine, run_with_database
@@ -155,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.choices["totals"].set_defaults(command=cmd_report)
     commands.choices["report"].set_defaults(command=cmd_report)
     _add_maintenance_commands(commands)
+    add_audit_commands(commands, "who is running this, for the audit log")
+    commands.choices["audit"].set_defaults(command=cmd_audit)
     return parser
 
 
@@ -468,6 +472,10 @@ def cmd_claims(settings: Settings, args: argparse.Namespace) -> int:
     return run_claims(settings, args, _operator(args))
 
 
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    return run_verify(settings, args, _operator(args))
+
+
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return run_report(settings, args, _operator(args))
 
@@ -488,26 +496,27 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     from connecting_families.database.backup import restore_database
 
-    async def restore(engine: AnyEngine) -> tuple[dict[str, int], int]:
+    async def restore(engine: AnyEngine) -> tuple[dict[str, int], list[str]]:
+        # The entries written since the backup go with the restore: its own entry says which.
+        removed = await entries_a_restore_removes(engine, settings.database, args.file)
         replaced = await restore_database(
             engine, settings.database, args.file, replace=args.replace
         )
+        # A backup from an older version is brought up to date first, so that the restore's
+        # entry is chained like every other (`audit.chain`).
+        migrated = await migrate(engine)
         # Audited in the restored database, where the record will be kept.
-        detail = {"file": args.file.name, "replaced": replaced}
+        detail = {"file": args.file.name, "replaced": replaced, "audit_removed": removed}
         await record(_operator(args), "database.restore", "database", detail=detail)
-        pending = sum(not state.applied for state in await migration_status())
-        return replaced, pending
+        return replaced, migrated
 
-    replaced, pending = run_with_database(settings.database, restore)
+    replaced, migrated = run_with_database(settings.database, restore)
     print(f"restored the {settings.database.kind} database from {args.file}")
     if any(replaced.values()):
         counts = ", ".join(f"{n} {table}" for table, n in replaced.items() if n)
         print(f"replaced what it held before ({counts} rows)")
-    if pending:
-        print(
-            f"the backup is {pending} migration(s) behind this version: "
-            "run `connecting-families db migrate` (serve does it itself on SQLite)"
-        )
+    if migrated:
+        print(f"the backup was {len(migrated)} migration(s) behind this version: applied them")
     return 0
 
 

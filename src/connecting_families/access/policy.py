@@ -6,7 +6,16 @@ Scopes (Primero's record scopes are the model):
 - team manager: the families allocated to a member of their team, and the families of their
   programmes that nobody is allocated to yet (so that they can be allocated);
 - programme manager and auditor: the families of the programmes they belong to;
-- admin: users and configuration, and no family data unless also given another role.
+- admin: users and configuration, and no family data unless also given another role. Claims
+  are family data (their lines name families and the routes they met): an administrator
+  reaches no claim, its export or its verification, and changes none; being an administrator
+  never widens a programme manager's or auditor's claims beyond their own programmes.
+
+Claims belong to programme managers (prepare, exclude, submit, record the decision, withdraw,
+claim windows, the forecast of the next claim) and auditors (read, export, verify, sample,
+sign off), each in the programmes they belong to. Every claim route declares one of the
+`CLAIM_*` accesses (marked `claims`, which refuses the admin role), so none can use
+`PROGRAMME_MANAGE`; `claims.service.claims_programme` keeps each to the caller's programmes.
 
 A user's scope is the union of their roles' scopes. The auditor never writes. A family outside
 the caller's scope is reported as not found, so its existence is not revealed.
@@ -58,11 +67,17 @@ class Access:
 
     `roles` None means anyone, signed in or not; an empty set means any signed-in user.
     `family` marks a route that reads or writes one family's records (the `{family_id}` in
-    its path): the caseload matrix test covers every such route.
+    its path): the caseload matrix test covers every such route. `claims` marks a route that
+    reads or changes claims: the matrix covers those too, and none may let an administrator in.
     """
 
     roles: frozenset[str] | None
     family: FamilyAction | None = None
+    claims: bool = attrs.field(default=False, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.claims and (self.roles is None or not self.roles or ADMIN in self.roles):
+            raise ValueError("a claim route is for programme managers and auditors only")
 
     def allows(self, principal: Principal | None) -> bool:
         if self.roles is None:
@@ -89,9 +104,11 @@ PROGRAMME_READ = Access(
 PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
 # Programme aggregates: no family's records, so team managers see them too.
 PROGRAMME_REPORT = Access(roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, AUDITOR, ADMIN}))
-CLAIM_READ = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR, ADMIN}))
-CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}))
-CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}))
+# Claims: never ADMIN (see the module docstring), so no claim route may use PROGRAMME_MANAGE.
+CLAIM_READ = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}), claims=True)
+CLAIM_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER}), claims=True)
+CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}), claims=True)
+CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}), claims=True)
 ADMIN_ONLY = Access(roles=frozenset({ADMIN}))
 
 

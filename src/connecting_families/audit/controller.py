@@ -10,7 +10,7 @@ from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
-from connecting_families.access.policy import AUDIT_READ
+from connecting_families.access.policy import AUDIT_READ, Principal
 from connecting_families.audit.service import MAX_PAGE, Actor, AuditQuery, record, search
 from connecting_families.domain.dates import as_utc
 from connecting_families.http_params import BeforeId
@@ -36,6 +36,7 @@ class AuditController(Controller):
     @get(opt={"access": AUDIT_READ})
     async def search_audit_log(
         self,
+        principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         actor_name: FromQuery[str | None] = None,
         action: FromQuery[str | None] = None,
@@ -49,7 +50,11 @@ class AuditController(Controller):
     ) -> list[AuditEntry]:
         """Search the log, newest first; page with `before_id` (the last id you saw).
 
+        An administrator searches the whole log; an auditor, the entries about the programmes
+        they belong to and their own (`audit.service.reader_scope`).
+
         Args:
+            principal: The signed-in caller, whose reach the search keeps to.
             actor: The caller; searching the log is itself logged.
             actor_name: Only entries by this username (or `cli:operator`).
             action: Only this action, e.g. `family.read` or `auth.login`.
@@ -74,7 +79,7 @@ class AuditController(Controller):
             before_id=before_id,
             limit=limit,
         )
-        rows = await search(query)
+        rows = await search(query, principal)
         await record(actor, "audit.search", "audit_log", detail={"returned": len(rows)})
         return [
             AuditEntry(

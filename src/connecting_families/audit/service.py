@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 import attrs
-from piccolo.querystring import QueryString
+from piccolo.columns.combination import Or
+from piccolo.custom_types import Combinable
 
-from connecting_families.access.policy import Principal
+from connecting_families.access.policy import ADMIN, Principal
+from connecting_families.audit.chain import append
 from connecting_families.audit.tables import AuditEvent
 
 MAX_PAGE = 500
@@ -51,33 +53,36 @@ async def record(
     *,
     allowed: bool = True,
     detail: dict[str, Any] | None = None,
+    programme: int | None = None,
 ) -> None:
-    """Append one entry. Runs inside the caller's transaction when there is one.
+    """Append one entry to the hash chain. Runs inside the caller's transaction when there is
+    one, and then holds the chain's lock until it ends (on SQLite the transaction already
+    holds the one writer's): so record last, after the transaction's other writes, or every
+    other audited request waits for the rest of it (and one that locks rows the other way
+    round could deadlock on PostgreSQL).
 
-    A plain statement: every audited request writes one, and building a Piccolo row and its
-    insert cost several times what running it does.
+    `programme` is the programme the entry is about; left out, it is found from the record
+    (`audit.chain.PROGRAMME_OF`), and an entry about anything else has none: only
+    administrators, and the actor themself, see it. Plain statements: every audited request
+    writes one, and building a Piccolo row and its insert cost several times what running it
+    does.
     """
-    await AuditEvent._meta.db.run_querystring(
-        QueryString(
-            _INSERT,
-            dt.datetime.now(dt.UTC),
-            actor.user_id,
-            actor.name,
-            actor.roles,
-            actor.source,
-            action,
-            resource_type,
-            None if resource_id is None else str(resource_id),
-            allowed,
-            json.dumps(detail or {}),
-        )
+    await append(
+        AuditEvent._meta.db,
+        {
+            "occurred_at": dt.datetime.now(dt.UTC),
+            "actor": actor.user_id,
+            "actor_name": actor.name,
+            "actor_role": actor.roles,
+            "source": actor.source,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": None if resource_id is None else str(resource_id),
+            "allowed": allowed,
+            "detail": json.dumps(detail or {}),
+            "programme": programme,
+        },
     )
-
-
-_INSERT = (
-    "INSERT INTO audit_event (occurred_at, actor, actor_name, actor_role, source, action,"
-    " resource_type, resource_id, allowed, detail) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
-)
 
 
 @attrs.frozen
@@ -95,9 +100,28 @@ class AuditQuery:
     limit: int = 100
 
 
-async def search(query: AuditQuery) -> list[dict[str, Any]]:
-    """Entries matching `query`, newest first."""
-    conditions = []
+def reader_scope(principal: Principal) -> Combinable | None:
+    """The entries `principal` may read: all for an administrator; for anyone else (an
+    auditor), the entries about the programmes they belong to, and their own.
+
+    An entry about no programme (a sign-in, a user's account, a refused route) is an
+    administrator's only, so every new kind of entry is hidden from auditors until it names
+    its programme.
+    """
+    if ADMIN in principal.roles:
+        return None
+    own = AuditEvent.actor == principal.user_id
+    if not principal.programme_ids:
+        return own
+    return Or(AuditEvent.programme.is_in(sorted(principal.programme_ids)), own)
+
+
+async def search(query: AuditQuery, principal: Principal) -> list[dict[str, Any]]:
+    """Entries matching `query` that `principal` may read (`reader_scope`), newest first."""
+    conditions: list[Any] = []
+    scope = reader_scope(principal)
+    if scope is not None:
+        conditions.append(scope)
     if query.actor_name is not None:
         conditions.append(AuditEvent.actor_name == query.actor_name)
     if query.action is not None:
@@ -114,10 +138,27 @@ async def search(query: AuditQuery) -> list[dict[str, Any]]:
         conditions.append(AuditEvent.occurred_at < query.until)
     if query.before_id is not None:
         conditions.append(AuditEvent.id < query.before_id)
-    select = AuditEvent.select().order_by(AuditEvent.id, ascending=False)
+    select = AuditEvent.select(*SHOWN).order_by(AuditEvent.id, ascending=False)
     if conditions:
         select = select.where(*conditions)
     rows: list[dict[str, Any]] = await select.limit(min(max(query.limit, 1), MAX_PAGE)).output(
         load_json=True
     )
     return rows
+
+
+# What a search returns: not the entry's programme (an auditor's own entry about another
+# programme's family would tell them where it is) nor the chain's columns.
+SHOWN = (
+    AuditEvent.id,
+    AuditEvent.occurred_at,
+    AuditEvent.actor,
+    AuditEvent.actor_name,
+    AuditEvent.actor_role,
+    AuditEvent.source,
+    AuditEvent.action,
+    AuditEvent.resource_type,
+    AuditEvent.resource_id,
+    AuditEvent.allowed,
+    AuditEvent.detail,
+)

@@ -1,6 +1,6 @@
 """Audit log table. Append-only: the application never updates or deletes a row."""
 
-from piccolo.columns import JSON, BigSerial, Boolean, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, BigSerial, Boolean, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -25,3 +25,11 @@ class AuditEvent(Table):
     resource_id = Varchar(length=64, null=True, default=None, index=True)
     allowed = Boolean(default=True)
     detail = JSON(default="{}")
+    # The programme the entry is about (its family's, claim's, team's or the programme
+    # itself), or none: what scopes an auditor's search (`audit.service.search`).
+    programme = Integer(null=True, default=None, index=True)
+    # The hash chain (`audit.chain`): the entry's place in it, counted from 1, the hash of the
+    # entry before it, and the hash over that and every other column of this one.
+    seq = BigInt(null=True, default=None)
+    prev_hash = Varchar(length=64, null=True, default=None)
+    hash = Varchar(length=64, null=True, default=None)

@@ -11,10 +11,10 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from connecting_families.access.policy import (
+    CLAIM_MANAGE,
     CLAIM_READ,
     CLAIM_SAMPLE,
     CLAIM_SIGN_OFF,
-    PROGRAMME_MANAGE,
     Principal,
 )
 from connecting_families.audit.service import Actor
@@ -60,7 +60,7 @@ class ProgrammeClaimController(Controller):
     path = "/api/v1/programmes/{code:str}/claims"
     tags = ["claims"]
 
-    @post(opt={"access": PROGRAMME_MANAGE})
+    @post(opt={"access": CLAIM_MANAGE})
     async def prepare(
         self,
         claims: NamedDependency[ClaimService],
@@ -104,7 +104,7 @@ class ClaimWindowController(Controller):
     path = "/api/v1/programmes/{code:str}/claim-windows"
     tags = ["claims"]
 
-    @post(opt={"access": PROGRAMME_MANAGE})
+    @post(opt={"access": CLAIM_MANAGE})
     async def add_window(
         self,
         claims: NamedDependency[ClaimService],
@@ -171,7 +171,7 @@ class ClaimController(Controller):
         """
         return await claims.show(principal, actor, claim_id)
 
-    @post("/lines/{line_id:int}/exclude", opt={"access": PROGRAMME_MANAGE}, status_code=200)
+    @post("/lines/{line_id:int}/exclude", opt={"access": CLAIM_MANAGE}, status_code=200)
     async def exclude_line(
         self,
         claims: NamedDependency[ClaimService],
@@ -236,7 +236,7 @@ class ClaimController(Controller):
         """
         return await claims.sign_off(principal, actor, claim_id, line_id, principal.user_id)
 
-    @post("/submit", opt={"access": PROGRAMME_MANAGE}, status_code=200)
+    @post("/submit", opt={"access": CLAIM_MANAGE}, status_code=200)
     async def submit(
         self,
         claims: NamedDependency[ClaimService],
@@ -254,7 +254,7 @@ class ClaimController(Controller):
         """
         return await claims.submit(principal, actor, claim_id)
 
-    @post("/decision", opt={"access": PROGRAMME_MANAGE}, status_code=200)
+    @post("/decision", opt={"access": CLAIM_MANAGE}, status_code=200)
     async def decide(
         self,
         claims: NamedDependency[ClaimService],
@@ -275,7 +275,7 @@ class ClaimController(Controller):
         rejections = {r.line_id: r.reason for r in data.rejections}
         return await claims.decide(principal, actor, claim_id, rejections)
 
-    @post("/withdraw", opt={"access": PROGRAMME_MANAGE}, status_code=200)
+    @post("/withdraw", opt={"access": CLAIM_MANAGE}, status_code=200)
     async def withdraw(
         self,
         claims: NamedDependency[ClaimService],

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from connecting_families.access.policy import Principal
+from connecting_families.access.policy import ADMIN, CLAIM_READ, Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
@@ -153,6 +153,20 @@ class Difference:
     what: str
 
 
+async def claims_programme(
+    principal: Principal | None, code: str, *columns: Any
+) -> dict[str, Any]:
+    """The programme's `columns` (and id) if the caller may reach its claims: a programme
+    manager or auditor who works in it, or the local operator (None); otherwise `NotFound`,
+    the same as for a programme that does not exist. Being an administrator opens no
+    programme's claims (`access.policy`), whatever other roles the administrator has."""
+    if principal is not None:
+        if not principal.has_any(CLAIM_READ.roles or frozenset()):
+            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+        principal = attrs.evolve(principal, roles=principal.roles - {ADMIN})
+    return await visible_programme(principal, code, *columns)
+
+
 class ClaimService:
     def __init__(self, engine: AnyEngine, evaluation: EvaluationService) -> None:
         self.engine = engine
@@ -170,7 +184,7 @@ class ClaimService:
         if row is None:
             raise NotFound(f"There is no claim {claim_id}, or it is not yours.")
         try:
-            await visible_programme(principal, row["code"])
+            await claims_programme(principal, row["code"])
         except NotFound:
             raise NotFound(f"There is no claim {claim_id}, or it is not yours.") from None
         return dict(row)
@@ -255,7 +269,7 @@ class ClaimService:
     async def list_claims(
         self, principal: Principal | None, actor: Actor, code: str
     ) -> list[dict[str, Any]]:
-        programme = await visible_programme(principal, code)
+        programme = await claims_programme(principal, code)
         rows = (
             await Claim.select(
                 Claim.id,
@@ -304,7 +318,7 @@ class ClaimService:
         as_of: dt.date,
     ) -> dict[str, Any]:
         """When the programme may claim, and the date results are evaluated at."""
-        programme = await visible_programme(principal, code)
+        programme = await claims_programme(principal, code)
         if closes_on < opens_on:
             raise Invalid(
                 "A claim window closes after it opens.",
@@ -335,7 +349,7 @@ class ClaimService:
         }
 
     async def list_windows(self, principal: Principal | None, code: str) -> list[dict[str, Any]]:
-        programme = await visible_programme(principal, code)
+        programme = await claims_programme(principal, code)
         rows = (
             await ClaimWindow.select(
                 ClaimWindow.id,
@@ -353,7 +367,7 @@ class ClaimService:
         self, principal: Principal | None, code: str, window_id: int
     ) -> dt.date:
         """The as-of date of the programme's window `window_id`, which must be open today."""
-        programme = await visible_programme(principal, code)
+        programme = await claims_programme(principal, code)
         window = (
             await ClaimWindow.select()
             .where(ClaimWindow.id == window_id, ClaimWindow.programme == programme["id"])
@@ -476,7 +490,7 @@ class ClaimService:
         if window_id is not None:
             as_of = await self.window_as_of(principal, code, window_id)
         assert as_of is not None
-        programme = await visible_programme(
+        programme = await claims_programme(
             principal, code, Programme.ruleset_id, Programme.ruleset_config
         )
         ruleset = self.evaluation.ruleset(programme["ruleset_id"])

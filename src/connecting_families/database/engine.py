@@ -32,6 +32,7 @@ POSTGRES_POOL_MAX = 10
 PICCOLO_CONF_MODULE = "connecting_families.piccolo_conf"
 
 AnyEngine = Engine[Any]
+T = TypeVar("T")
 
 _installed: AnyEngine | None = None
 
@@ -78,8 +79,25 @@ class PooledSQLiteEngine(SQLiteEngine):
                 )
             return self._executors
 
+    async def run_on_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` on the writer thread with its connection (autocommit): several
+        statements, a `BEGIN IMMEDIATE … COMMIT` of its own among them, for one hand-off."""
+        _, writes = self._pools()
+        return await asyncio.get_running_loop().run_in_executor(
+            writes, lambda: work(self._connection())
+        )
+
     def _execute(self, query: str, args: list[Any]) -> list[dict[str, Any]]:
         """Run one statement on this thread's connection (autocommit, as Piccolo's are)."""
+        cursor = self._connection().execute(query, args)
+        try:
+            rows: list[dict[str, Any]] = cursor.fetchall()
+        finally:
+            cursor.close()
+        return rows
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's kept connection, opened on first use."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             # Only this thread uses it; `close` closes it from another once the thread is idle.
@@ -89,12 +107,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
-        cursor = connection.execute(query, args)
-        try:
-            rows: list[dict[str, Any]] = cursor.fetchall()
-        finally:
-            cursor.close()
-        return rows
+        return connection
 
     def read_by_key(self, querystring: QueryString) -> list[dict[str, Any]]:
         """Run a read of a few rows found by key, here on the calling thread.
@@ -218,9 +231,6 @@ async def read_by_key(querystring: QueryString) -> list[dict[str, Any]]:
         return engine.read_by_key(querystring)
     rows: list[dict[str, Any]] = await engine.run_querystring(querystring)
     return rows
-
-
-T = TypeVar("T")
 
 
 def run_with_database(database: DatabaseUrl, work: Callable[[AnyEngine], Awaitable[T]]) -> T:

@@ -10,6 +10,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -222,6 +223,19 @@ async def current_allocations(family_ids: list[int]) -> dict[int, tuple[str, str
     return {row["family"]: (row["username"], row["team"]) for row in rows}
 
 
+async def record_listed(actor: Actor, page: Sequence[dict[str, Any]]) -> None:
+    """Audit a page of the family list: which families were listed, an entry per programme
+    (so that each programme's auditors see the listing of its own families only)."""
+    listed: dict[int | None, list[int]] = {}
+    for row in page:
+        listed.setdefault(row["programme_id"], []).append(row["id"])
+    if not listed:
+        listed[None] = []  # an empty page, about no programme
+    for programme, ids in listed.items():
+        detail = {"returned": len(ids), "families": ids}
+        await record(actor, "family.list", "family", None, detail=detail, programme=programme)
+
+
 class FamilyService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine
@@ -241,6 +255,7 @@ class FamilyService:
             Family.id,
             Family.family_ref,
             Family.programme.code.as_alias("programme_code"),
+            Family.programme.as_alias("programme_id"),
             Family.status,
             Family.ward,
             Family.postcode,
@@ -266,7 +281,7 @@ class FamilyService:
         )
         page, more = rows[:limit], len(rows) > limit
         allocated = await current_allocations([row["id"] for row in page])
-        await record(actor, "family.list", "family", None, detail={"returned": len(page)})
+        await record_listed(actor, page)
         families = tuple(
             FamilySummary(
                 id=row["id"],

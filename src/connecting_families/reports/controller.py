@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, QueryParameter
 
-from connecting_families.access.policy import PROGRAMME_MANAGE, PROGRAMME_REPORT, Principal
+from connecting_families.access.policy import CLAIM_MANAGE, PROGRAMME_REPORT, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import Invalid
 from connecting_families.http_params import CodeParam, also_answers
@@ -89,7 +89,7 @@ class ReportController(Controller):
         year, number = parse_month(month)
         return await reports.indicators(principal, actor, code, Period.month(year, number))
 
-    @get("/forecast", opt={"access": PROGRAMME_MANAGE})
+    @get("/forecast", opt={"access": CLAIM_MANAGE})
     async def forecast(
         self,
         reports: NamedDependency[ReportService],

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
-from connecting_families.claims.service import live_claimed
+from connecting_families.claims.service import claims_programme, live_claimed
 from connecting_families.claims.tables import ClaimWindow
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain.calendar import financial_year_start, months_after, months_before
@@ -144,7 +144,8 @@ class ReportService:
         "needs time" when they become so only by the window's date (a sustained period that
         is still running). Lines already claimed are left out, as a claim would leave them.
         """
-        programme = await self._programme(principal, code)
+        # The families a claim would name: a claim's reach, not an administrator's.
+        programme = await claims_programme(principal, code, *PROGRAMME_COLUMNS)
         as_of = as_of or today()
         window = await self._next_window(programme["id"], as_of)
         ruleset = self.evaluation.ruleset(programme["ruleset_id"])

@@ -1,4 +1,4 @@
-"""The audit log search, for auditors and administrators."""
+"""The audit log search: for administrators, and for auditors within their programmes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
-from connecting_families.access.policy import AUDIT_READ
+from connecting_families.access.policy import ADMIN, AUDIT_READ, Principal
 from connecting_families.audit.service import Actor, AuditQuery, record, search
 from connecting_families.errors import Invalid
 from connecting_families.web.forms import Form, read
@@ -54,24 +54,37 @@ class AuditPages(Controller):
 
     @get("/audit", opt={"access": AUDIT_READ})
     async def audit_page(
-        self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
     ) -> Template:
-        """Search the audit log, newest first, a page at a time.
+        """Search the audit log, newest first, a page at a time: the whole log for an
+        administrator, an auditor's programmes' entries and their own for an auditor.
 
         Args:
             request: The search form's fields, in the query string.
+            principal: The signed-in caller, whose reach the search keeps to.
             actor: The caller; searching the log is itself logged.
         """
         values = {name: value.strip() for name, value in request.query_params.items()}
+        whole_log = ADMIN in principal.roles
         try:
             wanted = read(values, AuditSearch)
         except Invalid as error:
             return page(
-                "audit.html", status=422, form=Form.refusing(values, error), rows=[], more=None
+                "audit.html",
+                status=422,
+                form=Form.refusing(values, error),
+                rows=[],
+                more=None,
+                whole_log=whole_log,
             )
-        rows = await search(wanted.query())
+        rows = await search(wanted.query(), principal)
         await record(actor, "audit.search", "audit_log", detail={"returned": len(rows)})
         more = None
         if len(rows) == PAGE_SIZE:
             more = {**{k: v for k, v in values.items() if v}, "before_id": str(rows[-1]["id"])}
-        return page("audit.html", form=Form(values=values), rows=rows, more=more)
+        return page(
+            "audit.html", form=Form(values=values), rows=rows, more=more, whole_log=whole_log
+        )

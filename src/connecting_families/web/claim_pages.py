@@ -11,10 +11,10 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import (
+    CLAIM_MANAGE,
     CLAIM_READ,
     CLAIM_SAMPLE,
     CLAIM_SIGN_OFF,
-    PROGRAMME_MANAGE,
     Principal,
 )
 from connecting_families.audit.service import Actor
@@ -69,7 +69,9 @@ async def _claims_page(
         claims=await claims.list_claims(principal, actor, code),
         windows=[
             (str(window["id"]), window_label(window))
-            for window in (await claims.list_windows(principal, code) if can["manage"] else [])
+            for window in (
+                await claims.list_windows(principal, code) if can["manage_claims"] else []
+            )
         ],
         form=form or Form(values={"as_of": today().isoformat()}),
     )
@@ -143,7 +145,7 @@ class ClaimPages(Controller):
         """
         return await _claims_page(claims, principal, actor, code)
 
-    @post("/programmes/{code:str}/claims", opt={"access": PROGRAMME_MANAGE})
+    @post("/programmes/{code:str}/claims", opt={"access": CLAIM_MANAGE})
     async def prepare_claim(
         self,
         request: Request[Any, Any, Any],
@@ -194,7 +196,7 @@ class ClaimPages(Controller):
         """
         return await _claim_page(claims, principal, actor, claim_id, done=DONE.get(done or ""))
 
-    @post("/claims/{claim_id:int}/lines/{line_id:int}/exclude", opt={"access": PROGRAMME_MANAGE})
+    @post("/claims/{claim_id:int}/lines/{line_id:int}/exclude", opt={"access": CLAIM_MANAGE})
     async def exclude_line(
         self,
         request: Request[Any, Any, Any],
@@ -280,7 +282,7 @@ class ClaimPages(Controller):
             )
         return _back_to_claim(claim_id, "signed_off")
 
-    @post("/claims/{claim_id:int}/submit", opt={"access": PROGRAMME_MANAGE})
+    @post("/claims/{claim_id:int}/submit", opt={"access": CLAIM_MANAGE})
     async def submit_claim(
         self,
         claims: NamedDependency[ClaimService],

@@ -18,6 +18,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import (
+    CLAIM_MANAGE,
     CLAIM_READ,
     CLAIM_SAMPLE,
     CLAIM_SIGN_OFF,
@@ -64,6 +65,8 @@ def abilities(principal: Principal) -> dict[str, bool]:
     return {
         "manage": PROGRAMME_MANAGE.allows(principal),
         "claims": CLAIM_READ.allows(principal),
+        # Not `manage`: an administrator manages a programme but none of its claims.
+        "manage_claims": CLAIM_MANAGE.allows(principal),
         "sample": CLAIM_SAMPLE.allows(principal),
         "sign_off": CLAIM_SIGN_OFF.allows(principal),
     }
