@@ -11,10 +11,12 @@ import pytest
 from cf_rulesets.tf2015 import DEFAULT_PLAN
 from litestar import Litestar
 
+from connecting_families.accounts.tables import UserProgramme
 from connecting_families.audit.service import Actor
 from connecting_families.evaluation import service as service_module
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.families.tables import Family
+from connecting_families.programmes.tables import Programme
 
 from access_world import World, build_world
 from import_cases import CASES, FAMILIES, PEOPLE
@@ -124,6 +126,20 @@ async def test_a_programme_evaluation_counts_and_lists_every_family(
     assert refused.status_code == 403
 
 
+async def test_an_administrator_gets_no_family_lines(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A line a family is family data, which an administrator does not see: refused."""
+    response = await client.post(
+        "/api/v1/programmes/P1/evaluations",
+        json={"as_of": "2014-03-01"},
+        params={"format": "csv"},
+        headers=world.headers("admin"),
+    )
+    assert response.status_code == 403
+    assert "FAM-1" not in response.text
+
+
 async def test_worker_processes_give_the_same_evaluation(
     client: httpx.AsyncClient, world: World, app: Litestar, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,12 +205,16 @@ async def test_a_plugins_criterion_in_an_outcome_plan_explains_a_verdict(
         headers=world.headers("admin"),
     )
     assert created.status_code == 201, created.text
+    # The administrator set the programme up; its manager loads its families' data.
+    p3 = await Programme.select(Programme.id).where(Programme.code == "P3").first()
+    assert p3 is not None
+    await UserProgramme.insert(UserProgramme(user=world.users["pm"], programme=p3["id"]))
 
     async def load_p3(kind: str, text: str) -> None:
         response = await client.post(
             f"/api/v1/programmes/P3/imports/{kind}",
             content=text.encode(),
-            headers={**world.headers("admin"), **CSV},
+            headers={**world.headers("pm"), **CSV},
         )
         assert response.status_code == 200, response.text
 

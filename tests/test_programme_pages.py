@@ -146,6 +146,18 @@ async def test_a_team_manager_is_not_offered_imports_or_claims(
     assert "/programmes/P1/claims" not in response.text
 
 
+async def test_an_administrator_is_not_offered_imports_or_claims(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """An administrator sees the programme's aggregates, but no import or claim page."""
+    await sign_in(client, "admin")
+    response = await client.get("/programmes/P1")
+    assert response.status_code == 200, response.text
+    assert "/programmes/P1/imports" not in response.text
+    assert "/programmes/P1/claims" not in response.text
+    assert (await client.get("/programmes/P1/imports")).status_code == 403
+
+
 async def test_a_key_worker_cannot_open_the_dashboard(
     client: httpx.AsyncClient, world: World
 ) -> None:

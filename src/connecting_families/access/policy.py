@@ -102,6 +102,9 @@ PROGRAMME_READ = Access(
     roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, AUDITOR, ADMIN})
 )
 PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
+# A programme's family data in bulk (partner files in, a line a family out): its managers',
+# never an administrator's, who sees no family data.
+PROGRAMME_DATA = Access(roles=frozenset({PROGRAMME_MANAGER}))
 # Programme aggregates: no family's records, so team managers see them too.
 PROGRAMME_REPORT = Access(roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, AUDITOR, ADMIN}))
 # Claims: never ADMIN (see the module docstring), so no claim route may use PROGRAMME_MANAGE.

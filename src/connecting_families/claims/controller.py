@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from connecting_families.access.policy import (
     CLAIM_MANAGE,
@@ -19,9 +19,9 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.claims.service import ClaimService
-from connecting_families.http_params import BoundedId, RecordId
+from connecting_families.http_params import BoundedId, CodeParam, RecordId
 
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
+Code = CodeParam
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from connecting_families.access.policy import ADMIN, CLAIM_READ, Principal
+from connecting_families.access.policy import CLAIM_READ, Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
@@ -46,7 +46,7 @@ from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Conflict, Forbidden, Invalid, NotFound
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
-from connecting_families.programmes.service import ruleset_config_of, visible_programme
+from connecting_families.programmes.service import ruleset_config_of, worked_programme
 from connecting_families.programmes.tables import Programme
 from connecting_families.spreadsheets import Columns, csv_text
 
@@ -160,11 +160,9 @@ async def claims_programme(
     manager or auditor who works in it, or the local operator (None); otherwise `NotFound`,
     the same as for a programme that does not exist. Being an administrator opens no
     programme's claims (`access.policy`), whatever other roles the administrator has."""
-    if principal is not None:
-        if not principal.has_any(CLAIM_READ.roles or frozenset()):
-            raise NotFound(f"There is no programme {code!r}, or it is not yours.")
-        principal = attrs.evolve(principal, roles=principal.roles - {ADMIN})
-    return await visible_programme(principal, code, *columns)
+    if principal is not None and not principal.has_any(CLAIM_READ.roles or frozenset()):
+        raise NotFound(f"There is no programme {code!r}, or it is not yours.")
+    return await worked_programme(principal, code, *columns)
 
 
 class ClaimService:

@@ -10,7 +10,7 @@ from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 
-from connecting_families.access.policy import FAMILY_READ, PROGRAMME_MANAGE, Principal
+from connecting_families.access.policy import FAMILY_READ, PROGRAMME_DATA, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import as_utc, today
 from connecting_families.evaluation.service import EvaluationService
@@ -58,7 +58,7 @@ class EvaluationController(Controller):
     tags = ["evaluation"]
 
     @post(
-        opt={"access": PROGRAMME_MANAGE},
+        opt={"access": PROGRAMME_DATA},
         status_code=200,
         operation_class=also_answers(200, "text/csv"),
     )

@@ -22,7 +22,7 @@ from connecting_families.evaluation.processes import evaluate_in_processes
 from connecting_families.families.scope import require_family
 from connecting_families.families.tables import Family
 from connecting_families.hooks.host import PluginHost
-from connecting_families.programmes.service import ruleset_config_of, visible_programme
+from connecting_families.programmes.service import ruleset_config_of, worked_programme
 from connecting_families.programmes.tables import Programme
 from connecting_families.spreadsheets import Columns, csv_text
 
@@ -211,7 +211,7 @@ class EvaluationService:
         instant: dt.datetime | None,
         workers: int = 0,
     ) -> ProgrammeEvaluation:
-        programme = await visible_programme(
+        programme = await worked_programme(
             principal, code, Programme.ruleset_id, Programme.ruleset_config
         )
         ruleset = self.ruleset(programme["ruleset_id"])

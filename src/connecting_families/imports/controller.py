@@ -9,7 +9,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
-from connecting_families.access.policy import PROGRAMME_MANAGE, Principal
+from connecting_families.access.policy import PROGRAMME_DATA, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import Invalid
 from connecting_families.http_params import CodeParam, to_schema
@@ -28,7 +28,7 @@ class ImportController(Controller):
         "/{kind:str}",
         # The body is held to CF_MAX_IMPORT_BYTES on the stream (`request_limits`), and the
         # service says again, more clearly, for a file that arrived whole.
-        opt={"access": PROGRAMME_MANAGE, BODY_LIMIT: IMPORT_BODY},
+        opt={"access": PROGRAMME_DATA, BODY_LIMIT: IMPORT_BODY},
         request_max_body_size=None,
         status_code=200,
     )
@@ -76,7 +76,7 @@ class ImportController(Controller):
         )
         return ImportResult(**_fields(result), summary=result.summary)
 
-    @get(opt={"access": PROGRAMME_MANAGE})
+    @get(opt={"access": PROGRAMME_DATA})
     async def list_imports(
         self,
         imports: NamedDependency[ImportService],

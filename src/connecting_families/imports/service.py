@@ -38,7 +38,7 @@ from connecting_families.imports.reader import CsvFile, Problems, decode
 from connecting_families.imports.records import RecordWriter, validated_chunks
 from connecting_families.imports.references import References
 from connecting_families.imports.tables import ImportRun
-from connecting_families.programmes.service import visible_programme
+from connecting_families.programmes.service import worked_programme
 from connecting_families.programmes.tables import Programme
 from connecting_families.programmes.versions import evidence_changed
 
@@ -136,7 +136,7 @@ class ImportService:
             )
         self.check_size(len(request.data))
         started = time.perf_counter()
-        programme = await visible_programme(
+        programme = await worked_programme(
             principal, request.programme_code, Programme.code, Programme.ruleset_id
         )
         sha256 = hashlib.sha256(request.data).hexdigest()
@@ -268,7 +268,7 @@ class ImportService:
         self, principal: Principal | None, code: str, limit: int
     ) -> list[dict[str, Any]]:
         """The programme's import runs, newest first."""
-        programme = await visible_programme(principal, code)
+        programme = await worked_programme(principal, code)
         rows = (
             await ImportRun.select(
                 *ImportRun.all_columns(exclude=[ImportRun.performed_by, ImportRun.programme]),

@@ -240,6 +240,17 @@ async def visible_programme(
     return dict(row)
 
 
+async def worked_programme(
+    principal: Principal | None, code: str, *columns: Any
+) -> dict[str, Any]:
+    """As `visible_programme`, for a programme's family data (imports, evaluations, claims):
+    only a programme the caller works in, since being an administrator opens no family data
+    (`access.policy`), whatever other roles the administrator has."""
+    if principal is not None:
+        principal = attrs.evolve(principal, roles=principal.roles - {ADMIN})
+    return await visible_programme(principal, code, *columns)
+
+
 def ruleset_config_of(value: Any) -> dict[str, Any]:
     """A stored `ruleset_config` as a dict (SQLite hands JSON back as text)."""
     if isinstance(value, dict):

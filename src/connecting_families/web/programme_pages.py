@@ -22,6 +22,7 @@ from connecting_families.access.policy import (
     CLAIM_READ,
     CLAIM_SAMPLE,
     CLAIM_SIGN_OFF,
+    PROGRAMME_DATA,
     PROGRAMME_MANAGE,
     PROGRAMME_REPORT,
     Principal,
@@ -64,6 +65,7 @@ def abilities(principal: Principal) -> dict[str, bool]:
     """What the caller's roles let them do, so a page offers only what they may use."""
     return {
         "manage": PROGRAMME_MANAGE.allows(principal),
+        "imports": PROGRAMME_DATA.allows(principal),
         "claims": CLAIM_READ.allows(principal),
         # Not `manage`: an administrator manages a programme but none of its claims.
         "manage_claims": CLAIM_MANAGE.allows(principal),
@@ -195,7 +197,7 @@ class ProgrammePages(Controller):
             last_month=f"{year:04d}-{number:02d}",
         )
 
-    @get("/programmes/{code:str}/imports", opt={"access": PROGRAMME_MANAGE})
+    @get("/programmes/{code:str}/imports", opt={"access": PROGRAMME_DATA})
     async def imports_page(
         self,
         imports: NamedDependency[ImportService],
@@ -216,7 +218,7 @@ class ProgrammePages(Controller):
     @post(
         "/programmes/{code:str}/imports",
         # The body is held to CF_MAX_IMPORT_BYTES on the stream (`request_limits`).
-        opt={"access": PROGRAMME_MANAGE, BODY_LIMIT: IMPORT_BODY},
+        opt={"access": PROGRAMME_DATA, BODY_LIMIT: IMPORT_BODY},
         request_max_body_size=None,
     )
     async def run_import(
