@@ -19,6 +19,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from connecting_families.database.engine import SQLITE_BUSY_TIMEOUT_SECONDS
+from connecting_families.domain.refs import REF_RULE
 from connecting_families.errors import ClientDisconnected, DomainError
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def handle_http_exception(
 ) -> Response[dict[str, Any]]:
     status = exc.status_code
     if isinstance(exc, ValidationException):
-        errors = exc.extra if isinstance(exc.extra, list) else []
+        errors = [_plain(error) for error in exc.extra] if isinstance(exc.extra, list) else []
         return problem(
             400,
             "Invalid request",
@@ -84,6 +85,14 @@ def handle_http_exception(
     generic = not exc.detail or exc.detail.lower() == title.lower()
     detail = _DETAILS.get(status, title) if generic else exc.detail
     return problem(status, title, detail, headers=exc.headers)
+
+
+def _plain(error: Any) -> Any:
+    """A validation error whose message is a regular expression, in words: the one pattern the
+    API checks is the ref grammar."""
+    if isinstance(error, dict) and "matching regex" in str(error.get("message", "")):
+        return {**error, "message": f"must be only {REF_RULE}"}
+    return error
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
