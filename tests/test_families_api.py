@@ -44,7 +44,7 @@ async def test_key_worker_records_a_family_and_becomes_its_key_worker(
     ("body", "status", "field"),
     [
         ({"identified_on": "2999-01-01"}, 422, "identified_on"),
-        ({"family_ref": " padded "}, 422, "family_ref"),
+        ({"family_ref": " padded "}, 400, "family_ref"),
         ({"programme": "P2"}, 422, "programme"),
         # Sixteen characters, but thirty-two once upper case ("SS"): too long to keep.
         ({"postcode": "ß" * 16}, 422, "postcode"),

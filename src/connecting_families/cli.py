@@ -19,6 +19,8 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.claims.command import add_claim_commands, run_claims
 from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.database.migrations import migrate, migration_status, rollback
+from connecting_families.database.ref_check import BadRef, bad_refs
+from connecting_families.domain.refs import REF_RULE, is_ref
 from connecting_families.errors import DomainError, Invalid
 from connecting_families.evaluation.command import add_commands as add_evaluation_commands
 from connecting_families.evaluation.command import run_evaluate
@@ -119,6 +121,16 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--operator", default=None, help="who is running this, for the audit log")
     create.set_defaults(command=cmd_programme_create)
     programme.add_parser("list", help="list programmes").set_defaults(command=cmd_programme_list)
+
+    refs = commands.add_parser("refs", help="stored refs and codes").add_subparsers(
+        title="refs commands", metavar="COMMAND", required=True
+    )
+    check = refs.add_parser(
+        "check",
+        help="list stored refs and programme codes that break the ref grammar (exit 1 if any)",
+    )
+    check.add_argument("--operator", default=None, help="who is running this, for the audit log")
+    check.set_defaults(command=cmd_refs_check)
 
     add_import_command(commands, "who is running this, for the audit log")
     commands.choices["import"].set_defaults(command=cmd_import)
@@ -404,6 +416,31 @@ def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{programme.code:<16} {programme.ruleset_id:<8} {programme.name}")
     print(f"{len(programmes)} programme(s)")
     return 0
+
+
+def cmd_refs_check(settings: Settings, args: argparse.Namespace) -> int:
+    """Refs written before the grammar held are listed for correcting at their source, never
+    rewritten; shown escaped (`ascii`), so a control character cannot work the terminal."""
+
+    async def check(engine: AnyEngine) -> list[BadRef]:
+        found = await bad_refs()
+        await record(_operator(args), "refs.check", "database", detail={"found": len(found)})
+        return found
+
+    found = run_with_database(settings.database, check)
+    if not found:
+        print("every stored ref and programme code keeps the grammar")
+        return 0
+    print(f"{'kind':<16} {'table':<22} {'row id':>10} {'programme':<16} {'row':<10} ref")
+    for bad in found:
+        code = bad.programme if is_ref(bad.programme) else ascii(bad.programme)
+        row = "live" if bad.live else "superseded"
+        print(f"{bad.kind:<16} {bad.table:<22} {bad.row_id:>10} {code:<16} {row:<10} {bad.ref!a}")
+    print(
+        f"{len(found)} stored ref(s) break the grammar ({REF_RULE}); nothing was changed",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

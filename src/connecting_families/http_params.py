@@ -13,14 +13,35 @@ from litestar.openapi.spec import (
 )
 from litestar.params import PathParameter, QueryParameter
 
+from connecting_families.domain.refs import CODE_MAX_LENGTH, REF_MAX_LENGTH, REF_PATTERN, REF_RULE
+
 T = TypeVar("T")
 
 # Ids are 32-bit in the database; anything larger is a 400, never a database overflow.
 MAX_ID = 2_147_483_647
 
 RecordId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+# Every ref and programme code, in a body, a path or a query: the one grammar of
+# `domain/refs.py`, so a ref is always one URL segment and never a spreadsheet formula.
+Ref = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=REF_MAX_LENGTH, pattern=REF_PATTERN, description=REF_RULE
+    ),
+]
+ProgrammeCode = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=CODE_MAX_LENGTH, pattern=REF_PATTERN, description=REF_RULE
+    ),
+]
 # A record's reference in a path (a need, an assessment).
-RefParam = Annotated[str, PathParameter(min_length=1, max_length=64)]
+RefParam = Annotated[
+    str, PathParameter(min_length=1, max_length=REF_MAX_LENGTH, pattern=REF_PATTERN)
+]
+CodeParam = Annotated[
+    str, PathParameter(min_length=1, max_length=CODE_MAX_LENGTH, pattern=REF_PATTERN)
+]
 BeforeId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)]
 BoundedId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]
 Version = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID)]

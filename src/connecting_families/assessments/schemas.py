@@ -8,9 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from connecting_families.http_params import BoundedId, Version
+from connecting_families.http_params import BoundedId, Ref, Version
 
-Ref = Annotated[str, Meta(min_length=1, max_length=64)]
 Text = Annotated[str, Meta(max_length=200)]
 
 

@@ -21,10 +21,8 @@ really achieved.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import math
 import random
@@ -50,22 +48,25 @@ from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
 from connecting_families.programmes.service import ruleset_config_of, visible_programme
 from connecting_families.programmes.tables import Programme
+from connecting_families.spreadsheets import Columns, csv_text
 
 # Claims whose lines count as claimed: every status but withdrawn.
 LIVE_STATUSES = ("draft", "sampled", "submitted", "accepted", "partly_rejected")
 # Lines the department has decided on: only these can be reversed.
 DECIDED_STATUSES = ("accepted", "partly_rejected")
 UNDECIDED_STATUSES = ("draft", "sampled", "submitted")
-EXPORT_COLUMNS = (
-    "claim_ref",
-    "programme",
-    "ruleset",
-    "family_ref",
-    "route",
-    "as_of",
-    "attached_on",
-    "amount_gbp",
-    "evidence_sha256",
+# The claim return's columns (`shared/domain/data-exchange.md`), each with its kind: text
+# cells are made safe to open in a spreadsheet, numbers and dates are written as they are.
+EXPORT_COLUMNS: Columns = (
+    ("claim_ref", "text"),
+    ("programme", "text"),
+    ("ruleset", "text"),
+    ("family_ref", "text"),
+    ("route", "text"),
+    ("as_of", "date"),
+    ("attached_on", "date"),
+    ("amount_gbp", "number"),
+    ("evidence_sha256", "text"),
 )
 MAX_REASON = 500
 # Claim lines written by one INSERT (each line is a dozen values).
@@ -847,28 +848,24 @@ class ClaimService:
     async def export(self, principal: Principal | None, actor: Actor, claim_id: int) -> str:
         """The claim return: one row per claimed result, by family_ref then route."""
         claim = await self._claim(principal, claim_id)
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(EXPORT_COLUMNS)
-        for line in await self._lines(claim_id):
-            if line["excluded_reason"] is not None:
-                continue
-            writer.writerow(
-                (
-                    claim["claim_ref"],
-                    claim["code"],
-                    line["ruleset"],
-                    line["family_ref"],
-                    line["route"],
-                    # A reversal gives back a result evaluated at its original claim's date.
-                    (line["reverses_as_of"] or claim["as_of"]).isoformat(),
-                    line["attached_on"].isoformat() if line["attached_on"] else "",
-                    gbp(line["amount_pence"]),
-                    line["evidence_sha256"],
-                )
+        rows = [
+            (
+                claim["claim_ref"],
+                claim["code"],
+                line["ruleset"],
+                line["family_ref"],
+                line["route"],
+                # A reversal gives back a result evaluated at its original claim's date.
+                line["reverses_as_of"] or claim["as_of"],
+                line["attached_on"],
+                gbp(line["amount_pence"]),
+                line["evidence_sha256"],
             )
+            for line in await self._lines(claim_id)
+            if line["excluded_reason"] is None
+        ]
         await record(actor, "claim.export", "claim", claim_id)
-        return text.getvalue()
+        return csv_text(EXPORT_COLUMNS, rows)
 
     async def verify(
         self, principal: Principal | None, actor: Actor, claim_id: int

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, MediaType, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody, PathParameter
+from litestar.params import FromQuery, JSONBody
 
 from connecting_families.access.policy import FAMILY_READ, PROGRAMME_MANAGE, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import as_utc, today
 from connecting_families.evaluation.service import EvaluationService
-from connecting_families.http_params import RecordId, also_answers
-
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
+from connecting_families.http_params import CodeParam, RecordId, also_answers
 
 
 class EvaluationRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -69,7 +67,7 @@ class EvaluationController(Controller):
         evaluation: NamedDependency[EvaluationService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         data: JSONBody[EvaluationRequest],
         format: FromQuery[str] = "json",
     ) -> Response[Any]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -26,17 +24,18 @@ from connecting_families.families.tables import Family
 from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.service import ruleset_config_of, visible_programme
 from connecting_families.programmes.tables import Programme
+from connecting_families.spreadsheets import Columns, csv_text
 
 # Families loaded and judged together: memory stays bounded whatever the cohort.
 CHUNK_FAMILIES = 1_000
-CSV_COLUMNS = (
-    "family_ref",
-    "evaluated",
-    "eligible",
-    "turned_around",
-    "routes_met",
-    "amount_gbp",
-    "reason",
+CSV_COLUMNS: Columns = (
+    ("family_ref", "text"),
+    ("evaluated", "flag"),
+    ("eligible", "flag"),
+    ("turned_around", "flag"),
+    ("routes_met", "text"),
+    ("amount_gbp", "number"),
+    ("reason", "text"),
 )
 
 
@@ -56,11 +55,7 @@ class ProgrammeEvaluation:
 
     def csv(self) -> str:
         """One line per family, in family_ref order."""
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(self.rows)
-        return text.getvalue()
+        return csv_text(CSV_COLUMNS, self.rows)
 
 
 class EvaluationService:

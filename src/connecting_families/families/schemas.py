@@ -12,16 +12,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from connecting_families.http_params import BoundedId, Version
+from connecting_families.http_params import BoundedId, ProgrammeCode, Ref, Version
 
-Ref = Annotated[str, Meta(min_length=1, max_length=64)]
 Name = Annotated[str, Meta(min_length=1, max_length=100)]
 Postcode = Annotated[str, Meta(max_length=16)]
 Ward = Annotated[str, Meta(max_length=100)]
 
 
 class FamilyCreate(msgspec.Struct, forbid_unknown_fields=True):
-    programme: Annotated[str, Meta(min_length=1, max_length=32)]
+    programme: ProgrammeCode
     family_ref: Ref
     identified_on: dt.date
     postcode: Postcode | None = None

@@ -29,6 +29,7 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values, placeholders
 from connecting_families.database.engine import AnyEngine, read_by_key, write_transaction
 from connecting_families.domain import dates
+from connecting_families.domain.refs import ref_problem
 from connecting_families.errors import (
     Conflict,
     Forbidden,
@@ -166,9 +167,8 @@ class StatusChange:
 
 
 def validate_ref(field: str, value: str) -> list[dict[str, str]]:
-    if not 1 <= len(value) <= 64 or value != value.strip():
-        return [field_error(field, "must be 1-64 characters with no leading or trailing space")]
-    return []
+    problem = ref_problem(value)
+    return [field_error(field, problem)] if problem else []
 
 
 EARLIEST_DATE = dt.date(1900, 1, 1)

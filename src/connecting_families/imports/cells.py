@@ -14,11 +14,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from connecting_families.domain.refs import REF_MAX_LENGTH, ref_problem
 from connecting_families.families.members import NI_NUMBER, UPN
 
 Parser = Callable[[str], Any]
 
-MAX_REF_LENGTH = 64
+MAX_REF_LENGTH = REF_MAX_LENGTH
 MAX_COUNT = 2**31 - 1
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
@@ -87,12 +88,15 @@ def parse_boolean(text: str) -> bool:
     raise CellError("is not one of true/false/yes/no/1/0/y/n")
 
 
-def parse_ref(text: str) -> str:
-    """An authority's identifier: 1 to 64 characters, no leading or trailing space."""
-    if len(text) > MAX_REF_LENGTH:
-        raise CellError(f"is longer than {MAX_REF_LENGTH} characters")
+def parse_ref(text: str, length: int = MAX_REF_LENGTH) -> str:
+    """An authority's identifier, by the one grammar of refs (`domain/refs.py`)."""
+    if len(text) > length:
+        raise CellError(f"is longer than {length} characters")
     if text != text.strip():
         raise CellError("has a leading or trailing space")
+    if problem := ref_problem(text, length):
+        # The grammar's words, never the cell's: a ref may identify a person.
+        raise CellError(problem)
     return text
 
 
@@ -100,9 +104,7 @@ def ref_up_to(length: int) -> Parser:
     """An identifier, as `parse_ref`, for a column at most `length` characters wide."""
 
     def parse(text: str) -> str:
-        if len(text) > length:
-            raise CellError(f"is longer than {length} characters")
-        return parse_ref(text)
+        return parse_ref(text, length)
 
     return parse
 

@@ -12,11 +12,10 @@ from litestar.params import FromQuery, PathParameter, QueryParameter
 from connecting_families.access.policy import PROGRAMME_MANAGE, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import Invalid
-from connecting_families.http_params import to_schema
+from connecting_families.http_params import CodeParam, to_schema
 from connecting_families.imports.schemas import ImportResult, ImportRun
 from connecting_families.imports.service import ImportRequest, ImportService
 
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
 Kind = Annotated[str, PathParameter(min_length=1, max_length=32)]
 # Room for the multipart framing around a file of the largest accepted size.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -39,7 +38,7 @@ class ImportController(Controller):
         imports: NamedDependency[ImportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         kind: Kind,
         dry_run: FromQuery[bool] = False,
         ignore_unknown_columns: FromQuery[bool] = False,
@@ -82,7 +81,7 @@ class ImportController(Controller):
         self,
         imports: NamedDependency[ImportService],
         principal: NamedDependency[Principal],
-        code: Code,
+        code: CodeParam,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> list[ImportRun]:
         """The programme's import runs, newest first.

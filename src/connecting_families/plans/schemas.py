@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from connecting_families.http_params import BoundedId, Version
+from connecting_families.http_params import BoundedId, Ref, Version
 
 Description = Annotated[str, Meta(min_length=1, max_length=2000)]
 Headline = Annotated[str, Meta(max_length=64)]
@@ -17,7 +17,7 @@ Headline = Annotated[str, Meta(max_length=64)]
 class GoalCreate(msgspec.Struct, forbid_unknown_fields=True):
     description: Description
     headline: Headline | None = None
-    need_ref: Annotated[str, Meta(max_length=64)] | None = None
+    need_ref: Ref | None = None
     target_on: dt.date | None = None
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody
 
 from connecting_families.access.policy import (
     ADMIN_ONLY,
@@ -15,11 +13,9 @@ from connecting_families.access.policy import (
     Principal,
 )
 from connecting_families.audit.service import Actor
-from connecting_families.http_params import sent_fields, to_schema
+from connecting_families.http_params import CodeParam, sent_fields, to_schema
 from connecting_families.programmes.schemas import Programme, ProgrammeCreate, ProgrammeUpdate
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService, rate_target
-
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
 
 
 class ProgrammeController(Controller):
@@ -74,7 +70,7 @@ class ProgrammeController(Controller):
         self,
         programmes: NamedDependency[ProgrammeService],
         principal: NamedDependency[Principal],
-        code: Code,
+        code: CodeParam,
     ) -> Programme:
         """One programme.
 
@@ -91,7 +87,7 @@ class ProgrammeController(Controller):
         programmes: NamedDependency[ProgrammeService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         data: JSONBody[ProgrammeUpdate],
     ) -> Programme:
         """Change a programme's details, targets or configuration; 409 if `version` is stale.

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from connecting_families.http_params import Version
+from connecting_families.http_params import ProgrammeCode, Version
 
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
 # Early help assessments a year per 10,000 children, to one decimal place.
@@ -19,7 +19,7 @@ Population = Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(max_length=10
 class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
     """A programme. `child_population` maps a year to residents aged 0-17."""
 
-    code: Annotated[str, Meta(min_length=1, max_length=32)]
+    code: ProgrammeCode
     name: Text200
     local_authority: Text200
     ruleset_id: Annotated[str, Meta(min_length=1, max_length=64)]

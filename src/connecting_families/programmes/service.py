@@ -14,6 +14,7 @@ from connecting_families.access.policy import ADMIN, Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
+from connecting_families.domain.refs import CODE_MAX_LENGTH, ref_problem
 from connecting_families.errors import Conflict, NotFound, check_version, field_error, refuse_if
 from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.tables import ChildPopulation, Programme
@@ -53,8 +54,8 @@ class ProgrammeDraft:
 def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
     problems = []
     code = values.get("code")
-    if code is not None and not (1 <= len(code) <= 32 and code.strip() == code):
-        problems.append(field_error("code", "1-32 characters, no surrounding spaces"))
+    if code is not None and (problem := ref_problem(code, CODE_MAX_LENGTH)):
+        problems.append(field_error("code", problem))
     for field, limit in (("name", 200), ("local_authority", 200)):
         if field in values and not 1 <= len(values[field].strip()) <= limit:
             problems.append(field_error(field, f"1-{limit} characters"))

@@ -8,17 +8,16 @@ from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Response, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from connecting_families.access.policy import PROGRAMME_MANAGE, PROGRAMME_REPORT, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import Invalid
-from connecting_families.http_params import also_answers
+from connecting_families.http_params import CodeParam, also_answers
 from connecting_families.reports.indicators import Period
 from connecting_families.reports.render import monthly_csv, monthly_html, totals_csv
 from connecting_families.reports.service import ReportService
 
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
 Month = Annotated[str, QueryParameter(max_length=32)]
 Format = Annotated[str, QueryParameter(pattern="^(json|csv|html)$")]
 
@@ -48,7 +47,7 @@ class ReportController(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         as_of: FromQuery[dt.date | None] = None,
         format: FromQuery[Annotated[str, QueryParameter(pattern="^(json|csv)$")]] = "json",
     ) -> Response[Any]:
@@ -74,7 +73,7 @@ class ReportController(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         month: FromQuery[Month],
     ) -> dict[str, Any]:
         """Early help indicators for a month: assessments started, the rate per 10,000
@@ -96,7 +95,7 @@ class ReportController(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         as_of: FromQuery[dt.date | None] = None,
     ) -> dict[str, Any]:
         """The families expected to become claimable by the next claim window, with the
@@ -121,7 +120,7 @@ class ReportController(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         month: FromQuery[Month],
         format: FromQuery[Format] = "json",
     ) -> Response[Any]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import jinja2
 
 from connecting_families.domain.dates import today
+from connecting_families.spreadsheets import Columns, csv_text
 
 SECTIONS = (
     ("The month", "this_month"),
@@ -60,57 +59,72 @@ _templates = jinja2.Environment(
 )
 
 
+MONTHLY_COLUMNS: Columns = (
+    ("programme", "text"),
+    ("month", "date"),
+    ("section", "text"),
+    ("measure", "text"),
+    ("value", "number"),
+)
+TOTALS_COLUMNS: Columns = (
+    ("programme", "text"),
+    ("as_of", "date"),
+    ("breakdown", "text"),
+    ("key", "text"),
+    ("measure", "text"),
+    ("value", "number"),
+)
+
+
 def monthly_csv(report: dict[str, Any]) -> str:
     """One row per figure: section, measure, value."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(("programme", "month", "section", "measure", "value"))
+    return csv_text(MONTHLY_COLUMNS, _monthly_rows(report))
+
+
+def _monthly_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     head = (report["programme"], report["month"])
     for _, key in SECTIONS:
         for label, value in ROWS:
-            writer.writerow((*head, key, label, value(report[key])))
+            yield (*head, key, label, value(report[key]))
     totals = report["totals"]
     for name, count in totals["families"].items():
-        writer.writerow((*head, "totals", f"families {name}", count))
-    writer.writerow(
-        (*head, "totals", "families turned around", totals["turned_around"]["families"])
-    )
+        yield (*head, "totals", f"families {name}", count)
+    yield (*head, "totals", "families turned around", totals["turned_around"]["families"])
     for route, figures in totals["turned_around"]["by_route"].items():
-        writer.writerow((*head, "totals", f"turned around: {route}", figures["families"]))
+        yield (*head, "totals", f"turned around: {route}", figures["families"])
     for name, amount in totals["income"].items():
-        writer.writerow((*head, "totals", name, amount))
+        yield (*head, "totals", name, amount)
     for bar in report["assessments_by_month"]:
-        writer.writerow((*head, "assessments by month", bar["month"], bar["assessments"]))
-    return text.getvalue()
+        yield (*head, "assessments by month", bar["month"], bar["assessments"])
 
 
 def totals_csv(totals: dict[str, Any]) -> str:
     """One row per figure: breakdown, key, measure, value (the whole programme's key is
     blank)."""
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(("programme", "as_of", "breakdown", "key", "measure", "value"))
+    return csv_text(TOTALS_COLUMNS, _totals_rows(totals))
+
+
+def _totals_rows(totals: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     head = (totals["programme"], totals["as_of"])
     for name, count in totals["families"].items():
-        writer.writerow((*head, "", "", f"families {name}", count))
+        yield (*head, "", "", f"families {name}", count)
     for reason, count in totals["closed_by_reason"].items():
-        writer.writerow((*head, "closed_by_reason", reason, "families", count))
-    writer.writerow((*head, "", "", "turned around", totals["turned_around"]["families"]))
+        yield (*head, "closed_by_reason", reason, "families", count)
+    yield (*head, "", "", "turned around", totals["turned_around"]["families"])
     for route, figures in totals["turned_around"]["by_route"].items():
         for measure, value in figures.items():
-            writer.writerow((*head, "turned_around", route, measure, value))
+            yield (*head, "turned_around", route, measure, value)
     for route, figures in totals["claimed"].items():
         for measure, value in figures.items():
-            writer.writerow((*head, "claimed", route, measure, value))
+            yield (*head, "claimed", route, measure, value)
     for measure, value in (*totals["income"].items(), *totals["target"].items()):
-        writer.writerow((*head, "", "", measure, _blank(value)))
+        yield (*head, "", "", measure, _blank(value))
     for name in BREAKDOWNS:
         key_name = "month" if name == "by_month" else "key"
         for row in totals[name]:
             for measure, value in row.items():
                 if measure != key_name:
-                    writer.writerow((*head, name, row[key_name], measure, value))
-    return text.getvalue()
+                    yield (*head, name, row[key_name], measure, value)
 
 
 def monthly_html(report: dict[str, Any]) -> str:

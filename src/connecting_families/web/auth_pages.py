@@ -26,7 +26,7 @@ from connecting_families.errors import DomainError
 from connecting_families.programmes.tables import Programme
 from connecting_families.web.errors import safe_next
 from connecting_families.web.forms import Form, form_values
-from connecting_families.web.templating import page
+from connecting_families.web.templating import page, path_segment
 
 
 class SignInPages(Controller):
@@ -119,7 +119,7 @@ async def home_of(principal: Principal) -> str | None:
             .first()
         )
         if first:
-            return f"/programmes/{first['code']}"
+            return f"/programmes/{path_segment(first['code'])}"
     if principal.roles & {AUDITOR, ADMIN}:
         return "/audit"
     return None

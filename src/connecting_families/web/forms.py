@@ -13,6 +13,7 @@ import attrs
 import msgspec
 from litestar import Request
 
+from connecting_families.domain.refs import REF_RULE
 from connecting_families.errors import DomainError, Invalid, field_error
 
 T = TypeVar("T")
@@ -100,4 +101,6 @@ def _explain(message: str) -> tuple[str, str]:
         return field, text.replace("Expected `str` of ", "Enter text of ")
     if "Invalid enum value" in text:
         return field, "Choose one of the options"
+    if "matching regex" in text:
+        return field, f"Enter only {REF_RULE}"
     return field, text

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import (
@@ -29,7 +29,7 @@ from connecting_families.audit.service import Actor
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError, Invalid, field_error
-from connecting_families.http_params import MAX_ID
+from connecting_families.http_params import MAX_ID, CodeParam
 from connecting_families.imports.controller import MULTIPART_OVERHEAD_BYTES
 from connecting_families.imports.service import (
     IMPORT_KINDS,
@@ -44,9 +44,10 @@ from connecting_families.reports.render import monthly_html
 from connecting_families.reports.service import ReportService
 from connecting_families.web.charts import dashboard_charts
 from connecting_families.web.forms import Form, form_values
-from connecting_families.web.templating import page
+from connecting_families.web.templating import page, path_segment
 
-Code = Annotated[str, PathParameter(min_length=1, max_length=32)]
+# The claim pages take their code by this name.
+Code = CodeParam
 RunId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
 MonthText = Annotated[str | None, QueryParameter(max_length=32)]
 
@@ -159,7 +160,7 @@ class ProgrammePages(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         as_of: FromQuery[dt.date | None] = None,
     ) -> Template:
         """Progress against the target, families and income by month, and the assessment
@@ -196,7 +197,7 @@ class ProgrammePages(Controller):
         self,
         imports: NamedDependency[ImportService],
         principal: NamedDependency[Principal],
-        code: Code,
+        code: CodeParam,
         run: FromQuery[RunId] = None,
     ) -> Template:
         """The upload form and the programme's recent imports.
@@ -221,7 +222,7 @@ class ProgrammePages(Controller):
         imports: NamedDependency[ImportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
     ) -> Response[Any]:
         """Import one file, or only check it; every bad row is listed and nothing is written.
 
@@ -264,7 +265,9 @@ class ProgrammePages(Controller):
             return await _imports_page(
                 imports, principal, code, form=Form(values=values), checked=result.summary
             )
-        return Redirect(f"/programmes/{code}/imports?run={result.import_run}", status_code=303)
+        return Redirect(
+            f"/programmes/{path_segment(code)}/imports?run={result.import_run}", status_code=303
+        )
 
     @get("/programmes/{code:str}/reports/monthly", opt={"access": PROGRAMME_REPORT})
     async def monthly_report(
@@ -272,7 +275,7 @@ class ProgrammePages(Controller):
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
-        code: Code,
+        code: CodeParam,
         month: FromQuery[MonthText] = None,
     ) -> Response[str]:
         """The printable monthly performance report.

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
@@ -41,9 +42,27 @@ def humanise(name: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
+def path_segment(value: object) -> str:
+    """`value` as exactly one segment of a URL path: `/`, `?`, `#`, `%` and every character
+    outside the ref grammar percent-encoded, so a ref such as `../../6/needs/N2` stays inside
+    its own segment and never moves a link or a form to another record.
+
+    Every page builds the refs and codes of its addresses with this (Jinja's `urlencode`
+    leaves `/` alone). A segment of only dots still reads as "up" to a browser, but cannot
+    leave the record either: it has no `/` to climb past another.
+    """
+    return quote(str(value), safe="")
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
-    env.filters.update(day=day, money=money, humanise=humanise, pair_with_self=lambda v: (v, v))
+    env.filters.update(
+        day=day,
+        money=money,
+        humanise=humanise,
+        pair_with_self=lambda v: (v, v),
+        path_segment=path_segment,
+    )
     env.trim_blocks = True
     env.lstrip_blocks = True
 
