@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -56,6 +57,15 @@ def path_segment(value: object) -> str:
 
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    # The GOV.UK Frontend components under the prefix their own macros import each other by
+    # (`govuk_frontend_jinja/components/button/macro.html`), beside the app's templates.
+    assert env.loader is not None
+    env.loader = ChoiceLoader(
+        [
+            env.loader,
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
     env.filters.update(
         day=day,
         money=money,
