@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Locator, Page, async_playwright, expect
 
 from connecting_families.domain.dates import today
 
@@ -112,6 +112,11 @@ async def screenshot(page: Page, name: str) -> None:
     await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
+def success(page: Page) -> Locator:
+    """What the notification banner at the top of the page says was just done."""
+    return page.locator(".govuk-notification-banner--success .govuk-notification-banner__heading")
+
+
 async def sign_out(page: Page) -> None:
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -160,7 +165,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await screenshot(page, "family-note-refused")
         await page.locator("#note-form").get_by_label("Date").fill(today().isoformat())
         await page.locator("#note-form").get_by_role("button", name="Add note").click()
-        await expect(page.get_by_role("status")).to_have_text("The note was added.")
+        await expect(success(page)).to_have_text("The note was added.")
         await expect(page.locator("#notes .note-body")).to_have_text(
             "Spoke to Cara about the new job."
         )
@@ -169,7 +174,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await outcome.get_by_label("Outcome of N-1").select_option("achieved")
         await outcome.get_by_label("Date of the outcome").fill(today().isoformat())
         await outcome.get_by_role("button", name="Record outcome").click()
-        await expect(page.get_by_role("status")).to_have_text("The need's outcome was recorded.")
+        await expect(success(page)).to_have_text("The need's outcome was recorded.")
 
         # The outcome that counts for the result: Cara has been in work for 40 weeks.
         evidence = page.locator("#evidence-form")
@@ -179,7 +184,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await evidence.get_by_label("Start date").fill(started)
         await evidence.get_by_label("Hours per week").fill("30")
         await evidence.get_by_role("button", name="Record evidence").click()
-        await expect(page.get_by_role("status")).to_have_text("The evidence was recorded.")
+        await expect(success(page)).to_have_text("The evidence was recorded.")
         await expect(summary).to_contain_text("Turned around on")
         await expect(page.get_by_text("Continuous employment: Met; worth")).to_be_visible()
         await screenshot(page, "family-after")
@@ -244,7 +249,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await sign_in(page, server, "auditor")
         await page.goto(claim_page)
         await page.get_by_role("button", name=re.compile("Sign off")).click()
-        await expect(page.get_by_role("status")).to_have_text("The line was signed off.")
+        await expect(success(page)).to_have_text("The line was signed off.")
         await screenshot(page, "claim-signed-off")
         await sign_out(page)
 

@@ -129,7 +129,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
         data={"kind": "visit", "occurred_on": "2026-01-05", "body": "Visited"},
     )
     assert response.status_code == 403
-    assert "<h1>You cannot do this</h1>" in response.text
+    assert '<h1 class="govuk-heading-l">You cannot do this</h1>' in response.text
     assert await CaseNote.count() == 0
 
 
@@ -138,13 +138,13 @@ async def test_error_pages_are_pages(client: httpx.AsyncClient, world: World) ->
     await sign_in(client, "kw_own")
     missing = await client.get("/no-such-page")
     assert missing.status_code == 404
-    assert "<h1>Page not found</h1>" in missing.text
+    assert '<h1 class="govuk-heading-l">Page not found</h1>' in missing.text
     other = await client.get(f"/families/{world.families['other_team']}")
     assert other.status_code == 404
     assert "F-other_team" not in other.text
     forbidden = await client.get("/team")
     assert forbidden.status_code == 403
-    assert "<h1>You cannot do this</h1>" in forbidden.text
+    assert '<h1 class="govuk-heading-l">You cannot do this</h1>' in forbidden.text
     api = await client.get("/api/v1/nothing-here")
     assert api.headers["content-type"].startswith("application/problem+json")
 
@@ -178,6 +178,9 @@ async def test_a_refused_note_keeps_what_was_typed(
     assert ">Kept</textarea>" in response.text
     assert 'id="note-occurred_on-error"' in response.text
     assert "Enter a real date" in response.text
+    assert "<title>Error: Family " in response.text
+    assert '<h2 class="govuk-error-summary__title">' in response.text
+    assert '<a href="#note-occurred_on">' in response.text
     assert await CaseNote.count() == 0
 
 
