@@ -39,7 +39,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
-TABLET = {"width": 820, "height": 1180}
+# Every page is checked and saved at both widths; the tests drive it at tablet width.
+TABLET = {"width": 768, "height": 1024}
+DESKTOP = {"width": 1280, "height": 800}
+WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
+# axe-core, vendored for the tests only (tests/vendor/README.md).
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# What axe finds that fails a test: a "serious" or "critical" violation of any of its rules.
+REFUSED_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture
@@ -106,10 +113,38 @@ ACCESSIBILITY_PROBLEMS = """() => {
 }"""
 
 
+# axe's violations that fail a test, as "rule: target, target" lines.
+AXE_RUN = """async (impacts) => {
+  const results = await axe.run(document);
+  return results.violations
+    .filter((v) => impacts.includes(v.impact))
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+async def axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now.
+
+    axe is evaluated into the page through the DevTools protocol rather than a <script> tag
+    (`add_script_tag`), because the pages' Content-Security-Policy refuses inline scripts, and
+    the tests keep that policy on (no `bypass_csp`) so that they would see a page break it.
+    """
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    problems: list[str] = await page.evaluate(AXE_RUN, list(REFUSED_IMPACTS))
+    return problems
+
+
 async def screenshot(page: Page, name: str) -> None:
-    """Save the page for review, after checking the basics of its accessibility."""
+    """Check the page's accessibility at desktop and tablet widths, and save it at both for
+    review as screenshots/<name>-desktop.png and -tablet.png."""
     assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    for width, viewport in WIDTHS.items():
+        await page.set_viewport_size(viewport)
+        problems = await axe_violations(page)
+        assert problems == [], f"{name} at {width} width: axe found\n" + "\n".join(problems)
+        await page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    await page.set_viewport_size(TABLET)
 
 
 def success(page: Page) -> Locator:
