@@ -147,6 +147,14 @@ async def screenshot(page: Page, name: str) -> None:
     await page.set_viewport_size(TABLET)
 
 
+async def fill_date(form: Locator, legend: str, on: dt.date) -> None:
+    """Type `on` into the form's date input `legend`, as day, month and year."""
+    date = form.get_by_role("group", name=legend)
+    await date.get_by_label("Day").fill(str(on.day))
+    await date.get_by_label("Month").fill(str(on.month))
+    await date.get_by_label("Year").fill(str(on.year))
+
+
 def success(page: Page) -> Locator:
     """What the notification banner at the top of the page says was just done."""
     return page.locator(".govuk-notification-banner--success .govuk-notification-banner__heading")
@@ -198,7 +206,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
             "Spoke to Cara about the new job."
         )
         await screenshot(page, "family-note-refused")
-        await page.locator("#note-form").get_by_label("Date").fill(today().isoformat())
+        await fill_date(page.locator("#note-form"), "Date", today())
         await page.locator("#note-form").get_by_role("button", name="Add note").click()
         await expect(success(page)).to_have_text("The note was added.")
         await expect(page.locator("#notes .note-body")).to_have_text(
@@ -207,7 +215,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
 
         outcome = page.locator("#outcome-N-1-form")
         await outcome.get_by_label("Outcome of N-1").select_option("achieved")
-        await outcome.get_by_label("Date of the outcome").fill(today().isoformat())
+        await fill_date(outcome, "Date of the outcome", today())
         await outcome.get_by_role("button", name="Record outcome").click()
         await expect(success(page)).to_have_text("The need's outcome was recorded.")
 
@@ -215,8 +223,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         evidence = page.locator("#evidence-form")
         await evidence.get_by_label("Kind of evidence").select_option("employment")
         await evidence.get_by_label("Who it is about").select_option("A1")
-        started = (today() - dt.timedelta(weeks=40)).isoformat()
-        await evidence.get_by_label("Start date").fill(started)
+        await fill_date(evidence, "Start date", today() - dt.timedelta(weeks=40))
         await evidence.get_by_label("Hours per week").fill("30")
         await evidence.get_by_role("button", name="Record evidence").click()
         await expect(success(page)).to_have_text("The evidence was recorded.")

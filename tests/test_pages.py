@@ -184,6 +184,38 @@ async def test_a_refused_note_keeps_what_was_typed(
     assert await CaseNote.count() == 0
 
 
+async def test_a_note_takes_its_date_as_day_month_and_year(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The note form's date is three fields, and the note is recorded on that day."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    shown = (await client.get(family)).text
+    assert 'name="occurred_on-day"' in shown
+    assert 'name="occurred_on-year"' in shown
+    day = {"occurred_on-day": "5", "occurred_on-month": "1", "occurred_on-year": "2026"}
+    response = await post_form(client, f"{family}/notes", {"kind": "visit", **day, "body": "On"})
+    assert response.status_code == 303
+    assert "5 Jan 2026, Visit by kw_own" in text_of((await client.get(family)).text)
+
+
+async def test_a_date_missing_its_month_is_refused_as_typed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Day and year without a month: refused at the date, the typed parts kept, the
+    summary's link at the day."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    day = {"occurred_on-day": "31", "occurred_on-month": "", "occurred_on-year": "2026"}
+    response = await post_form(client, f"{family}/notes", {"kind": "visit", **day, "body": "X"})
+    assert response.status_code == 422
+    assert "Enter a real date" in response.text
+    assert 'href="#note-occurred_on-day"' in response.text
+    assert 'name="occurred_on-day" type="text" value="31"' in response.text
+    assert 'name="occurred_on-year" type="text" value="2026"' in response.text
+    assert await CaseNote.count() == 0
+
+
 async def test_htmx_gets_only_the_refused_form(client: httpx.AsyncClient, world: World) -> None:
     """Sent by HTMX, a refused form comes back alone; an accepted one redirects the page."""
     await sign_in(client, "kw_own")

@@ -13,7 +13,7 @@ from litestar.response import Template
 from connecting_families.access.policy import AUDIT_READ
 from connecting_families.audit.service import Actor, AuditQuery, record, search
 from connecting_families.errors import Invalid
-from connecting_families.web.forms import Form, read
+from connecting_families.web.forms import Form, read, with_dates
 from connecting_families.web.templating import page
 
 PAGE_SIZE = 50
@@ -62,7 +62,7 @@ class AuditPages(Controller):
             request: The search form's fields, in the query string.
             actor: The caller; searching the log is itself logged.
         """
-        values = {name: value.strip() for name, value in request.query_params.items()}
+        values = with_dates({name: value.strip() for name, value in request.query_params.items()})
         try:
             wanted = read(values, AuditSearch)
         except Invalid as error:
