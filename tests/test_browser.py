@@ -17,7 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import (
+    ConsoleMessage,
+    Locator,
+    Page,
+    Response,
+    async_playwright,
+    expect,
+)
 
 from connecting_families.domain.dates import today
 
@@ -72,6 +79,31 @@ def server(database_url: str, tmp_path: Path, world: World) -> Iterator[Server]:
         served.kill()
 
 
+# What went wrong in each page's browser beyond what a test looks at: a script's error, a
+# console error (the browser reports there what the Content-Security-Policy refused), a
+# stylesheet, script or image that did not load.
+BROWSER_PROBLEMS: dict[Page, list[str]] = {}
+ASSETS = {"stylesheet", "script", "image", "font"}
+
+
+def watch_for_errors(page: Page) -> None:
+    problems = BROWSER_PROBLEMS.setdefault(page, [])
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+    def console(message: ConsoleMessage) -> None:
+        # A page or form answered 404 or 422 is logged too; the tests check those themselves.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            where = message.location
+            problems.append(f"{where['url']}:{where['lineNumber']}: {message.text}")
+
+    def response(answer: Response) -> None:
+        if answer.request.resource_type in ASSETS and answer.status >= 400:
+            problems.append(f"{answer.status} for {answer.url}")
+
+    page.on("console", console)
+    page.on("response", response)
+
+
 @asynccontextmanager
 async def tablet() -> AsyncIterator[Page]:
     """A fresh browser tab at tablet width."""
@@ -81,7 +113,9 @@ async def tablet() -> AsyncIterator[Page]:
         )
         try:
             context = await browser.new_context(viewport=TABLET)
-            yield await context.new_page()
+            page = await context.new_page()
+            watch_for_errors(page)
+            yield page
         finally:
             await browser.close()
 
@@ -122,6 +156,14 @@ AXE_RUN = """async (impacts) => {
 }"""
 
 
+# Playwright's screenshot hides the text caret with an inline style and leaves `style=""` on
+# every field; HTMX copying that attribute onto a form it swaps in is refused by the CSP, and
+# would be reported as if the page had done it. So the fields are put back as they were.
+UNTOUCHED = """() => {
+  for (const field of document.querySelectorAll('[style=""]')) field.removeAttribute("style");
+}"""
+
+
 async def axe_violations(page: Page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now.
 
@@ -139,12 +181,14 @@ async def screenshot(page: Page, name: str) -> None:
     """Check the page's accessibility at desktop and tablet widths, and save it at both for
     review as screenshots/<name>-desktop.png and -tablet.png."""
     assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
+    assert BROWSER_PROBLEMS.get(page, []) == [], name
     for width, viewport in WIDTHS.items():
         await page.set_viewport_size(viewport)
         problems = await axe_violations(page)
         assert problems == [], f"{name} at {width} width: axe found\n" + "\n".join(problems)
         await page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
     await page.set_viewport_size(TABLET)
+    await page.evaluate(UNTOUCHED)
 
 
 async def fill_date(form: Locator, legend: str, on: dt.date) -> None:
@@ -165,9 +209,12 @@ async def sign_out(page: Page) -> None:
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-async def sign_in(page: Page, server: Server, username: str) -> None:
+async def sign_in(page: Page, server: Server, username: str, *, check: bool = False) -> None:
+    """Sign in from the home page; `check` the sign-in page's accessibility on the way."""
     await page.goto(f"{server.url}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    if check:
+        await screenshot(page, "sign-in")
     # The first key press reaches the link that skips to the content.
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
@@ -183,7 +230,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
     """Sign in, open a family, add a note and outcomes; the verdict turns around."""
     await offend_recently(client, world)
     async with tablet() as page:
-        await sign_in(page, server, "kw_own")
+        await sign_in(page, server, "kw_own", check=True)
         row = page.get_by_role("row", name=re.compile("FAM-1"))
         await expect(row).to_contain_text("Not yet turned around")
         await screenshot(page, "key-worker-caseload")
@@ -202,6 +249,8 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await notes.get_by_label("Note").fill("Spoke to Cara about the new job.")
         await notes.get_by_role("button", name="Add note").click()
         await expect(notes.locator("#note-occurred_on-error")).to_contain_text("Enter a value")
+        # The form came back through HTMX, and the error summary took the focus.
+        await expect(notes.locator(".govuk-error-summary")).to_be_focused()
         await expect(page.locator("#note-form").get_by_label("Note")).to_have_value(
             "Spoke to Cara about the new job."
         )
@@ -261,6 +310,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-dashboard")
 
         await page.get_by_role("link", name="Imports").click()
+        await screenshot(page, "programme-imports")
         await page.get_by_label("What the file holds").select_option("attendance")
         text = case.text((*case.rows, bad_row)).encode()
         await page.get_by_label("The file", exact=True).set_input_files(
@@ -278,6 +328,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-import-refused")
 
         await page.get_by_role("link", name="Claims").click()
+        await screenshot(page, "programme-claims")
         await page.get_by_role("button", name="Prepare the claim").click()
         await expect(page.locator("#claim-status")).to_have_text("Draft")
         await expect(page.get_by_role("row", name=re.compile("FAM-1"))).to_contain_text("£700.00")
