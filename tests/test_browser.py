@@ -297,6 +297,18 @@ async def test_a_key_worker_cannot_open_another_workers_family(
         await screenshot(page, "not-found")
 
 
+async def test_a_team_manager_sees_the_teams_caseloads(server: Server, world: World) -> None:
+    """The team page: each key worker's caseload and the families waiting for one."""
+    async with tablet() as page:
+        await sign_in(page, server, "tm")
+        await page.get_by_role("link", name="My team").click()
+        choose = page.get_by_role("heading", name="Choose a team")
+        if await choose.is_visible():
+            await page.get_by_role("main").get_by_role("link").first.click()
+        await expect(page.get_by_role("heading", name="Caseloads")).to_be_visible()
+        await screenshot(page, "team")
+
+
 async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
     server: Server, world: World
 ) -> None:
@@ -310,6 +322,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-dashboard")
 
         await page.get_by_role("link", name="Imports").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Imports")
         await screenshot(page, "programme-imports")
         await page.get_by_label("What the file holds").select_option("attendance")
         text = case.text((*case.rows, bad_row)).encode()
@@ -328,6 +341,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-import-refused")
 
         await page.get_by_role("link", name="Claims").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Claims")
         await screenshot(page, "programme-claims")
         await page.get_by_role("button", name="Prepare the claim").click()
         await expect(page.locator("#claim-status")).to_have_text("Draft")
@@ -344,6 +358,9 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await page.get_by_role("button", name=re.compile("Sign off")).click()
         await expect(success(page)).to_have_text("The line was signed off.")
         await screenshot(page, "claim-signed-off")
+        await page.get_by_role("link", name="Audit log").click()
+        await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+        await screenshot(page, "audit-log")
         await sign_out(page)
 
         await sign_in(page, server, "pm")
