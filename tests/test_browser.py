@@ -251,6 +251,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await expect(notes.locator("#note-occurred_on-error")).to_contain_text("Enter a value")
         # The form came back through HTMX, and the error summary took the focus.
         await expect(notes.locator(".govuk-error-summary")).to_be_focused()
+        await expect(page).to_have_title(re.compile(r"^Error: Family FAM-1"))
         await expect(page.locator("#note-form").get_by_label("Note")).to_have_value(
             "Spoke to Cara about the new job."
         )
