@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck pytest browser bench wrk soak fuzz clean
+.PHONY: run test check lint typecheck pytest browser bench wrk soak fuzz clean govuk-assets
 
 $(STAMP): pyproject.toml plugins/*/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ soak: $(STAMP)
 wrk:
 	@command -v wrk >/dev/null || $(SUDO) apt-get install -y -q wrk \
 		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
+
+## Rebuild the vendored GOV.UK Frontend (web/static/govuk/) from its npm package; needs npm.
+## Never run by `run` or `test`: the result is committed.
+govuk-assets:
+	sh src/connecting_families/web/govuk_frontend/build.sh
 
 clean:
 	rm -rf $(VENV) var screenshots .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,14 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import (
+    ConsoleMessage,
+    Locator,
+    Page,
+    Response,
+    async_playwright,
+    expect,
+)
 
 from connecting_families.domain.dates import today
 
@@ -39,7 +46,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).parent.parent / "screenshots"
-TABLET = {"width": 820, "height": 1180}
+# Every page is checked and saved at both widths; the tests drive it at tablet width.
+TABLET = {"width": 768, "height": 1024}
+DESKTOP = {"width": 1280, "height": 800}
+WIDTHS = {"desktop": DESKTOP, "tablet": TABLET}
+# axe-core, vendored for the tests only (tests/vendor/README.md).
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# What axe finds that fails a test: a "serious" or "critical" violation of any of its rules.
+REFUSED_IMPACTS = ("serious", "critical")
 
 
 @pytest.fixture
@@ -65,6 +79,31 @@ def server(database_url: str, tmp_path: Path, world: World) -> Iterator[Server]:
         served.kill()
 
 
+# What went wrong in each page's browser beyond what a test looks at: a script's error, a
+# console error (the browser reports there what the Content-Security-Policy refused), a
+# stylesheet, script or image that did not load.
+BROWSER_PROBLEMS: dict[Page, list[str]] = {}
+ASSETS = {"stylesheet", "script", "image", "font"}
+
+
+def watch_for_errors(page: Page) -> None:
+    problems = BROWSER_PROBLEMS.setdefault(page, [])
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+
+    def console(message: ConsoleMessage) -> None:
+        # A page or form answered 404 or 422 is logged too; the tests check those themselves.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            where = message.location
+            problems.append(f"{where['url']}:{where['lineNumber']}: {message.text}")
+
+    def response(answer: Response) -> None:
+        if answer.request.resource_type in ASSETS and answer.status >= 400:
+            problems.append(f"{answer.status} for {answer.url}")
+
+    page.on("console", console)
+    page.on("response", response)
+
+
 @asynccontextmanager
 async def tablet() -> AsyncIterator[Page]:
     """A fresh browser tab at tablet width."""
@@ -74,7 +113,9 @@ async def tablet() -> AsyncIterator[Page]:
         )
         try:
             context = await browser.new_context(viewport=TABLET)
-            yield await context.new_page()
+            page = await context.new_page()
+            watch_for_errors(page)
+            yield page
         finally:
             await browser.close()
 
@@ -106,10 +147,61 @@ ACCESSIBILITY_PROBLEMS = """() => {
 }"""
 
 
+# axe's violations that fail a test, as "rule: target, target" lines.
+AXE_RUN = """async (impacts) => {
+  const results = await axe.run(document);
+  return results.violations
+    .filter((v) => impacts.includes(v.impact))
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+# Playwright's screenshot hides the text caret with an inline style and leaves `style=""` on
+# every field; HTMX copying that attribute onto a form it swaps in is refused by the CSP, and
+# would be reported as if the page had done it. So the fields are put back as they were.
+UNTOUCHED = """() => {
+  for (const field of document.querySelectorAll('[style=""]')) field.removeAttribute("style");
+}"""
+
+
+async def axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now.
+
+    axe is evaluated into the page through the DevTools protocol rather than a <script> tag
+    (`add_script_tag`), because the pages' Content-Security-Policy refuses inline scripts, and
+    the tests keep that policy on (no `bypass_csp`) so that they would see a page break it.
+    """
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        await page.evaluate(AXE.read_text())
+    problems: list[str] = await page.evaluate(AXE_RUN, list(REFUSED_IMPACTS))
+    return problems
+
+
 async def screenshot(page: Page, name: str) -> None:
-    """Save the page for review, after checking the basics of its accessibility."""
+    """Check the page's accessibility at desktop and tablet widths, and save it at both for
+    review as screenshots/<name>-desktop.png and -tablet.png."""
     assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
-    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    assert BROWSER_PROBLEMS.get(page, []) == [], name
+    for width, viewport in WIDTHS.items():
+        await page.set_viewport_size(viewport)
+        problems = await axe_violations(page)
+        assert problems == [], f"{name} at {width} width: axe found\n" + "\n".join(problems)
+        await page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+    await page.set_viewport_size(TABLET)
+    await page.evaluate(UNTOUCHED)
+
+
+async def fill_date(form: Locator, legend: str, on: dt.date) -> None:
+    """Type `on` into the form's date input `legend`, as day, month and year."""
+    date = form.get_by_role("group", name=legend)
+    await date.get_by_label("Day").fill(str(on.day))
+    await date.get_by_label("Month").fill(str(on.month))
+    await date.get_by_label("Year").fill(str(on.year))
+
+
+def success(page: Page) -> Locator:
+    """What the notification banner at the top of the page says was just done."""
+    return page.locator(".govuk-notification-banner--success .govuk-notification-banner__heading")
 
 
 async def sign_out(page: Page) -> None:
@@ -117,9 +209,12 @@ async def sign_out(page: Page) -> None:
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-async def sign_in(page: Page, server: Server, username: str) -> None:
+async def sign_in(page: Page, server: Server, username: str, *, check: bool = False) -> None:
+    """Sign in from the home page; `check` the sign-in page's accessibility on the way."""
     await page.goto(f"{server.url}/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    if check:
+        await screenshot(page, "sign-in")
     # The first key press reaches the link that skips to the content.
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
@@ -135,7 +230,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
     """Sign in, open a family, add a note and outcomes; the verdict turns around."""
     await offend_recently(client, world)
     async with tablet() as page:
-        await sign_in(page, server, "kw_own")
+        await sign_in(page, server, "kw_own", check=True)
         row = page.get_by_role("row", name=re.compile("FAM-1"))
         await expect(row).to_contain_text("Not yet turned around")
         await screenshot(page, "key-worker-caseload")
@@ -154,32 +249,34 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await notes.get_by_label("Note").fill("Spoke to Cara about the new job.")
         await notes.get_by_role("button", name="Add note").click()
         await expect(notes.locator("#note-occurred_on-error")).to_contain_text("Enter a value")
+        # The form came back through HTMX, and the error summary took the focus.
+        await expect(notes.locator(".govuk-error-summary")).to_be_focused()
+        await expect(page).to_have_title(re.compile(r"^Error: Family FAM-1"))
         await expect(page.locator("#note-form").get_by_label("Note")).to_have_value(
             "Spoke to Cara about the new job."
         )
         await screenshot(page, "family-note-refused")
-        await page.locator("#note-form").get_by_label("Date").fill(today().isoformat())
+        await fill_date(page.locator("#note-form"), "Date", today())
         await page.locator("#note-form").get_by_role("button", name="Add note").click()
-        await expect(page.get_by_role("status")).to_have_text("The note was added.")
+        await expect(success(page)).to_have_text("The note was added.")
         await expect(page.locator("#notes .note-body")).to_have_text(
             "Spoke to Cara about the new job."
         )
 
         outcome = page.locator("#outcome-N-1-form")
         await outcome.get_by_label("Outcome of N-1").select_option("achieved")
-        await outcome.get_by_label("Date of the outcome").fill(today().isoformat())
+        await fill_date(outcome, "Date of the outcome", today())
         await outcome.get_by_role("button", name="Record outcome").click()
-        await expect(page.get_by_role("status")).to_have_text("The need's outcome was recorded.")
+        await expect(success(page)).to_have_text("The need's outcome was recorded.")
 
         # The outcome that counts for the result: Cara has been in work for 40 weeks.
         evidence = page.locator("#evidence-form")
         await evidence.get_by_label("Kind of evidence").select_option("employment")
         await evidence.get_by_label("Who it is about").select_option("A1")
-        started = (today() - dt.timedelta(weeks=40)).isoformat()
-        await evidence.get_by_label("Start date").fill(started)
+        await fill_date(evidence, "Start date", today() - dt.timedelta(weeks=40))
         await evidence.get_by_label("Hours per week").fill("30")
         await evidence.get_by_role("button", name="Record evidence").click()
-        await expect(page.get_by_role("status")).to_have_text("The evidence was recorded.")
+        await expect(success(page)).to_have_text("The evidence was recorded.")
         await expect(summary).to_contain_text("Turned around on")
         await expect(page.get_by_text("Continuous employment: Met; worth")).to_be_visible()
         await screenshot(page, "family-after")
@@ -201,6 +298,18 @@ async def test_a_key_worker_cannot_open_another_workers_family(
         await screenshot(page, "not-found")
 
 
+async def test_a_team_manager_sees_the_teams_caseloads(server: Server, world: World) -> None:
+    """The team page: each key worker's caseload and the families waiting for one."""
+    async with tablet() as page:
+        await sign_in(page, server, "tm")
+        await page.get_by_role("link", name="My team").click()
+        choose = page.get_by_role("heading", name="Choose a team")
+        if await choose.is_visible():
+            await page.get_by_role("main").get_by_role("link").first.click()
+        await expect(page.get_by_role("heading", name="Caseloads")).to_be_visible()
+        await screenshot(page, "team")
+
+
 async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
     server: Server, world: World
 ) -> None:
@@ -214,6 +323,8 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-dashboard")
 
         await page.get_by_role("link", name="Imports").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Imports")
+        await screenshot(page, "programme-imports")
         await page.get_by_label("What the file holds").select_option("attendance")
         text = case.text((*case.rows, bad_row)).encode()
         await page.get_by_label("The file", exact=True).set_input_files(
@@ -231,6 +342,8 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "programme-import-refused")
 
         await page.get_by_role("link", name="Claims").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Claims")
+        await screenshot(page, "programme-claims")
         await page.get_by_role("button", name="Prepare the claim").click()
         await expect(page.locator("#claim-status")).to_have_text("Draft")
         await expect(page.get_by_role("row", name=re.compile("FAM-1"))).to_contain_text("£700.00")
@@ -244,8 +357,11 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await sign_in(page, server, "auditor")
         await page.goto(claim_page)
         await page.get_by_role("button", name=re.compile("Sign off")).click()
-        await expect(page.get_by_role("status")).to_have_text("The line was signed off.")
+        await expect(success(page)).to_have_text("The line was signed off.")
         await screenshot(page, "claim-signed-off")
+        await page.get_by_role("link", name="Audit log").click()
+        await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+        await screenshot(page, "audit-log")
         await sign_out(page)
 
         await sign_in(page, server, "pm")

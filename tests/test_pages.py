@@ -129,7 +129,7 @@ async def test_a_form_without_its_csrf_token_is_refused(
         data={"kind": "visit", "occurred_on": "2026-01-05", "body": "Visited"},
     )
     assert response.status_code == 403
-    assert "<h1>You cannot do this</h1>" in response.text
+    assert '<h1 class="govuk-heading-l">You cannot do this</h1>' in response.text
     assert await CaseNote.count() == 0
 
 
@@ -138,13 +138,13 @@ async def test_error_pages_are_pages(client: httpx.AsyncClient, world: World) ->
     await sign_in(client, "kw_own")
     missing = await client.get("/no-such-page")
     assert missing.status_code == 404
-    assert "<h1>Page not found</h1>" in missing.text
+    assert '<h1 class="govuk-heading-l">Page not found</h1>' in missing.text
     other = await client.get(f"/families/{world.families['other_team']}")
     assert other.status_code == 404
     assert "F-other_team" not in other.text
     forbidden = await client.get("/team")
     assert forbidden.status_code == 403
-    assert "<h1>You cannot do this</h1>" in forbidden.text
+    assert '<h1 class="govuk-heading-l">You cannot do this</h1>' in forbidden.text
     api = await client.get("/api/v1/nothing-here")
     assert api.headers["content-type"].startswith("application/problem+json")
 
@@ -178,6 +178,41 @@ async def test_a_refused_note_keeps_what_was_typed(
     assert ">Kept</textarea>" in response.text
     assert 'id="note-occurred_on-error"' in response.text
     assert "Enter a real date" in response.text
+    assert "<title>Error: Family " in response.text
+    assert '<h2 class="govuk-error-summary__title">' in response.text
+    assert '<a href="#note-occurred_on">' in response.text
+    assert await CaseNote.count() == 0
+
+
+async def test_a_note_takes_its_date_as_day_month_and_year(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The note form's date is three fields, and the note is recorded on that day."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    shown = (await client.get(family)).text
+    assert 'name="occurred_on-day"' in shown
+    assert 'name="occurred_on-year"' in shown
+    day = {"occurred_on-day": "5", "occurred_on-month": "1", "occurred_on-year": "2026"}
+    response = await post_form(client, f"{family}/notes", {"kind": "visit", **day, "body": "On"})
+    assert response.status_code == 303
+    assert "5 Jan 2026, Visit by kw_own" in text_of((await client.get(family)).text)
+
+
+async def test_a_date_missing_its_month_is_refused_as_typed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Day and year without a month: refused at the date, the typed parts kept, the
+    summary's link at the day."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    day = {"occurred_on-day": "31", "occurred_on-month": "", "occurred_on-year": "2026"}
+    response = await post_form(client, f"{family}/notes", {"kind": "visit", **day, "body": "X"})
+    assert response.status_code == 422
+    assert "Enter a real date" in response.text
+    assert 'href="#note-occurred_on-day"' in response.text
+    assert 'name="occurred_on-day" type="text" value="31"' in response.text
+    assert 'name="occurred_on-year" type="text" value="2026"' in response.text
     assert await CaseNote.count() == 0
 
 

@@ -120,7 +120,8 @@ async def test_the_dashboard_shows_progress_against_the_target(
     identified = totals["families"]["identified"]
     assert f'id="families-identified">{identified}<' in response.text
     assert "Families turned around: 1 of 40 (2.5%)" in text_of(response.text)
-    assert '<a href="/programmes/P1" aria-current="page">Dashboard</a>' in response.text
+    current = '<a class="govuk-link" href="/programmes/P1" aria-current="page">Dashboard</a>'
+    assert current in response.text
 
 
 async def test_the_dashboard_draws_families_attached_by_month(

@@ -13,7 +13,7 @@ from litestar.response import Template
 from connecting_families.access.policy import ADMIN, AUDIT_READ, Principal
 from connecting_families.audit.service import Actor, AuditQuery, record, search
 from connecting_families.errors import Invalid
-from connecting_families.web.forms import Form, read
+from connecting_families.web.forms import Form, read, with_dates
 from connecting_families.web.templating import page
 
 PAGE_SIZE = 50
@@ -67,7 +67,7 @@ class AuditPages(Controller):
             principal: The signed-in caller, whose reach the search keeps to.
             actor: The caller; searching the log is itself logged.
         """
-        values = {name: value.strip() for name, value in request.query_params.items()}
+        values = with_dates({name: value.strip() for name, value in request.query_params.items()})
         whole_log = ADMIN in principal.roles
         try:
             wanted = read(values, AuditSearch)

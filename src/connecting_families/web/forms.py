@@ -19,6 +19,8 @@ from connecting_families.errors import DomainError, Invalid, field_error
 T = TypeVar("T")
 
 CSRF_FIELD = "_csrf_token"
+# A GOV.UK date input posts a date as three fields: `due_on-day`, `due_on-month`, `due_on-year`.
+DATE_PARTS = ("day", "month", "year")
 _AT = re.compile(r" - at `\$\.?([A-Za-z0-9_.\[\]]*)`$")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 
@@ -56,13 +58,41 @@ class Form:
 
 
 async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The submitted fields as text, without the CSRF token."""
+    """The submitted fields as text, without the CSRF token, with each date input's date."""
     form = await request.form()
-    return {
-        name: value.strip()
-        for name, value in form.items()
-        if isinstance(value, str) and name != CSRF_FIELD
-    }
+    return with_dates(
+        {
+            name: value.strip()
+            for name, value in form.items()
+            if isinstance(value, str) and name != CSRF_FIELD
+        }
+    )
+
+
+def with_dates(values: dict[str, str]) -> dict[str, str]:
+    """`values` with each date input's three fields also as one ISO date under the date's own
+    name (`due_on`), the form the API's types read. The three fields stay, so a refused form
+    shows them as typed; a date with a part missing or not a number is kept as typed, so that
+    it is refused as not a real date. All three blank is a date left blank."""
+    dated = dict(values)
+    for name in values:
+        if not name.endswith("-day"):
+            continue
+        date_name = name.removesuffix("-day")
+        day, month, year = (values.get(f"{date_name}-{part}", "") for part in DATE_PARTS)
+        if not (day or month or year):
+            dated[date_name] = ""
+        elif all(part.isascii() and part.isdigit() for part in (day, month, year)):
+            dated[date_name] = f"{year}-{month.zfill(2)}-{day.zfill(2)}"
+        else:
+            dated[date_name] = f"{year}-{month}-{day}"
+    return dated
+
+
+def _date_part(name: str, values: dict[str, str]) -> bool:
+    """Whether `name` is one of the three fields of a date input in `values`."""
+    date_name, _, part = name.rpartition("-")
+    return part in DATE_PARTS and date_name in values
 
 
 def whole_number(text: str | None) -> int | None:
@@ -74,7 +104,11 @@ def whole_number(text: str | None) -> int | None:
 
 def read(values: dict[str, str], schema: type[T], **fixed: Any) -> T:
     """`values` (blank fields left out) with `fixed` as a `schema`; `Invalid` naming the field."""
-    data: dict[str, Any] = {name: value for name, value in values.items() if value != ""}
+    data: dict[str, Any] = {
+        name: value
+        for name, value in values.items()
+        if value != "" and not _date_part(name, values)
+    }
     data.update(fixed)
     try:
         return msgspec.convert(data, schema, strict=False)
