@@ -293,8 +293,11 @@ async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
 
 # The pages: the same session checks, through the cookie and forms a browser sends.
 PAGE = "/families/{family_id:int}"
+SECTION_PAGES = ("household", "assessments", "plan", "notes", "evidence", "result")
 EXAMPLES |= {
     ("GET", PAGE): _no_body,
+    **{("GET", PAGE + f"/{section}"): _no_body for section in SECTION_PAGES},
+    ("GET", PAGE + "/notes/new"): _no_body,
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("POST", PAGE + "/notes"): _note,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,

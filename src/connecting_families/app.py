@@ -79,6 +79,7 @@ from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_forms import FamilyForms
+from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
@@ -148,6 +149,7 @@ def create_app(settings: Settings) -> Litestar:
             SignInPages,
             FamilyPages,
             FamilyForms,
+            NotePages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

@@ -75,14 +75,9 @@ class NoteService:
     async def list_notes(self, principal: Principal, actor: Actor, family_id: int) -> list[Note]:
         """The family's notes, newest contact first."""
         await require_family(principal, actor, family_id, "read")
-        rows = (
-            await CaseNote.select(*_NOTE_COLUMNS)
-            .where(CaseNote.family == family_id)
-            .order_by(CaseNote.occurred_on, ascending=False)
-            .order_by(CaseNote.id, ascending=False)
-        )
+        notes = await notes_of(family_id)
         await record(actor, "family.notes.read", "family", family_id)
-        return [_note(row) for row in rows]
+        return notes
 
     async def add_note(
         self, principal: Principal, actor: Actor, family_id: int, draft: NoteDraft
@@ -122,3 +117,15 @@ class NoteService:
         row = await CaseNote.select(*_NOTE_COLUMNS).where(CaseNote.id == note_id).first()
         assert row is not None
         return _note(row)
+
+
+async def notes_of(family_id: int) -> list[Note]:
+    """The family's notes, newest contact first, unchecked and unaudited: for a caller that has
+    checked and audited its read of the family already."""
+    rows = (
+        await CaseNote.select(*_NOTE_COLUMNS)
+        .where(CaseNote.family == family_id)
+        .order_by(CaseNote.occurred_on, ascending=False)
+        .order_by(CaseNote.id, ascending=False)
+    )
+    return [_note(row) for row in rows]

@@ -352,9 +352,10 @@ class FamilyService:
     async def get_family(self, principal: Principal, actor: Actor, family_id: int) -> FamilyRecord:
         row = await require_family(principal, actor, family_id, "read")
         await record(actor, "family.read", "family", family_id)
-        return await self._record(row)
+        return await self.record_of(row)
 
-    async def _record(self, row: dict[str, Any]) -> FamilyRecord:
+    async def record_of(self, row: dict[str, Any]) -> FamilyRecord:
+        """The family of a row `require_family` or `family_row` gave, with its key worker."""
         key_worker, team = (await current_allocations([row["id"]])).get(row["id"], (None, None))
         return FamilyRecord.from_row(row, key_worker, team)
 
@@ -423,7 +424,7 @@ class FamilyService:
             await record(actor, "family.create", "family", family_id)
         row = await family_row(family_id)
         assert row is not None
-        return await self._record(dict(row))
+        return await self.record_of(dict(row))
 
     async def update_family(
         self,
@@ -439,7 +440,7 @@ class FamilyService:
             changes["postcode"] = checked_postcode(changes["postcode"])
         refuse_if(problems, "The change")
         async with writing_family(self.engine, principal, actor, family_id) as row:
-            check_version(version, row["version"], await self._record(row), "The family")
+            check_version(version, row["version"], await self.record_of(row), "The family")
             identified_on = changes.get("identified_on", row["identified_on"])
             later = row["attached_on"] or row["closed_on"]
             if later and identified_on > later:
@@ -454,7 +455,7 @@ class FamilyService:
             )
             updated = await family_row(family_id)
         assert updated is not None
-        return await self._record(dict(updated))
+        return await self.record_of(dict(updated))
 
     async def change_status(
         self, principal: Principal, actor: Actor, family_id: int, change: StatusChange
@@ -463,7 +464,7 @@ class FamilyService:
         is recorded as a re-referral."""
         refuse_if(not_in_future("on", change.on), "The status change")
         async with writing_family(self.engine, principal, actor, family_id) as row:
-            check_version(change.version, row["version"], await self._record(row), "The family")
+            check_version(change.version, row["version"], await self.record_of(row), "The family")
             changes, history = _transition(row, change)
             values = next_version_values(Family, changes, row["version"])
             await Family.update(values).where(Family.id == family_id)
@@ -479,7 +480,7 @@ class FamilyService:
             )
             updated = await family_row(family_id)
         assert updated is not None
-        return await self._record(dict(updated))
+        return await self.record_of(dict(updated))
 
 
 def _transition(

@@ -70,12 +70,12 @@ class AuditPages(Controller):
         values = with_dates({name: value.strip() for name, value in request.query_params.items()})
         whole_log = ADMIN in principal.roles
         try:
-            wanted = read(values, AuditSearch)
+            wanted = read(values, AuditSearch, AUDIT_LABELS)
         except Invalid as error:
             return page(
                 "audit.html",
                 status=422,
-                form=Form.refusing(values, error),
+                form=Form.refusing(values, error, AUDIT_LABELS),
                 rows=[],
                 more=None,
                 whole_log=whole_log,
@@ -88,3 +88,15 @@ class AuditPages(Controller):
         return page(
             "audit.html", form=Form(values=values), rows=rows, more=more, whole_log=whole_log
         )
+
+
+# The search form's fields as its page labels them.
+AUDIT_LABELS = {
+    "actor_name": "Who",
+    "action": "Action",
+    "resource_type": "Kind of record",
+    "resource_id": "Record",
+    "allowed": "Outcome",
+    "since": "From",
+    "until": "To",
+}

@@ -1,24 +1,24 @@
-"""The forms on the family page: a note, a need's outcome, an action, a review and one evidence
-item. Accepted, each goes back to the family page; refused, the form comes back with what was
-typed and a message beside each field (alone for HTMX, in the whole page without it).
+"""The forms of a family's record still shown on their section's page: a need's outcome, an
+action, a review and one evidence item. Refused, the section's page comes back with what was
+typed and a message beside each field; accepted, it goes back to its section with a banner.
+(Each moves to a page of its own, in its section's module, as the notes' form has.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, post
+from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 
-from connecting_families.access.policy import FAMILY_WRITE, Principal
+from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
 from connecting_families.assessments.schemas import NeedOutcome
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, NotFound
 from connecting_families.evidence.recording import SINGLE_KINDS, EvidenceRecorder
-from connecting_families.families.notes import NoteDraft
-from connecting_families.families.schemas import NoteCreate
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.plans.schemas import ActionCreate, ReviewCreate
 from connecting_families.plans.service import ProgressDraft
@@ -38,40 +38,27 @@ class FamilyForms(Controller):
     request_class = HTMXRequest
     dependencies = {"family_page": Provide(provide_family_page, sync_to_thread=False)}
 
-    @post("/families/{family_id:int}/notes", opt={"access": FAMILY_WRITE})
-    async def add_note(
+    @get("/families/{family_id:int}/evidence", opt={"access": FAMILY_READ})
+    async def evidence_page(
         self,
-        request: HTMXRequest,
         family_page: NamedDependency[FamilyPageServices],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
-    ) -> Response[Any]:
-        """Add a note of a visit or contact.
+        kind: FromQuery[str | None] = None,
+    ) -> Template:
+        """The family's outcome timeline, and the form to record one evidence item.
 
         Args:
-            request: The form post.
-            family_page: What the page reads, and the note service.
+            family_page: What the page reads.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
+            kind: The kind of evidence to show the fields of (pages without JavaScript).
         """
-        values = await form_values(request)
-        try:
-            data = read(values, NoteCreate)
-            draft = NoteDraft(
-                kind=data.kind,
-                occurred_on=data.occurred_on,
-                body=data.body,
-                attendees=data.attendees,
-                corrects=data.corrects,
-            )
-            await family_page.notes.add_note(principal, actor, family_id, draft)
-        except DomainError as error:
-            return await _refused(
-                request, family_page, principal, actor, family_id, "note", values, error
-            )
-        return _accepted(request, family_id, "note")
+        context = await family_page.context(principal, actor, family_id)
+        forms = {"evidence": Form(values={"evidence_kind": kind})} if kind in SINGLE_KINDS else {}
+        return page("family/evidence.html", **context, forms=forms)
 
     @post("/families/{family_id:int}/needs/{need_ref:str}/outcome", opt={"access": FAMILY_WRITE})
     async def record_outcome(
@@ -261,7 +248,6 @@ class FamilyForms(Controller):
 
 # Which template shows each form, by the first part of its key.
 FORM_TEMPLATES = {
-    "note": "family/note_form.html",
     "outcome": "family/outcome_form.html",
     "action": "family/action_form.html",
     "review": "family/review_form.html",
@@ -276,8 +262,17 @@ def raise_choose_kind() -> None:
     )
 
 
+# The section each form belongs to, by the first part of its key (until each has its own page).
+FORM_SECTIONS = {
+    "outcome": "assessments",
+    "action": "plan",
+    "review": "plan",
+    "evidence": "evidence",
+}
+
+
 def _accepted(request: HTMXRequest, family_id: int, what: str) -> Response[Any]:
-    target = f"/families/{family_id}?saved={what}"
+    target = f"/families/{family_id}/{FORM_SECTIONS[what]}?saved={what}"
     if request.htmx:
         return ClientRedirect(redirect_to=target)
     return Redirect(target, status_code=303)
@@ -338,4 +333,5 @@ async def _refused(
         return page(
             FORM_TEMPLATES[what], status=error.status_code, **context, **subject, form=form
         )
-    return page("family.html", status=error.status_code, **context, forms={key: form}, saved=None)
+    template = f"family/{FORM_SECTIONS[what]}.html"
+    return page(template, status=error.status_code, **context, forms={key: form})

@@ -1,9 +1,9 @@
-"""A key worker's pages: the caseload and the family page. Its forms are in `family_forms`.
+"""A key worker's pages: the caseload and the family's pages. Its forms are in `family_forms`.
 
-Every form posts to its own address. Accepted, it goes back to the family page (a redirect, or
-`HX-Redirect` when HTMX sent it), so the verdict shown is judged afresh. Refused, the form is
-shown again with the user's values and a message beside each field: the whole page without
-JavaScript, only the form when HTMX sent it.
+A family's record is a summary page and a sub-page per section (`SECTIONS`), each its own
+address, read through `FamilyPageServices.open`: one scope check and one audit entry for the
+page, then the section's own records read unchecked. Every form is a page of its own and works
+as `web/forms.py` says; accepted, it goes back to its section, which shows a success banner.
 """
 
 from __future__ import annotations
@@ -21,23 +21,25 @@ from connecting_families.access.policy import (
     FAMILY_READ,
     OWN_CASELOAD,
     Principal,
+    family_scope,
 )
 from connecting_families.assessments.service import AssessmentService
-from connecting_families.audit.service import Actor
+from connecting_families.audit.service import Actor, record
 from connecting_families.domain.dates import today
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.recording import SINGLE_KINDS
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
-from connecting_families.families.members import MemberService
+from connecting_families.families.members import Member, MemberService
 from connecting_families.families.notes import NOTE_KINDS, NoteService
-from connecting_families.families.service import FamilyFilters, FamilyService
+from connecting_families.families.scope import family_row, require_family
+from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
 from connecting_families.plans.service import RATINGS, PlanService
 from connecting_families.web.explain import explain
-from connecting_families.web.forms import Form
+from connecting_families.web.forms import SAVED, Form
 from connecting_families.web.templating import humanise, page
 
 
@@ -68,9 +70,53 @@ def evidence_fields(kind: str) -> list[EvidenceField]:
     return fields
 
 
+# The sub-pages of a family's record, in the order the navigation lists them: (path under
+# /families/{id}, name). The summary is the family's own address.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("", "Summary"),
+    ("household", "Household"),
+    ("assessments", "Assessments and needs"),
+    ("plan", "Plan"),
+    ("notes", "Notes"),
+    ("evidence", "Evidence"),
+    ("result", "Result"),
+)
+
+
+@attrs.frozen
+class FamilyHeader:
+    """What every page of a family shows: the family, its household, and what the caller may
+    do there."""
+
+    family: FamilyRecord
+    members: list[Member]
+    may_write: bool
+
+    @property
+    def current_members(self) -> list[Member]:
+        return [member for member in self.members if member.current]
+
+    @property
+    def may_add(self) -> bool:
+        """Whether the add-forms are shown: to those who may write, while the family is open."""
+        return self.may_write and self.family.status != "closed"
+
+    def context(self) -> dict[str, Any]:
+        """The layout's part of a page's context."""
+        return {
+            "family": self.family,
+            "members": self.members,
+            "current_members": self.current_members,
+            "may_write": self.may_write,
+            "may_add": self.may_add,
+            "sections": SECTIONS,
+            "today": today(),
+        }
+
+
 @attrs.define
 class FamilyPageServices:
-    """What the family page reads, gathered once per request."""
+    """What the family's pages read, gathered once per request."""
 
     families: FamilyService
     members: MemberService
@@ -81,15 +127,26 @@ class FamilyPageServices:
     evidence: EvidenceService
     evaluation: EvaluationService
 
+    async def open(
+        self, principal: Principal, actor: Actor, family_id: int, section: str
+    ) -> FamilyHeader:
+        """The family, if `principal` may read it, with one audit entry for the page; the
+        section's own records are then read unchecked (their `…_of` functions)."""
+        row = await require_family(principal, actor, family_id, "read")
+        await record(actor, "family.page.read", "family", family_id, detail={"section": section})
+        writable = await family_row(family_id, family_scope(principal, "write")) is not None
+        return FamilyHeader(
+            family=await self.families.record_of(row),
+            members=await self.members.members_of(family_id),
+            may_write=writable,
+        )
+
     async def context(self, principal: Principal, actor: Actor, family_id: int) -> dict[str, Any]:
         on = today()
-        family = await self.families.get_family(principal, actor, family_id)
+        header = await self.open(principal, actor, family_id, "")
         verdict = await self.evaluation.family_verdict(principal, actor, family_id, on, None)
-        members = await self.members.list_members(principal, actor, family_id)
         return {
-            "family": family,
-            "members": members,
-            "current_members": [m for m in members if m.current],
+            **header.context(),
             "allocations": await self.allocations.history(principal, actor, family_id),
             "assessments": await self.assessments.list_assessments(principal, actor, family_id),
             "needs": await self.assessments.list_needs(principal, actor, family_id),
@@ -172,28 +229,53 @@ class FamilyPages(Controller):
         return page("caseload.html", rows=rows, next_cursor=listed.next_cursor, today=on)
 
     @get("/families/{family_id:int}", opt={"access": FAMILY_READ})
-    async def family_page(
+    async def summary_page(
         self,
         family_page: NamedDependency[FamilyPageServices],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
-        saved: FromQuery[str | None] = None,
-        kind: FromQuery[str | None] = None,
     ) -> Template:
-        """Everything about one family, and why it is or is not yet turned around.
+        """The family at a glance: who they are, their key worker, and what is due next.
 
         Args:
             family_page: What the page reads.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
-            saved: What was just saved, to say so.
-            kind: The kind of evidence to show the fields of (pages without JavaScript).
         """
         context = await family_page.context(principal, actor, family_id)
-        forms = {"evidence": Form(values={"evidence_kind": kind})} if kind in SINGLE_KINDS else {}
-        return page("family.html", **context, forms=forms, saved=SAVED.get(saved or ""))
+        return page("family/summary.html", **context, forms={})
+
+    @get(
+        [
+            "/families/{family_id:int}/household",
+            "/families/{family_id:int}/assessments",
+            "/families/{family_id:int}/plan",
+            "/families/{family_id:int}/result",
+        ],
+        opt={"access": FAMILY_READ},
+    )
+    async def section_page(
+        self,
+        request: HTMXRequest,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Template:
+        """One section of the family's record (`SECTIONS`), read through `context`.
+
+        Args:
+            request: The request, whose path names the section.
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        section = request.url.path.rsplit("/", 1)[-1]
+        context = await family_page.context(principal, actor, family_id)
+        return page(f"family/{section}.html", **context, forms={})
 
     @get("/families/{family_id:int}/evidence-fields", opt={"access": FAMILY_READ})
     async def evidence_form_fields(
@@ -218,7 +300,7 @@ class FamilyPages(Controller):
         kind = evidence_kind
         members = await family_page.members.list_members(principal, actor, family_id)
         if not request.htmx:
-            return Redirect(f"/families/{family_id}?kind={kind}#evidence")
+            return Redirect(f"/families/{family_id}/evidence?kind={kind}#evidence-form")
         return page(
             "family/evidence_fields.html",
             kind=kind if kind in SINGLE_KINDS else "",
@@ -228,10 +310,11 @@ class FamilyPages(Controller):
         )
 
 
-SAVED = {
-    "note": "The note was added.",
-    "outcome": "The need's outcome was recorded.",
-    "action": "The action was added to the plan.",
-    "review": "The review was recorded.",
-    "evidence": "The evidence was recorded.",
-}
+SAVED.update(
+    {
+        "outcome": "The need's outcome was recorded.",
+        "action": "The action was added to the plan.",
+        "review": "The review was recorded.",
+        "evidence": "The evidence was recorded.",
+    }
+)

@@ -1,17 +1,29 @@
-"""Forms: what the user typed, read into the API's own msgspec types, and the errors to show.
+"""Forms: the one way every page form is read, refused and accepted.
 
-A refused form is shown again with what the user typed and a message beside each field (the
-GOV.UK error summary and error message patterns), so nothing they typed is lost.
+A form is a page of its own (GOV.UK's question pages): a GET shows it, a POST sends it.
+
+- The POST reads what was typed into the API's own msgspec types with `read`, naming each
+  field by its label as the page shows it (`labels`), never by its API name.
+- Refused (`refused`), the same page comes back with every error at once: an error summary at
+  the top linking to each field (GOV.UK Frontend moves focus to it), "Error: " before the
+  page's title, a message beside each field in the Design System's wording, and everything
+  typed kept. A 403 keeps the typed text too, and says why.
+- Accepted (`accepted`), post → redirect → get: a 303 to the page the form belongs to, which
+  says what was done in a success banner (`SAVED`, shown by `base.html`).
+
+HTMX is only an enhancement: every form is a plain HTML form that works without JavaScript.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import attrs
 import msgspec
 from litestar import Request
+from litestar.response import Redirect, Template
 
 from connecting_families.domain.refs import REF_RULE
 from connecting_families.errors import DomainError, Invalid, field_error
@@ -40,33 +52,80 @@ class Form:
     def value(self, name: str, default: Any = "") -> Any:
         return self.values.get(name, default)
 
+    def chosen(self, name: str) -> list[str]:
+        """The values ticked in a group of checkboxes called `name`."""
+        return chosen(self.values, name)
+
     @classmethod
-    def refusing(cls, values: dict[str, str], error: DomainError) -> Form:
-        """The form again, with the service's errors placed beside the fields they name."""
+    def refusing(
+        cls, values: dict[str, str], error: DomainError, labels: Mapping[str, str] | None = None
+    ) -> Form:
+        """The form again, with the service's errors placed beside the fields they name, each
+        in words that name the field by its label (`labels`: field name → label)."""
+        labels = labels or {}
         fields: dict[str, str] = {}
         others: list[str] = []
         for problem in error.errors:
-            name = str(problem.get("field") or "")
+            name = _field_name(str(problem.get("field") or ""), labels)
             message = str(problem.get("message") or "")
-            if name:
+            if name in labels:
+                fields.setdefault(name, worded(labels[name], message))
+            elif name:
                 fields.setdefault(name, message)
             else:
-                others.append(message)
+                others.append(message if message[:1].isupper() else error.detail)
         if not fields and not others:
             others.append(error.detail)
         return cls(values=values, errors=fields, summary=tuple(others))
 
 
+def _field_name(name: str, labels: Mapping[str, str]) -> str:
+    """The form's field for a service's field name: `progress[0].rating` is the form's
+    `progress-0-rating` when the form has such a field."""
+    if name in labels:
+        return name
+    dashed = name.replace("[", "-").replace("].", "-").replace("]", "").replace(".", "-")
+    return dashed if dashed in labels else name
+
+
+def worded(label: str, message: str) -> str:
+    """A service's message about a field as the Design System words errors, naming the field by
+    its label: "must not be empty" beside "Note" → "Enter note"; a message that is already a
+    sentence (it starts with a capital) is kept as it is."""
+    if message[:1].isupper():
+        return message
+    lower = label[:1].lower() + label[1:]
+    if message in ("", "required", "must not be empty", "must not be blank", "missing"):
+        return f"Enter {lower}"
+    if message.startswith(("must be one of", "unknown choice")):
+        return f"Select {lower}"
+    return f"{label} {message}"
+
+
 async def form_values(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """The submitted fields as text, without the CSRF token, with each date input's date."""
+    """The submitted fields as text, without the CSRF token, with each date input's date.
+
+    A field sent more than once (a group of checkboxes) is its values joined by CHOSEN_SEPARATOR;
+    `chosen` splits them again."""
     form = await request.form()
-    return with_dates(
-        {
-            name: value.strip()
-            for name, value in form.items()
-            if isinstance(value, str) and name != CSRF_FIELD
-        }
-    )
+    values: dict[str, str] = {}
+    for name in form:
+        if name == CSRF_FIELD:
+            continue
+        sent = [value.strip() for value in form.getall(name) if isinstance(value, str)]
+        if sent:
+            values[name] = CHOSEN_SEPARATOR.join(value for value in sent if value)
+    return with_dates(values)
+
+
+# Between the values of a field sent more than once; a line break, which no checkbox's value has.
+CHOSEN_SEPARATOR = "\n"
+
+
+def chosen(values: dict[str, str], name: str) -> list[str]:
+    """The values of a field sent more than once (a group of checkboxes), as a list."""
+    text = values.get(name, "")
+    return [value for value in text.split(CHOSEN_SEPARATOR) if value]
 
 
 def with_dates(values: dict[str, str]) -> dict[str, str]:
@@ -102,8 +161,17 @@ def whole_number(text: str | None) -> int | None:
     return None
 
 
-def read(values: dict[str, str], schema: type[T], **fixed: Any) -> T:
-    """`values` (blank fields left out) with `fixed` as a `schema`; `Invalid` naming the field."""
+def read(
+    values: dict[str, str],
+    schema: type[T],
+    labels: Mapping[str, str] | None = None,
+    **fixed: Any,
+) -> T:
+    """`values` (blank fields left out) with `fixed` as a `schema`.
+
+    Refused, `Invalid` names every field that is wrong, not only the first: each field is
+    checked on its own, so a form with a blank note and a date that is not real says both.
+    Messages name the field by its label in `labels`."""
     data: dict[str, Any] = {
         name: value
         for name, value in values.items()
@@ -113,28 +181,106 @@ def read(values: dict[str, str], schema: type[T], **fixed: Any) -> T:
     try:
         return msgspec.convert(data, schema, strict=False)
     except msgspec.ValidationError as exc:
-        field, message = _explain(str(exc))
-        raise Invalid(
-            "The form was refused; see the message beside the field.",
-            errors=[field_error(field, message)],
-        ) from None
+        problems = _every_problem(data, schema, labels or {}) or [_explain(str(exc), labels or {})]
+    raise Invalid(
+        "The form was refused; see the message beside each field.",
+        errors=[field_error(field, message) for field, message in problems],
+    ) from None
 
 
-def _explain(message: str) -> tuple[str, str]:
-    """msgspec's message as (field, words a person understands)."""
+def _every_problem(
+    data: dict[str, Any], schema: type[Any], labels: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Every field of `data` that `schema` refuses, each checked on its own (msgspec stops at
+    the first), in the schema's order; empty when each field is right on its own and only the
+    whole is wrong."""
+    if not (isinstance(schema, type) and issubclass(schema, msgspec.Struct)):
+        return []
+    problems = []
+    for field in msgspec.structs.fields(schema):
+        name = field.encode_name
+        if name not in data:
+            if field.required:
+                problems.append((name, f"Enter {_lower(labels.get(name, 'a value'))}"))
+            continue
+        try:
+            msgspec.convert(data[name], field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            text = str(exc)
+            at = _AT.search(text)
+            inner = at.group(1) if at else ""
+            path = f"{name}.{inner}" if inner and not inner.startswith("[") else name + inner
+            problems.append(_explain(f"{_AT.sub('', text)} - at `$.{path}`", labels))
+    return problems
+
+
+def _explain(message: str, labels: Mapping[str, str]) -> tuple[str, str]:
+    """msgspec's message as (field, the Design System's words naming the field's label)."""
     if missing := _MISSING.match(message):
-        return missing.group(1), "Enter a value"
+        field = missing.group(1)
+        return field, f"Enter {_lower(labels.get(field, 'a value'))}"
     at = _AT.search(message)
     field = at.group(1) if at else ""
+    label = labels.get(field, "The value")
     text = _AT.sub("", message)
     if "date" in text.lower():
-        return field, "Enter a real date, as day, month and year"
-    if "Expected `int`" in text:
-        return field, "Enter a whole number"
-    if "length" in text:
-        return field, text.replace("Expected `str` of ", "Enter text of ")
+        return field, f"{label} must be a real date"
+    if "Expected `int`" in text or "Expected `float`" in text:
+        return field, f"{label} must be a number"
+    if "length <=" in text:
+        most = int(text.rsplit(" ", 1)[-1])
+        return field, f"{label} must be {most:,} characters or fewer"
+    if "length >=" in text:
+        return field, f"Enter {_lower(label)}"
     if "Invalid enum value" in text:
-        return field, "Choose one of the options"
+        return field, f"Select {_lower(label)}"
     if "matching regex" in text:
-        return field, f"Enter only {REF_RULE}"
-    return field, text
+        return field, f"{label} must only include {REF_RULE}"
+    if "Object contains unknown field" in text:
+        return "", "The form has a field this page does not know; reload the page and try again"
+    return field, f"{label}: {text}"
+
+
+def _lower(label: str) -> str:
+    return label[:1].lower() + label[1:]
+
+
+# What each accepted form says on the page it goes back to, by the key in `?saved=`. Each page
+# module adds its own; the key names the action, never a record, so the address says nothing
+# about the family.
+SAVED: dict[str, str] = {}
+
+
+def accepted(target: str, saved: str) -> Redirect:
+    """Post → redirect → get: to `target`, which says `SAVED[saved]` in a success banner."""
+    if saved not in SAVED:
+        raise KeyError(f"no message for a saved {saved!r}; add it to forms.SAVED")
+    joiner = "&" if "?" in target else "?"
+    return Redirect(f"{target}{joiner}saved={saved}", status_code=303)
+
+
+def saved_message(key: str | None) -> str | None:
+    """The success banner's words for `?saved=key`; None for no key or one unknown."""
+    return SAVED.get(key or "")
+
+
+def refused(
+    error: DomainError,
+    values: dict[str, str],
+    labels: Mapping[str, str],
+    template: str,
+    **context: Any,
+) -> Template:
+    """The form's page again, with `error` beside the fields it names and what was typed.
+
+    422 for a form that was wrong, 409 for one that no longer fits the record (someone else
+    changed it), 403 for one the caller may not send, saying why; the typed text is kept in
+    all three. Any other error is not about the form, and goes to the error page."""
+    if error.status_code not in (403, 409, 422):
+        raise error
+    form = Form.refusing(values, error, labels)
+    if error.status_code == 403 and not form.summary:
+        form = attrs.evolve(form, summary=(error.detail,))
+    return Template(
+        template_name=template, context={**context, "form": form}, status_code=error.status_code
+    )

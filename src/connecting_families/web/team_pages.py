@@ -24,14 +24,16 @@ from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
 from connecting_families.families.service import FamilyFilters, FamilyService
 from connecting_families.http_params import RecordId, RefParam
-from connecting_families.web.forms import Form, form_values, whole_number
+from connecting_families.web.forms import SAVED, Form, form_values, whole_number
 from connecting_families.web.templating import page
 
-SAVED = {
-    "allocation": "The family was allocated.",
-    "sign-off": "The assessment was signed off.",
-    "closure": "The closure was signed off.",
-}
+SAVED.update(
+    {
+        "allocation": "The family was allocated.",
+        "sign-off": "The assessment was signed off.",
+        "closure": "The closure was signed off.",
+    }
+)
 
 
 class TeamPages(Controller):
@@ -49,7 +51,6 @@ class TeamPages(Controller):
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         team: FromQuery[int | None] = None,
-        saved: FromQuery[str | None] = None,
     ) -> Template:
         """The team's key workers and their caseloads, its families, the families waiting
         for a key worker, and the assessments waiting for sign-off.
@@ -62,7 +63,6 @@ class TeamPages(Controller):
             principal: The signed-in team or programme manager.
             actor: The caller, for the audit log.
             team: The team (a team manager's own team when not given).
-            saved: What was just saved, to say so.
         """
         context = await team_context(
             families,
@@ -73,7 +73,7 @@ class TeamPages(Controller):
             actor,
             team or principal.team_id,
         )
-        return page("team.html", **context, saved=SAVED.get(saved or ""), form=Form())
+        return page("team.html", **context, form=Form())
 
     @post("/families/{family_id:int}/allocation", opt={"access": FAMILY_ALLOCATE})
     async def allocate(

@@ -13,6 +13,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from connecting_families.web.forms import saved_message
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -77,6 +79,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     # (after editing one, restart `serve`). Without this, Jinja checks a template's mtime at
     # every use, and the GOV.UK components import one another at every call: a quarter of
     # the family page's time.
+    env.globals["saved_message"] = saved_message
     env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True
