@@ -10,9 +10,12 @@ import pytest
 from litestar import Litestar
 
 from connecting_families.assessments.tables import Assessment
+from connecting_families.audit.service import Actor
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.consent.tables import Consent
 from connecting_families.domain.dates import today
+from connecting_families.families.retention import purge
+from connecting_families.families.tables import Family
 
 from access_world import World, build_world
 
@@ -323,3 +326,28 @@ async def test_the_programme_may_allow_completion_without_consent_with_a_reason(
         .first()
     )
     assert row == {"no_consent_reason": "Risk to the child"}
+
+
+async def test_a_purge_removes_the_reasons_written_about_consent(
+    client: httpx.AsyncClient, world: World, app: Litestar
+) -> None:
+    """Retention clears the free text of consent: why it was withdrawn, and why an assessment
+    was completed without it; the consent itself stays, as history."""
+    adult = await add_member(client, world)
+    consent = await give_consent(client, world, adult)
+    await client.post(
+        f"{consents_path(world)}/{consent['id']}/withdraw",
+        json={"version": 1, "withdrawn_on": "2014-02-01", "reason": "Moved to Leeds"},
+        headers=world.headers("kw_own"),
+    )
+    await _allow_without_consent(client, world)
+    ref = await _started_assessment(client, world)
+    await _complete(client, world, ref, no_consent_reason="Risk to the child")
+    await Family.update({Family.status: "closed", Family.closed_on: dt.date(2014, 3, 1)}).where(
+        Family.id == world.families["own"]
+    )
+    result = await purge(app.state.engine, Actor("dpo", "cli"), dt.date(2015, 1, 1), dry_run=False)
+    assert result.texts["consent"] == 1
+    assert await Consent.count().where(Consent.withdrawn_reason.is_not_null()) == 0
+    assert await Assessment.count().where(Assessment.no_consent_reason.is_not_null()) == 0
+    assert await Consent.count() == 1
