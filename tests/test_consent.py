@@ -235,8 +235,22 @@ async def test_consent_is_in_the_timeline(client: httpx.AsyncClient, world: Worl
     )
     timeline = await client.get(f"/api/v1/families/{world.families['own']}/timeline", headers=kw)
     assert timeline.status_code == 200, timeline.text
-    entries = [(e["kind"], e["on"]) for e in timeline.json() if e["kind"].startswith("consent")]
-    assert entries == [("consent_withdrawn", "2014-02-01"), ("consent_given", "2014-01-06")]
+    entries = [e for e in timeline.json() if e["kind"].startswith("consent")]
+    assert [(e["kind"], e["on"]) for e in entries] == [
+        ("consent_withdrawn", "2014-02-01"),
+        ("consent_given", "2014-01-06"),
+    ]
+    assert entries[1]["details"] == {"how": "In person", "covers": "School or education, Health"}
+    # As known before the withdrawal was recorded, only the consent given is there.
+    withdrawn_at = entries[0]["recorded_at"]
+    before = dt.datetime.fromisoformat(withdrawn_at) - dt.timedelta(microseconds=1)
+    earlier = await client.get(
+        f"/api/v1/families/{world.families['own']}/timeline",
+        params={"known_at": before.isoformat()},
+        headers=kw,
+    )
+    kinds = [e["kind"] for e in earlier.json() if e["kind"].startswith("consent")]
+    assert kinds == ["consent_given"]
 
 
 async def _started_assessment(client: httpx.AsyncClient, world: World) -> str:

@@ -113,10 +113,11 @@ class ConsentRecord:
 
     def events(self, instant: dt.datetime | None = None) -> list[ConsentEvent]:
         """Its giving and its withdrawal, as far as they were recorded by `instant` (all of
-        them if None)."""
+        them if None); each entry's id is the consent's."""
         events = []
         if instant is None or self.recorded_at <= instant:
-            given = {"method": self.method, "agencies": list(self.agencies)}
+            # In words, as the timeline shows them; the codes are in the consent itself.
+            given = {"how": self.method_name, "covers": ", ".join(self.agency_names)}
             events.append(
                 ConsentEvent(
                     self.given_on,
@@ -133,7 +134,7 @@ class ConsentRecord:
             and withdrawn_at is not None
             and (instant is None or withdrawn_at <= instant)
         ):
-            withdrawn = {"reason": self.withdrawn_reason, "consent_id": self.id}
+            withdrawn = {"reason": self.withdrawn_reason}
             events.append(
                 ConsentEvent(
                     self.withdrawn_on,
