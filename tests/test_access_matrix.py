@@ -21,6 +21,7 @@ from connecting_families.access.policy import ADMIN, Access
 from connecting_families.accounts.tables import User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.consent.tables import Consent
 from connecting_families.evidence.tables import AntisocialBehaviour
 from connecting_families.families.tables import (
     Allocation,
@@ -147,9 +148,44 @@ async def _assessment(family_id: int, *, completed: bool) -> str:
     return ref
 
 
+async def _consent(family_id: int) -> int:
+    """Consent given by a new member of the family: its id."""
+    _, person_id = await _new_member(family_id)
+    recorder = await User.select(User.id).first()
+    assert recorder is not None
+    inserted = await Consent.insert(
+        Consent(
+            family=family_id,
+            given_by=person_id,
+            given_on=dt.date(2014, 1, 2),
+            method="in_person",
+            agencies="school",
+            recorded_by=recorder["id"],
+            recorded_at=dt.datetime.now(dt.UTC),
+        )
+    ).returning(Consent.id)
+    return int(inserted[0]["id"])
+
+
 async def _complete(family_id: int) -> tuple[dict[str, object], object]:
     ref = await _assessment(family_id, completed=False)
+    await _consent(family_id)  # an assessment completes only with current consent
     return {"assessment_ref": ref}, {"version": 1, "completed_on": "2014-01-10"}
+
+
+async def _record_consent(family_id: int) -> tuple[dict[str, object], object]:
+    _, person_id = await _new_member(family_id)
+    body = {"person_id": person_id, "given_on": "2014-01-02", "method": "phone"}
+    return {}, {**body, "agencies": ["health"]}
+
+
+async def _withdraw_consent(family_id: int) -> tuple[dict[str, object], object]:
+    return {"consent_id": await _consent(family_id)}, {"version": 1, "withdrawn_on": "2014-01-03"}
+
+
+async def _page_consent(family_id: int) -> tuple[dict[str, object], object]:
+    _, body = await _record_consent(family_id)
+    return {}, {**body, "agencies": "health"}  # type: ignore[dict-item]
 
 
 async def _sign_off(family_id: int) -> tuple[dict[str, object], object]:
@@ -275,6 +311,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", FAMILY + "/evidence"): _no_body,
     ("POST", FAMILY + "/evidence/{kind:str}"): _asb,
     ("GET", FAMILY + "/timeline"): _no_body,
+    ("GET", FAMILY + "/consents"): _no_body,
+    ("POST", FAMILY + "/consents"): _record_consent,
+    ("POST", FAMILY + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("GET", FAMILY + "/verdict"): _no_body,
     ("POST", FAMILY + "/closures/{closure_id:int}/sign-off"): _closure,
 }
@@ -293,11 +332,15 @@ async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
 
 # The pages: the same session checks, through the cookie and forms a browser sends.
 PAGE = "/families/{family_id:int}"
-SECTION_PAGES = ("household", "assessments", "plan", "notes", "evidence", "result")
+SECTION_PAGES = ("household", "consent", "assessments", "plan", "notes", "evidence", "result")
 EXAMPLES |= {
     ("GET", PAGE): _no_body,
     **{("GET", PAGE + f"/{section}"): _no_body for section in SECTION_PAGES},
     ("GET", PAGE + "/notes/new"): _no_body,
+    ("GET", PAGE + "/consent/new"): _no_body,
+    ("POST", PAGE + "/consent/new"): _page_consent,
+    ("GET", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
+    ("POST", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("POST", PAGE + "/notes"): _note,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
@@ -348,6 +391,11 @@ async def footprint(family_id: int) -> tuple[object, ...]:
         ),
         await PlanReview.count().where(PlanReview.plan.family == family_id),
         await AntisocialBehaviour.count().where(AntisocialBehaviour.family == family_id),
+        str(
+            await Consent.select(Consent.id, Consent.version)
+            .where(Consent.family == family_id)
+            .order_by(Consent.id)
+        ),
     )
 
 

@@ -35,6 +35,8 @@ from connecting_families.claims.controller import (
     ProgrammeClaimController,
 )
 from connecting_families.claims.service import ClaimService
+from connecting_families.consent.controller import ConsentController
+from connecting_families.consent.service import ConsentService
 from connecting_families.database.engine import (
     close_database,
     create_engine,
@@ -78,6 +80,7 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
@@ -119,6 +122,7 @@ def create_app(settings: Settings) -> Litestar:
         "members": MemberService(engine),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
+        "consents": ConsentService(engine),
         "closures": ClosureService(engine),
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
@@ -132,6 +136,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilyController,
             ClosureController,
             HouseholdController,
+            ConsentController,
             CaseloadController,
             AssessmentController,
             PlanController,
@@ -150,6 +155,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilyPages,
             FamilyForms,
             NotePages,
+            ConsentPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

@@ -22,6 +22,7 @@ import attrs
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.service import consent_at_completion
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -311,8 +312,11 @@ class AssessmentService:
         version: int,
         completed_on: dt.date,
         late_reason: str | None,
+        no_consent_reason: str | None = None,
     ) -> AssessmentRecord:
-        """Complete an assessment; one completed outside the timescale needs a reason."""
+        """Complete an assessment; one completed outside the timescale needs a reason, and one
+        of a family without current consent is refused unless the programme allows it, and
+        then needs a reason too (`consent.service.consent_at_completion`)."""
         refuse_if(not_in_future("completed_on", completed_on), "The completion")
         async with writing_family(self.engine, principal, actor, family_id) as family:
             row = await self._current(family_id, assessment_ref)
@@ -336,6 +340,8 @@ class AssessmentService:
                         f"completed after {timescale} working days: say why it was late",
                     )
                 )
+            consent = await consent_at_completion(family, no_consent_reason)
+            problems += consent.problems
             refuse_if(problems, "The completion")
             await _supersede(
                 Assessment,
@@ -343,6 +349,7 @@ class AssessmentService:
                 {
                     "completed_on": completed_on,
                     "late_reason": (late_reason or "").strip() or None,
+                    "no_consent_reason": consent.reason,
                 },
                 principal.user_id,
             )

@@ -25,6 +25,7 @@ from connecting_families.access.policy import (
 )
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.service import ConsentSummary, consent_of
 from connecting_families.domain.dates import today
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.recording import SINGLE_KINDS
@@ -75,6 +76,7 @@ def evidence_fields(kind: str) -> list[EvidenceField]:
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("", "Summary"),
     ("household", "Household"),
+    ("consent", "Consent"),
     ("assessments", "Assessments and needs"),
     ("plan", "Plan"),
     ("notes", "Notes"),
@@ -91,6 +93,8 @@ class FamilyHeader:
     family: FamilyRecord
     members: list[Member]
     may_write: bool
+    # Whether the family has current consent to share its information: shown on every page.
+    consent: ConsentSummary
 
     @property
     def current_members(self) -> list[Member]:
@@ -109,6 +113,7 @@ class FamilyHeader:
             "current_members": self.current_members,
             "may_write": self.may_write,
             "may_add": self.may_add,
+            "consent": self.consent,
             "sections": SECTIONS,
             "today": today(),
         }
@@ -139,6 +144,7 @@ class FamilyPageServices:
             family=await self.families.record_of(row),
             members=await self.members.members_of(family_id),
             may_write=writable,
+            consent=await consent_of(family_id),
         )
 
     async def context(self, principal: Principal, actor: Actor, family_id: int) -> dict[str, Any]:
