@@ -78,9 +78,11 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.family_plan import PlanPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -150,6 +152,8 @@ def create_app(settings: Settings) -> Litestar:
             FamilyPages,
             FamilyForms,
             NotePages,
+            PlanPages,
+            ClosurePages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

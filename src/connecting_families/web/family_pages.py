@@ -37,7 +37,7 @@ from connecting_families.families.service import FamilyFilters, FamilyRecord, Fa
 from connecting_families.http_params import RecordId
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
-from connecting_families.plans.service import RATINGS, PlanService
+from connecting_families.plans.service import PlanService
 from connecting_families.web.explain import explain
 from connecting_families.web.forms import SAVED, Form
 from connecting_families.web.templating import humanise, page
@@ -157,7 +157,6 @@ class FamilyPageServices:
             "explained": explain(verdict),
             "today": on,
             "note_kinds": [(kind, humanise(kind)) for kind in NOTE_KINDS],
-            "ratings": [(rating, humanise(rating)) for rating in RATINGS],
             "evidence_kinds": SINGLE_KINDS,
             "evidence_fields": {kind: evidence_fields(kind) for kind in SINGLE_KINDS},
             "blank": Form(),
@@ -251,7 +250,6 @@ class FamilyPages(Controller):
         [
             "/families/{family_id:int}/household",
             "/families/{family_id:int}/assessments",
-            "/families/{family_id:int}/plan",
             "/families/{family_id:int}/result",
         ],
         opt={"access": FAMILY_READ},
@@ -313,8 +311,6 @@ class FamilyPages(Controller):
 SAVED.update(
     {
         "outcome": "The need's outcome was recorded.",
-        "action": "The action was added to the plan.",
-        "review": "The review was recorded.",
         "evidence": "The evidence was recorded.",
     }
 )
