@@ -334,7 +334,7 @@ async def _goal_ids(family_id: int) -> tuple[dict[str, object], object]:
 
 async def _page_goal(family_id: int) -> tuple[dict[str, object], object]:
     plan, _, _ = await _plan(family_id)
-    return {"plan_id": plan}, {"description": "Keep the tenancy", "need_ref": "none"}
+    return {"plan_id": plan}, {"description": "Keep the tenancy", "need_ref": "_none"}
 
 
 async def _mark_done(family_id: int) -> tuple[dict[str, object], object]:

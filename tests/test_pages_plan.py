@@ -109,6 +109,16 @@ async def test_a_goal_is_linked_to_a_need_chosen_in_words(
     assert response.status_code == 303, response.text
     words = text_of((await client.get(response.headers["location"])).text)
     assert "The goal was added to the plan." in words
+    unlinked = await post_form(
+        client,
+        f"/families/{family_id}/plans/{plan}/goals",
+        {"description": "Cara keeps the tenancy", "need_ref": "_none"},
+    )
+    assert unlinked.status_code == 303, unlinked.text
+    words = text_of((await client.get(unlinked.headers["location"])).text)
+    assert (
+        "Goal 3: Cara keeps the tenancy Add an action to goal 3 Need it meets Not linked" in words
+    )
     assert (
         "Goal 2: Ben gets to school on time Add an action to goal 2 Need it meets Education"
         in words

@@ -64,8 +64,10 @@ RATING_WORDS = {
     "achieved": "Achieved",
 }
 assert set(RATING_WORDS) == set(RATINGS)
-# Chosen on the goal form for a goal that meets no recorded need.
-NO_NEED = "none"
+# Chosen on the goal form for a goal that meets no recorded need: not a ref (refs start with a
+# letter or digit), so never a need's own.
+NO_NEED = "_none"
+NO_NEED_CHOSEN = "Select the need this goal meets"
 
 PLAN_LABELS = {
     "agreed_on": "Date the plan was agreed with the family",
@@ -88,7 +90,6 @@ REVIEW_LABELS = {
     "summary": "What was agreed",
     "next_review_on": "Date of the next review",
 }
-_NO_NEED_CHOSEN = field_error("need_ref", "Select the need this goal meets")
 _PROGRESS_GOAL = re.compile(r"^progress-(\d{1,3})-goal_id$")
 
 
@@ -347,7 +348,9 @@ class PlanPages(Controller):
         values = await form_values(request)
         sent = {k: v for k, v in values.items() if not (k == "need_ref" and v == NO_NEED)}
         try:
-            unanswered = [] if values.get("need_ref") else [_NO_NEED_CHOSEN]
+            unanswered = (
+                [] if values.get("need_ref") else [field_error("need_ref", NO_NEED_CHOSEN)]
+            )
             data = read_all(sent, GoalCreate, GOAL_LABELS, unanswered)
             goal = GoalDraft(
                 description=data.description, need_ref=data.need_ref, target_on=data.target_on
