@@ -197,3 +197,36 @@ async def test_only_those_who_may_write_may_reopen(
     assert hidden.status_code == 404
     row = await Family.select(Family.status).where(Family.id == family_id).first()
     assert row == {"status": "closed"}
+
+
+async def test_a_signed_off_closure_shows_who_signed_it_and_a_manager_may_reopen(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The team manager signs off the closure on the team page; the plan page then says who
+    did, and the team manager may reopen the case too."""
+    await sign_in(client, "kw_own")
+    family_id = world.families["fam1"]
+    assert (await _close(client, family_id)).status_code == 303
+    closure = (
+        await FamilyStatusChange.select(FamilyStatusChange.id)
+        .where(FamilyStatusChange.status == "closed")
+        .first()
+    )
+    assert closure is not None
+    client.cookies.clear()
+    await sign_in(client, "tm")
+    signed = await post_form(
+        client, f"/families/{family_id}/closures/{closure['id']}/sign-off", {}
+    )
+    assert signed.status_code == 303, signed.text
+    plan = text_of((await client.get(f"/families/{family_id}/plan")).text)
+    assert f"Sign-off Signed off by tm on {day(today())}" in plan
+    on = today()
+    reopened = await post_form(
+        client,
+        f"/families/{family_id}/reopen",
+        {"version": await _version(family_id), **_on("on", on.year, on.month, on.day)},
+    )
+    assert reopened.status_code == 303, reopened.text
+    row = await Family.select(Family.status).where(Family.id == family_id).first()
+    assert row == {"status": "attached"}

@@ -319,3 +319,23 @@ async def test_a_reader_sees_the_plan_without_its_forms(
         assert offered not in words, offered
     form = await client.get(f"/families/{family_id}/plans/{plan}/goals/new")
     assert form.status_code == 403
+
+
+async def test_a_goal_through_the_api_must_meet_one_of_the_familys_own_needs(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The plan service checks a goal's need is the family's and takes its headline, so the
+    API refuses another family's need as the page does."""
+    family_id = world.families["fam1"]
+    plan, _ = await _plan_and_goal(family_id)
+    path = f"/api/v1/families/{family_id}/plans/{plan}/goals"
+    refused = await client.post(
+        path, json={"description": "X", "need_ref": "N-404"}, headers=world.headers("kw_own")
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["need_ref"]
+    added = await client.post(
+        path, json={"description": "School", "need_ref": "N-1"}, headers=world.headers("kw_own")
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["goals"][-1]["headline"] == "education"
