@@ -83,6 +83,8 @@ from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.family_plan import PlanPages
+from connecting_families.web.family_plan_actions import ActionPages
+from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -153,6 +155,8 @@ def create_app(settings: Settings) -> Litestar:
             FamilyForms,
             NotePages,
             PlanPages,
+            ActionPages,
+            ReviewPages,
             ClosurePages,
             ProgrammePages,
             ClaimPages,
