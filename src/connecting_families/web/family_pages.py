@@ -150,7 +150,6 @@ class FamilyPageServices:
             "allocations": await self.allocations.history(principal, actor, family_id),
             "assessments": await self.assessments.list_assessments(principal, actor, family_id),
             "needs": await self.assessments.list_needs(principal, actor, family_id),
-            "plans": await self.plans.list_plans(principal, actor, family_id),
             "notes": await self.notes.list_notes(principal, actor, family_id),
             "timeline": await self.evidence.timeline(principal, actor, family_id, None),
             "verdict": verdict,
