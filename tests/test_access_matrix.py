@@ -319,15 +319,82 @@ EXAMPLES: dict[tuple[str, str], Example] = {
 }
 
 
-async def _page_review(family_id: int) -> tuple[dict[str, object], object]:
-    plan, goal, _ = await _plan(family_id)
-    body = {"reviewed_on": "2014-01-05", "summary": "Good", f"progress-{goal}-rating": "some"}
-    return {"plan_id": plan}, body
-
-
 async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
     _, body = await _asb(family_id)
     return {}, {"evidence_kind": "asb", **body}  # type: ignore[dict-item]
+
+
+async def _page_review_by_number(family_id: int) -> tuple[dict[str, object], object]:
+    plan, goal, _ = await _plan(family_id)
+    body = {
+        "reviewed_on": "2014-01-05",
+        "summary": "Good",
+        "progress-1-goal_id": goal,
+        "progress-1-rating": "some",
+    }
+    return {"plan_id": plan}, body
+
+
+async def _open_family(family_id: int) -> None:
+    """The family open again (an earlier example may have closed it), as page forms are
+    offered only for an open family."""
+    await Family.update(
+        {Family.status: "attached", Family.closed_on: None, Family.closure_reason: None}
+    ).where(Family.id == family_id, Family.status == "closed")
+
+
+async def _closed_family(family_id: int) -> None:
+    await Family.update(
+        {
+            Family.status: "closed",
+            Family.closed_on: dt.date(2014, 1, 2),
+            Family.closure_reason: "outcomes_met",
+        }
+    ).where(Family.id == family_id, Family.status != "closed")
+
+
+def _open(example: Example) -> Example:
+    async def on_an_open_family(family_id: int) -> tuple[dict[str, object], object]:
+        await _open_family(family_id)
+        return await example(family_id)
+
+    return on_an_open_family
+
+
+async def _plan_ids(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, _ = await _plan(family_id)
+    return {"plan_id": plan}, None
+
+
+async def _goal_ids(family_id: int) -> tuple[dict[str, object], object]:
+    plan, goal, _ = await _plan(family_id)
+    return {"plan_id": plan, "goal_id": goal}, None
+
+
+async def _page_goal(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, _ = await _plan(family_id)
+    return {"plan_id": plan}, {"description": "Keep the tenancy", "need_ref": "_none"}
+
+
+async def _mark_done(family_id: int) -> tuple[dict[str, object], object]:
+    plan, _, action = await _plan(family_id)
+    return {"plan_id": plan, "action_id": action}, {"version": 1}
+
+
+async def _close(family_id: int) -> tuple[dict[str, object], object]:
+    await _open_family(family_id)
+    body = {"version": await _version(family_id), "reason": "outcomes_met", "on": "2014-01-02"}
+    return {}, body
+
+
+async def _reopen(family_id: int) -> tuple[dict[str, object], object]:
+    await _closed_family(family_id)
+    return {}, {"version": await _version(family_id), "on": "2014-01-03"}
+
+
+async def _closed(family_id: int) -> tuple[dict[str, object], object]:
+    await _closed_family(family_id)
+    return {}, None
 
 
 # The pages: the same session checks, through the cookie and forms a browser sends.
@@ -344,8 +411,19 @@ EXAMPLES |= {
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("POST", PAGE + "/notes"): _note,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
+    ("GET", PAGE + "/plan/new"): _open(_no_body),
+    ("POST", PAGE + "/plans"): _fixed({}),
+    ("GET", PAGE + "/plans/{plan_id:int}/goals/new"): _open(_plan_ids),
+    ("POST", PAGE + "/plans/{plan_id:int}/goals"): _page_goal,
+    ("GET", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions/new"): _open(_goal_ids),
     ("POST", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
-    ("POST", PAGE + "/plans/{plan_id:int}/reviews"): _page_review,
+    ("POST", PAGE + "/plans/{plan_id:int}/actions/{action_id:int}/done"): _mark_done,
+    ("GET", PAGE + "/plans/{plan_id:int}/reviews/new"): _open(_plan_ids),
+    ("POST", PAGE + "/plans/{plan_id:int}/reviews"): _page_review_by_number,
+    ("GET", PAGE + "/close"): _open(_no_body),
+    ("POST", PAGE + "/close"): _close,
+    ("GET", PAGE + "/reopen"): _closed,
+    ("POST", PAGE + "/reopen"): _reopen,
     ("POST", PAGE + "/evidence"): _page_asb,
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,

@@ -80,10 +80,14 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.family_plan import PlanPages
+from connecting_families.web.family_plan_actions import ActionPages
+from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -156,6 +160,10 @@ def create_app(settings: Settings) -> Litestar:
             FamilyForms,
             NotePages,
             ConsentPages,
+            PlanPages,
+            ActionPages,
+            ReviewPages,
+            ClosurePages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

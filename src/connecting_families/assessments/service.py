@@ -140,6 +140,17 @@ def _need(row: dict[str, Any]) -> NeedRecord:
     )
 
 
+async def needs_of(family_id: int) -> list[NeedRecord]:
+    """The family's current needs, oldest first. Unchecked: the caller has checked the
+    family's scope (a service method, or `FamilyPageServices.open` for a page)."""
+    rows = (
+        await Need.select()
+        .where(Need.family == family_id, Need.superseded_at.is_null())
+        .order_by(Need.identified_on)
+    )
+    return [_need(row) for row in rows]
+
+
 async def _is_member(family_id: int, person_id: int | None, role: str | None = None) -> bool:
     """Whether `person_id` (if given) is a current member (with `role`, if given)."""
     if person_id is None:
@@ -390,13 +401,8 @@ class AssessmentService:
         self, principal: Principal, actor: Actor, family_id: int
     ) -> list[NeedRecord]:
         await require_family(principal, actor, family_id, "read")
-        rows = (
-            await Need.select()
-            .where(Need.family == family_id, Need.superseded_at.is_null())
-            .order_by(Need.identified_on)
-        )
         await record(actor, "family.needs.read", "family", family_id)
-        return [_need(row) for row in rows]
+        return await needs_of(family_id)
 
     async def add_need(
         self,

@@ -509,13 +509,14 @@ def _transition(
         if change.reason not in CLOSURE_REASONS:
             raise Invalid(
                 f"reason: must be one of {', '.join(CLOSURE_REASONS)}",
-                errors=[field_error("reason", "required for a closure")],
+                errors=[field_error("reason", f"must be one of {', '.join(CLOSURE_REASONS)}")],
             )
         start = row["attached_on"] or row["identified_on"]
+        since = "the family was attached" if row["attached_on"] else "it was identified"
         if on < start:
             raise Invalid(
                 "on: a closure cannot be before the family was attached or identified",
-                errors=[field_error("on", "before attached_on")],
+                errors=[field_error("on", f"must be on or after {_day(start)}, when {since}")],
             )
         return {
             "status": "closed",
@@ -528,7 +529,11 @@ def _transition(
         if on < row["closed_on"]:
             raise Invalid(
                 "on: a reopening cannot be before the closure",
-                errors=[field_error("on", "before closed_on")],
+                errors=[
+                    field_error(
+                        "on", f"must be on or after {_day(row['closed_on'])}, when it was closed"
+                    )
+                ],
             )
         history["is_re_referral"] = on < row["closed_on"] + RE_REFERRAL_WINDOW
         return {
@@ -540,6 +545,11 @@ def _transition(
         "status: must be attached, closed or reopened",
         errors=[field_error("status", "unknown status")],
     )
+
+
+def _day(value: dt.date) -> str:
+    """A date as a message says it: 5 March 2026."""
+    return f"{value.day} {value:%B %Y}"
 
 
 def postcode_of(value: str | None) -> str | None:

@@ -38,7 +38,7 @@ from connecting_families.families.service import FamilyFilters, FamilyRecord, Fa
 from connecting_families.http_params import RecordId
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
-from connecting_families.plans.service import RATINGS, PlanService
+from connecting_families.plans.service import PlanService
 from connecting_families.web.explain import explain
 from connecting_families.web.forms import SAVED, Form
 from connecting_families.web.templating import humanise, page
@@ -156,14 +156,12 @@ class FamilyPageServices:
             "allocations": await self.allocations.history(principal, actor, family_id),
             "assessments": await self.assessments.list_assessments(principal, actor, family_id),
             "needs": await self.assessments.list_needs(principal, actor, family_id),
-            "plans": await self.plans.list_plans(principal, actor, family_id),
             "notes": await self.notes.list_notes(principal, actor, family_id),
             "timeline": await self.evidence.timeline(principal, actor, family_id, None),
             "verdict": verdict,
             "explained": explain(verdict),
             "today": on,
             "note_kinds": [(kind, humanise(kind)) for kind in NOTE_KINDS],
-            "ratings": [(rating, humanise(rating)) for rating in RATINGS],
             "evidence_kinds": SINGLE_KINDS,
             "evidence_fields": {kind: evidence_fields(kind) for kind in SINGLE_KINDS},
             "blank": Form(),
@@ -257,7 +255,6 @@ class FamilyPages(Controller):
         [
             "/families/{family_id:int}/household",
             "/families/{family_id:int}/assessments",
-            "/families/{family_id:int}/plan",
             "/families/{family_id:int}/result",
         ],
         opt={"access": FAMILY_READ},
@@ -319,8 +316,6 @@ class FamilyPages(Controller):
 SAVED.update(
     {
         "outcome": "The need's outcome was recorded.",
-        "action": "The action was added to the plan.",
-        "review": "The review was recorded.",
         "evidence": "The evidence was recorded.",
     }
 )
