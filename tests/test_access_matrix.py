@@ -291,6 +291,22 @@ async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
     return {}, {"evidence_kind": "asb", **body}  # type: ignore[dict-item]
 
 
+async def _page_member(family_id: int) -> tuple[dict[str, object], object]:
+    """A new person for the household's add-member form (a name nobody else has)."""
+    body = {
+        "given_name": "New",
+        "family_name": f"Child{next(_names)}",
+        "date_of_birth": "2010-01-01",
+        "role": "child",
+    }
+    return {}, body
+
+
+async def _page_correct(family_id: int) -> tuple[dict[str, object], object]:
+    _, person_id = await _new_member(family_id)
+    return {"person_id": person_id}, {"version": 1, "given_name": "Corrected"}
+
+
 # The pages: the same session checks, through the cookie and forms a browser sends.
 PAGE = "/families/{family_id:int}"
 SECTION_PAGES = ("household", "assessments", "plan", "notes", "evidence", "result")
@@ -300,6 +316,12 @@ EXAMPLES |= {
     ("GET", PAGE + "/notes/new"): _no_body,
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("POST", PAGE + "/notes"): _note,
+    ("GET", PAGE + "/household/new"): _no_body,
+    ("POST", PAGE + "/household"): _page_member,
+    ("GET", PAGE + "/household/{membership_id:int}/leave"): _leave,
+    ("POST", PAGE + "/household/{membership_id:int}/leave"): _leave,
+    ("GET", PAGE + "/people/{person_id:int}/edit"): _update_person,
+    ("POST", PAGE + "/people/{person_id:int}"): _page_correct,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
     ("POST", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
     ("POST", PAGE + "/plans/{plan_id:int}/reviews"): _page_review,

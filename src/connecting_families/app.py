@@ -79,8 +79,11 @@ from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_forms import FamilyForms
+from connecting_families.web.family_household import HouseholdPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.family_search import FamilySearchPages
+from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -150,6 +153,9 @@ def create_app(settings: Settings) -> Litestar:
             FamilyPages,
             FamilyForms,
             NotePages,
+            FamilySearchPages,
+            NewFamilyPages,
+            HouseholdPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

@@ -1,0 +1,502 @@
+"""A family's household: its members and key workers, and the forms to add a member, record a
+member leaving and correct a person's details, each a page of its own.
+
+Read through `FamilyPageServices.open` (one scope check, one audit entry), then the section's
+records unchecked (`members_of`, `allocations_of`). A new member is checked against the
+programme before anything is written (`MemberService.screen_person`): people in the caller's
+scope who may be the same are named and can be added instead; a match outside it gets the fixed
+words and no name. A correction names the version it was made against; if someone else changed
+the person meanwhile, the form comes back saying which fields they changed, keeping what was
+typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.response import Template
+from msgspec import Meta
+
+from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
+from connecting_families.audit.service import Actor
+from connecting_families.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from connecting_families.families.allocation import allocations_of
+from connecting_families.families.members import (
+    KNOWN_ELSEWHERE,
+    Member,
+    PersonDraft,
+    Screening,
+)
+from connecting_families.families.schemas import Name
+from connecting_families.http_params import RecordId, Ref
+from connecting_families.programmes.tables import Programme
+from connecting_families.web.family_pages import (
+    FamilyHeader,
+    FamilyPageServices,
+    provide_family_page,
+)
+from connecting_families.web.forms import (
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+    whole_number,
+)
+from connecting_families.web.templating import page
+
+
+class NewMemberForm(msgspec.Struct, forbid_unknown_fields=True):
+    """A member added on the page: someone new, or (`same`) a person found already known."""
+
+    role: Literal["adult", "child"]
+    given_name: Name
+    family_name: Name
+    date_of_birth: dt.date
+    joined_on: dt.date | None = None
+    person_ref: Ref | None = None
+    upn: Annotated[str, Meta(max_length=13)] | None = None
+    ni_number: Annotated[str, Meta(max_length=9)] | None = None
+    # The answer to the duplicate check: "new" (someone else) or "person-<id>".
+    same: Annotated[str, Meta(max_length=20)] | None = None
+
+
+class LeavingForm(msgspec.Struct, forbid_unknown_fields=True):
+    version: int
+    left_on: dt.date
+
+
+class CorrectionForm(msgspec.Struct, forbid_unknown_fields=True):
+    """A person's details as the correction form posts them; only those changed are sent."""
+
+    version: int
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: dt.date | None = None
+    upn: Annotated[str, Meta(max_length=13)] | None = None
+    ni_number: Annotated[str, Meta(max_length=9)] | None = None
+
+
+MEMBER_LABELS = {
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "date_of_birth": "Date of birth",
+    "role": "Adult or child",
+    "joined_on": "Date they joined the household",
+    "person_ref": "Person reference",
+    "upn": "Unique pupil number",
+    "ni_number": "National Insurance number",
+    "same": "Whether this is someone already known",
+    "person": "Person",
+}
+LEAVING_LABELS = {"left_on": "Date they left", "version": "Version"}
+# The correctable details, in the order the form shows them.
+CORRECTABLE = ("given_name", "family_name", "date_of_birth", "upn", "ni_number")
+CORRECTION_LABELS = {name: MEMBER_LABELS[name] for name in CORRECTABLE}
+REQUIRED = ("given_name", "family_name", "date_of_birth")
+ROLE_CHOICES = [("adult", "Adult"), ("child", "Child")]
+
+
+def detail_of(member: Member, name: str) -> str:
+    """A person's detail as the correction form holds it (a date in ISO form)."""
+    value = getattr(member, name)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def correction_values(member: Member) -> dict[str, str]:
+    """The form's values for `member`: each detail, and the same again as `was-<name>`, what
+    the form was opened with, so that a stale post can say what someone else changed."""
+    values = {"version": str(member.person_version)}
+    for name in CORRECTABLE:
+        values[name] = values[f"was-{name}"] = detail_of(member, name)
+    return values
+
+
+def person_draft(data: NewMemberForm) -> PersonDraft:
+    return PersonDraft(
+        given_name=data.given_name,
+        family_name=data.family_name,
+        date_of_birth=data.date_of_birth,
+        person_ref=data.person_ref,
+        upn=data.upn.upper() if data.upn else None,
+        ni_number=data.ni_number.upper().replace(" ", "") if data.ni_number else None,
+    )
+
+
+def _member(
+    header: FamilyHeader, *, membership_id: int | None = None, person_id: int | None = None
+) -> Member:
+    """The household's current member asked for, or not found."""
+    for member in header.members:
+        if member.membership_id == membership_id or (
+            person_id is not None and member.person_id == person_id and member.current
+        ):
+            return member
+    raise NotFound("There is no such member of this household.")
+
+
+class HouseholdPages(Controller):
+    """The household section of a family's record."""
+
+    include_in_schema = False
+    dependencies = {"family_page": Provide(provide_family_page, sync_to_thread=False)}
+
+    @get("/families/{family_id:int}/household", opt={"access": FAMILY_READ})
+    async def household_page(
+        self,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Template:
+        """The household's members, past and present, and its key workers.
+
+        Args:
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        header = await family_page.open(principal, actor, family_id, "household")
+        allocations = await allocations_of(family_id)
+        return page("family/household.html", **header.context(), allocations=allocations)
+
+    async def _writable(
+        self, family_page: FamilyPageServices, principal: Principal, actor: Actor, family_id: int
+    ) -> FamilyHeader:
+        header = await family_page.open(principal, actor, family_id, "household")
+        if not header.may_add:
+            raise Forbidden("The household cannot be changed: the family is closed.")
+        return header
+
+    @get("/families/{family_id:int}/household/new", opt={"access": FAMILY_WRITE})
+    async def member_form(
+        self,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Template:
+        """The form to add a member to the household.
+
+        Args:
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        header = await self._writable(family_page, principal, actor, family_id)
+        return page("family/member_form.html", **member_context(header), form=Form())
+
+    @post("/families/{family_id:int}/household", opt={"access": FAMILY_WRITE})
+    async def add_member(
+        self,
+        request: Request[Any, Any, Any],
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Response[Any]:
+        """Add a member: someone new once checked against the programme, or a person already
+        known that the check found in the caller's scope.
+
+        Args:
+            request: The form post.
+            family_page: What the page reads, and the member service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        values = await form_values(request)
+        members = family_page.members
+        try:
+            data = read(values, NewMemberForm, MEMBER_LABELS)
+            draft = person_draft(data)
+            chosen = whole_number((data.same or "").removeprefix("person-"))
+            if data.same and data.same.startswith("person-") and chosen:
+                await members.add_member(
+                    principal,
+                    actor,
+                    family_id,
+                    role=data.role,
+                    joined_on=data.joined_on,
+                    person_id=chosen,
+                )
+            else:
+                if not data.same:
+                    header = await family_page.open(principal, actor, family_id, "household")
+                    screening = await members.screen_person(
+                        principal, actor, await programme_of(header), draft, from_family=family_id
+                    )
+                    if not screening.clear:
+                        return screened(header, values, screening)
+                await members.add_member(
+                    principal,
+                    actor,
+                    family_id,
+                    role=data.role,
+                    joined_on=data.joined_on,
+                    person=draft,
+                    create_anyway=bool(data.same),
+                )
+        except DomainError as error:
+            header = await family_page.open(principal, actor, family_id, "household")
+            return refused(
+                error, values, MEMBER_LABELS, "family/member_form.html", **member_context(header)
+            )
+        return accepted(f"/families/{family_id}/household", "member_added")
+
+    @get(
+        "/families/{family_id:int}/household/{membership_id:int}/leave",
+        opt={"access": FAMILY_WRITE},
+    )
+    async def leaving_form(
+        self,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        membership_id: RecordId,
+    ) -> Template:
+        """The confirmation page for a member leaving the household, asking the date.
+
+        Args:
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            membership_id: The member's membership.
+        """
+        header = await self._writable(family_page, principal, actor, family_id)
+        member = _member(header, membership_id=membership_id)
+        form = Form(values={"version": str(member.membership_version)})
+        return page("family/leaving_form.html", **header.context(), member=member, form=form)
+
+    @post(
+        "/families/{family_id:int}/household/{membership_id:int}/leave",
+        opt={"access": FAMILY_WRITE},
+    )
+    async def record_leaving(
+        self,
+        request: Request[Any, Any, Any],
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        membership_id: RecordId,
+    ) -> Response[Any]:
+        """Record that the member left the household on the date given.
+
+        Args:
+            request: The form post.
+            family_page: What the page reads, and the member service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            membership_id: The member's membership.
+        """
+        values = await form_values(request)
+        try:
+            data = read(values, LeavingForm, LEAVING_LABELS)
+            await family_page.members.end_membership(
+                principal,
+                actor,
+                family_id,
+                membership_id,
+                version=data.version,
+                left_on=data.left_on,
+            )
+        except DomainError as error:
+            header = await family_page.open(principal, actor, family_id, "household")
+            member = _member(header, membership_id=membership_id)
+            if isinstance(error, Invalid) and any(
+                p.get("field") == "left_on" and "joined_on" in str(p.get("message"))
+                for p in error.errors
+            ):
+                error = Invalid(
+                    error.detail,
+                    errors=[{"field": "left_on", "message": "must be after the date they joined"}],
+                )
+            return refused(
+                error,
+                values,
+                LEAVING_LABELS,
+                "family/leaving_form.html",
+                **header.context(),
+                member=member,
+            )
+        return accepted(f"/families/{family_id}/household", "member_left")
+
+    @get("/families/{family_id:int}/people/{person_id:int}/edit", opt={"access": FAMILY_WRITE})
+    async def correction_form(
+        self,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        person_id: RecordId,
+    ) -> Template:
+        """The form to correct a person's details, holding the version it was opened at.
+
+        Args:
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            person_id: The person.
+        """
+        header = await self._writable(family_page, principal, actor, family_id)
+        member = _member(header, person_id=person_id)
+        form = Form(values=correction_values(member))
+        return page(
+            "family/correction_form.html",
+            **header.context(),
+            member=member,
+            form=form,
+            changed=[],
+        )
+
+    @post("/families/{family_id:int}/people/{person_id:int}", opt={"access": FAMILY_WRITE})
+    async def correct_person(
+        self,
+        request: Request[Any, Any, Any],
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        person_id: RecordId,
+    ) -> Response[Any]:
+        """Correct a person's details: only the fields changed in the form are sent, with
+        the version the form was opened at (as `PATCH …/people/{id}` takes them).
+
+        Args:
+            request: The form post.
+            family_page: What the page reads, and the member service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            person_id: The person.
+        """
+        values = await form_values(request)
+        try:
+            data = read(values, CorrectionForm, CORRECTION_LABELS)
+            changes = correction_changes(values, data)
+            if not changes:
+                return accepted(f"/families/{family_id}/household", "person_unchanged")
+            await family_page.members.update_person(
+                principal, actor, family_id, person_id, data.version, changes
+            )
+        except DomainError as error:
+            header = await family_page.open(principal, actor, family_id, "household")
+            member = _member(header, person_id=person_id)
+            changed: list[str] = []
+            if isinstance(error, Conflict) and "version" in error.detail:
+                changed, values = stale(values, member)
+            return refused(
+                error,
+                values,
+                CORRECTION_LABELS,
+                "family/correction_form.html",
+                **header.context(),
+                member=member,
+                changed=changed,
+            )
+        return accepted(f"/families/{family_id}/household", "person_corrected")
+
+
+def correction_changes(values: dict[str, str], data: CorrectionForm) -> dict[str, Any]:
+    """The details the form changed from what it was opened with (`was-<name>`); a required
+    detail emptied is refused, an optional one emptied is taken away."""
+    changes: dict[str, Any] = {}
+    blank = []
+    for name in CORRECTABLE:
+        if name not in values and f"{name}-day" not in values:
+            continue
+        typed = values.get(name, "")
+        if typed == values.get(f"was-{name}"):
+            continue
+        if not typed and name in REQUIRED:
+            blank.append({"field": name, "message": "must not be empty"})
+            continue
+        value = getattr(data, name)
+        if name in ("upn", "ni_number") and value:
+            value = value.upper().replace(" ", "")
+        changes[name] = value
+    if blank:
+        raise Invalid("The correction was refused; see errors.", errors=blank)
+    return changes
+
+
+def stale(values: dict[str, str], member: Member) -> tuple[list[str], dict[str, str]]:
+    """For a correction made against an older version: the labels of the details someone
+    else changed since the form was opened, and the form's values to show again (what the
+    user typed kept, the version and `was-` values brought up to date, so that sending it
+    again makes the user's changes on top of theirs)."""
+    changed = [
+        CORRECTION_LABELS[name]
+        for name in CORRECTABLE
+        if values.get(f"was-{name}", detail_of(member, name)) != detail_of(member, name)
+    ]
+    kept = dict(values)
+    kept["version"] = str(member.person_version)
+    for name in CORRECTABLE:
+        kept[f"was-{name}"] = detail_of(member, name)
+        typed = values.get(name)
+        if typed is None or typed == values.get(f"was-{name}"):
+            # Not changed by this user: show the other person's value.
+            kept[name] = detail_of(member, name)
+            for part in ("day", "month", "year"):
+                kept.pop(f"{name}-{part}", None)
+    return changed, kept
+
+
+async def programme_of(header: FamilyHeader) -> int:
+    """The id of the family's programme (the header holds its code)."""
+    row = (
+        await Programme.select(Programme.id)
+        .where(Programme.code == header.family.programme)
+        .first()
+    )
+    assert row is not None
+    return int(row["id"])
+
+
+def member_context(header: FamilyHeader, screening: Screening | None = None) -> dict[str, Any]:
+    return {
+        **header.context(),
+        "roles": ROLE_CHOICES,
+        "screening": screening,
+        "known_elsewhere": KNOWN_ELSEWHERE,
+    }
+
+
+def screened(header: FamilyHeader, values: dict[str, str], screening: Screening) -> Template:
+    """The add-member form again, asking whether the person is one of those found."""
+    message = (
+        "Select whether this is one of the people found, or someone else"
+        if screening.known
+        else "Confirm that this is someone else, or ask a team manager"
+    )
+    return page(
+        "family/member_form.html",
+        status=409,
+        **member_context(header, screening),
+        form=Form(values=values, errors={"same": message}),
+    )
+
+
+SAVED.update(
+    {
+        "member_added": "The member was added to the household.",
+        "member_left": "The member's leaving was recorded.",
+        "person_corrected": "The person's details were corrected.",
+        "person_unchanged": "Nothing was changed in the person's details.",
+    }
+)
