@@ -13,10 +13,18 @@ from typing import Any
 
 import attrs
 from piccolo.columns.combination import WhereRaw
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor
-from connecting_families.families.members import Member, current_members_of
+from connecting_families.database.engine import read_by_key
+from connecting_families.families.members import (
+    KnownPerson,
+    Member,
+    PossibleMatch,
+    current_members_of,
+    known_people,
+)
 from connecting_families.families.service import (
     FamilySummary,
     current_allocations,
@@ -153,3 +161,39 @@ async def search_families(
         for row in shown
     )
     return SearchResult(found, more)
+
+
+# As many people as the add-member page offers from one search.
+MOST_PEOPLE = 20
+
+
+async def search_people(
+    principal: Principal, actor: Actor, programme_id: int, name: str
+) -> tuple[KnownPerson, ...]:
+    """People of the programme in households `principal` may write whose given and family
+    names start with the words of `name`: those who can be added to another household from
+    there. Audited as a list of the families whose people are shown."""
+    words = [_like(word) for word in name.split()[:5] if _like(word) != "%"]
+    if not words:
+        return ()
+    scope = family_scope(principal, "write")
+    named = " AND ".join(
+        "(lower(p.given_name) LIKE {} OR lower(p.family_name) LIKE {})" for _ in words
+    )
+    # Only the fixed clauses are joined in; what was typed goes as parameters.
+    sql = (
+        "SELECT DISTINCT p.id AS person, family.id AS family, family.programme AS programme_id"  # noqa: S608
+        " FROM person p JOIN membership m ON m.person = p.id"
+        " JOIN family ON family.id = m.family"
+        f" WHERE m.superseded_at IS NULL AND p.programme = {{}} AND {{}} AND {named}"
+        " ORDER BY p.id LIMIT {}"
+    )
+    values = [value for word in words for value in (word, word)]
+    rows = await read_by_key(
+        QueryString(sql, programme_id, scope.querystring, *values, MOST_PEOPLE * 4)
+    )
+    people = list(dict.fromkeys(row["person"] for row in rows))[:MOST_PEOPLE]
+    shown = {row["family"]: row for row in rows if row["person"] in people}
+    listed = [{"id": f, "programme_id": row["programme_id"]} for f, row in shown.items()]
+    await record_listed(actor, listed)
+    return await known_people(principal, [PossibleMatch(p, "", ("name",)) for p in people])

@@ -32,6 +32,7 @@ from connecting_families.families.members import (
     Screening,
 )
 from connecting_families.families.schemas import Name
+from connecting_families.families.search import search_people
 from connecting_families.http_params import RecordId, Ref
 from connecting_families.programmes.tables import Programme
 from connecting_families.web.family_pages import (
@@ -64,6 +65,19 @@ class NewMemberForm(msgspec.Struct, forbid_unknown_fields=True):
     ni_number: Annotated[str, Meta(max_length=9)] | None = None
     # The answer to the duplicate check: "new" (someone else) or "person-<id>".
     same: Annotated[str, Meta(max_length=20)] | None = None
+
+
+class ExistingMemberForm(msgspec.Struct):
+    """A person already known, chosen to join the household (`same` is "person-<id>"); the
+    other fields the form may hold are not read."""
+
+    role: Literal["adult", "child"]
+    same: Annotated[str, Meta(max_length=20)]
+    joined_on: dt.date | None = None
+
+
+class KnownSearchForm(msgspec.Struct):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
 
 
 class LeavingForm(msgspec.Struct, forbid_unknown_fields=True):
@@ -217,41 +231,114 @@ class HouseholdPages(Controller):
         values = await form_values(request)
         members = family_page.members
         try:
-            data = read(values, NewMemberForm, MEMBER_LABELS)
-            draft = person_draft(data)
-            chosen = whole_number((data.same or "").removeprefix("person-"))
-            if data.same and data.same.startswith("person-") and chosen:
+            if values.get("same", "").startswith("person-"):
+                known = read(
+                    {k: values[k] for k in ("role", "same", "joined_on") if k in values},
+                    ExistingMemberForm,
+                    MEMBER_LABELS,
+                )
+                chosen = whole_number(known.same.removeprefix("person-"))
+                if chosen is None:
+                    raise NotFound("There is no such person you may add to this household.")
                 await members.add_member(
                     principal,
                     actor,
                     family_id,
-                    role=data.role,
-                    joined_on=data.joined_on,
+                    role=known.role,
+                    joined_on=known.joined_on,
                     person_id=chosen,
                 )
-            else:
-                if not data.same:
-                    header = await family_page.open(principal, actor, family_id, "household")
-                    screening = await members.screen_person(
-                        principal, actor, await programme_of(header), draft, from_family=family_id
-                    )
-                    if not screening.clear:
-                        return screened(header, values, screening)
-                await members.add_member(
-                    principal,
-                    actor,
-                    family_id,
-                    role=data.role,
-                    joined_on=data.joined_on,
-                    person=draft,
-                    create_anyway=bool(data.same),
+                return accepted(f"/families/{family_id}/household", "member_added")
+            data = read(values, NewMemberForm, MEMBER_LABELS)
+            draft = person_draft(data)
+            if not data.same:
+                header = await family_page.open(principal, actor, family_id, "household")
+                screening = await members.screen_person(
+                    principal, actor, await programme_of(header), draft, from_family=family_id
                 )
+                if not screening.clear:
+                    return screened(header, values, screening)
+            await members.add_member(
+                principal,
+                actor,
+                family_id,
+                role=data.role,
+                joined_on=data.joined_on,
+                person=draft,
+                create_anyway=bool(data.same),
+            )
         except DomainError as error:
             header = await family_page.open(principal, actor, family_id, "household")
             return refused(
                 error, values, MEMBER_LABELS, "family/member_form.html", **member_context(header)
             )
         return accepted(f"/families/{family_id}/household", "member_added")
+
+    @get("/families/{family_id:int}/household/known", opt={"access": FAMILY_WRITE})
+    async def known_person_form(
+        self,
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Template:
+        """The search for someone already known, with nothing searched yet.
+
+        Args:
+            family_page: What the page reads.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        header = await self._writable(family_page, principal, actor, family_id)
+        return page(
+            "family/known_person_form.html", **member_context(header), found=None, form=Form()
+        )
+
+    @post(
+        "/families/{family_id:int}/household/known", opt={"access": FAMILY_WRITE}, status_code=200
+    )
+    async def find_known_person(
+        self,
+        request: Request[Any, Any, Any],
+        family_page: NamedDependency[FamilyPageServices],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+    ) -> Template:
+        """People already known in the caller's caseload, found by name, to add one of them
+        (a form post answered by the results: the name is in no address).
+
+        Args:
+            request: The form post.
+            family_page: What the page reads.
+            principal: The signed-in caller, whose caseload is searched.
+            actor: The caller, for the audit log.
+            family_id: The family.
+        """
+        values = await form_values(request)
+        header = await self._writable(family_page, principal, actor, family_id)
+        try:
+            data = read(values, KnownSearchForm, {"name": "Name"})
+        except DomainError as error:
+            return refused(
+                error,
+                values,
+                {"name": "Name"},
+                "family/known_person_form.html",
+                **member_context(header),
+                found=None,
+            )
+        programme_id = await programme_of(header)
+        found = await search_people(principal, actor, programme_id, data.name)
+        here = {member.person_id for member in header.current_members}
+        found = tuple(person for person in found if person.person_id not in here)
+        return page(
+            "family/known_person_form.html",
+            **member_context(header),
+            found=found,
+            form=Form(values=values),
+        )
 
     @get(
         "/families/{family_id:int}/household/{membership_id:int}/leave",
@@ -386,7 +473,8 @@ class HouseholdPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, CorrectionForm, CORRECTION_LABELS)
+            sent = {k: v for k, v in values.items() if not k.startswith("was-")}
+            data = read(sent, CorrectionForm, CORRECTION_LABELS)
             changes = correction_changes(values, data)
             if not changes:
                 return accepted(f"/families/{family_id}/household", "person_unchanged")
