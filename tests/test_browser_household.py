@@ -81,3 +81,44 @@ async def test_a_key_worker_finds_a_family_then_records_a_new_one_with_two_membe
         await expect(page.get_by_role("row", name=re.compile("Zoe Hart"))).to_be_visible()
         await expect(page.get_by_role("row", name=re.compile("Max Hart"))).to_be_visible()
         await screenshot(page, "new-family-household-section")
+
+
+async def test_a_key_worker_changes_the_household_through_its_forms(
+    server: Server, world: World
+) -> None:
+    """Add a member (a duplicate offered by name first), record one leaving, correct one."""
+    async with tablet() as page:
+        await sign_in(page, server, "kw_own")
+        await page.get_by_role("link", name="FAM-1").click()
+        sections = page.get_by_role("navigation", name="Sections of the family's record")
+        await sections.get_by_role("link", name="Household").click()
+        await screenshot(page, "household")
+
+        await page.get_by_role("button", name="Add a member").click()
+        await page.get_by_label("Given name").fill("Ben")
+        await page.get_by_label("Family name").fill("Smith")
+        await fill_date(page.locator("main form"), "Date of birth", dt.date(2007, 6, 1))
+        await page.get_by_label("Child", exact=True).check()
+        await page.get_by_role("button", name="Add member").click()
+        # Ben is already in this household: offered by name, and refused as already here.
+        await expect(page.locator("main")).to_contain_text("Ben Smith, born 1 Jun 2007")
+        await expect(page.locator(".govuk-error-summary")).to_be_focused()
+        await screenshot(page, "household-add-duplicate")
+        await page.get_by_label("Given name").fill("Eve")
+        await page.get_by_label("Someone else: record a new person").check()
+        await page.get_by_role("button", name="Add member").click()
+        await expect(success(page)).to_have_text("The member was added to the household.")
+        await expect(page.get_by_role("row", name=re.compile("Eve Smith"))).to_be_visible()
+
+        await page.get_by_role("link", name=re.compile("Record leaving.*Eve Smith")).click()
+        await screenshot(page, "household-leaving")
+        await fill_date(page.locator("main form"), "Date they left", dt.date(2025, 1, 5))
+        await page.get_by_role("button", name="Record leaving").click()
+        await expect(success(page)).to_have_text("The member's leaving was recorded.")
+
+        await page.get_by_role("link", name=re.compile("Correct details.*Cara Smith")).click()
+        await page.get_by_label("Given name").fill("Clara")
+        await screenshot(page, "household-correct")
+        await page.get_by_role("button", name="Save details").click()
+        await expect(success(page)).to_have_text("The person's details were corrected.")
+        await expect(page.get_by_role("row", name=re.compile("Clara Smith"))).to_be_visible()
