@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 import test_browser
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, async_playwright, expect
 from test_browser import fill_date, screenshot, sign_in, success, tablet
 
 from access_world import World
@@ -122,3 +122,46 @@ async def test_a_key_worker_changes_the_household_through_its_forms(
         await page.get_by_role("button", name="Save details").click()
         await expect(success(page)).to_have_text("The person's details were corrected.")
         await expect(page.get_by_role("row", name=re.compile("Clara Smith"))).to_be_visible()
+
+
+async def test_the_new_family_journey_works_without_javascript(
+    server: Server, world: World
+) -> None:
+    """With JavaScript off: "Add another member" and "Remove" are plain buttons, Enter in a
+    field continues (it does not press "Remove"), and the family is created."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(test_browser.CHROMIUM), args=test_browser.CHROMIUM_ARGS
+        )
+        try:
+            context = await browser.new_context(
+                viewport=test_browser.TABLET, java_script_enabled=False
+            )
+            page = await context.new_page()
+            await sign_in(page, server, "tm")
+            await page.goto(f"{server.url}/families/new")
+            await page.get_by_label("Family reference").fill("NOJS-1")
+            identified = dt.date(2024, 3, 2)
+            await fill_date(
+                page.locator("main form"), "Date the family was identified", identified
+            )
+            await page.get_by_role("button", name="Continue").click()
+            await fill_person(page, 0, "Ada", "Quill", dt.date(1990, 1, 2), "Adult")
+            await page.get_by_role("button", name="Add another member").click()
+            await fill_person(page, 1, "Wrong", "Person", dt.date(2001, 1, 2), "Adult")
+            await page.get_by_role("button", name="Add another member").click()
+            await fill_person(page, 2, "Ivy", "Quill", dt.date(2016, 2, 3), "Child")
+            await page.get_by_role("button", name="Remove person 2").click()
+            await expect(page.locator("#member-2")).to_have_count(0)
+            await expect(page.locator("#member-1").get_by_label("Given name")).to_have_value("Ivy")
+            await page.locator("#member-0").get_by_label("Given name").press("Enter")
+            await expect(
+                page.get_by_role("heading", name="Check your answers before creating the family")
+            ).to_be_visible()
+            await expect(page.locator("main")).to_contain_text("Ada Quill")
+            await expect(page.locator("main")).not_to_contain_text("Wrong Person")
+            await page.get_by_role("button", name="Create family").click()
+            await expect(page.get_by_role("heading", name="Family NOJS-1")).to_be_visible()
+            await expect(page.locator("main")).to_contain_text("The family was created.")
+        finally:
+            await browser.close()
