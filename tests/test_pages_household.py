@@ -248,6 +248,16 @@ async def test_a_duplicate_outside_scope_is_not_named(
     assert await AuditEvent.exists().where(AuditEvent.action == "person.duplicate_probe")
     people = await Person.count()
     check = await press(client, asked, "continue", **{"member-0-same": "new"})
+    assert "Check your answers" in check.text
+    # The answer was for Amy: changed to FAM-1's Ben, the person is checked again.
+    again = await press(client, check, "change-household")
+    ben = person(0, "Ben", "Smith", ("1", "6", "2007"), "child")
+    asked_again = await press(client, again, "continue", **ben)
+    assert asked_again.status_code == 409, asked_again.text
+    assert KNOWN_ELSEWHERE in text_of(asked_again.text)
+    amy = person(0, "Amy", "Smith", AMY["born"], "child")
+    asked = await press(client, asked_again, "continue", **amy)
+    check = await press(client, asked, "continue", **{"member-0-same": "new"})
     created = await press(client, check, "create")
     assert created.status_code == 303, created.text
     assert await Person.count() == people + 1
@@ -270,6 +280,21 @@ async def test_a_taken_family_ref_sends_the_user_back_to_the_details(
     assert "Family reference already used" in words
     assert 'value="FAM-1"' in refused.text
     assert fields_of(refused.text)["member-0-given_name"] == "Zoe"  # carried, hidden
+    assert await written() == before
+
+
+async def test_a_taken_person_ref_is_named_at_the_person(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A person reference FAM-1's Amy has is refused beside person 1's field; nothing written."""
+    await sign_in(client, "kw_own")
+    household = await start(client)
+    check = await press(client, household, "continue", **ZOE, **{"member-0-person_ref": "C1"})
+    before = await written()
+    refused = await press(client, check, "create")
+    assert refused.status_code == 409, refused.text
+    assert "Person reference of person 1 already used" in text_of(refused.text)
+    assert 'href="#member-0-person_ref"' in refused.text
     assert await written() == before
 
 

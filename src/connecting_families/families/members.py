@@ -526,8 +526,12 @@ class MemberService:
             raise AuditedRefusal(Conflict(KNOWN_ELSEWHERE_API), check.probes)
 
     async def create_person(
-        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
+        self, principal: Principal, family_id: int | None, programme_id: int, draft: PersonDraft
     ) -> int:
+        """Inside the caller's write transaction: the new person's id. A `person_ref` the
+        programme has already is refused as `refuse_taken_ref` says; `family_id` is the
+        household they join (None for a family being created, which the audit entry of such
+        a refusal would otherwise name after its rollback)."""
         person_ref = draft.person_ref or f"CF-{secrets.token_hex(5).upper()}"
         holder = (
             await Person.select(Person.id)

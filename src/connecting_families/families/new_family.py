@@ -18,7 +18,7 @@ import attrs
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor
 from connecting_families.database.engine import AnyEngine, write_transaction
-from connecting_families.errors import Conflict, field_error, refuse_if
+from connecting_families.errors import Conflict, DomainError, field_error, refuse_if
 from connecting_families.families.existence import AuditedRefusal, audited_refusals
 from connecting_families.families.members import (
     KNOWN_ELSEWHERE,
@@ -60,6 +60,17 @@ def member_problems(index: int, member: NewMember) -> list[dict[str, str]]:
     ]
 
 
+def of_member(index: int, error: DomainError) -> None:
+    """Name the fields `error` names as member `index`'s (`person_ref` is
+    `member-0-person_ref`), as the journey's form names them."""
+    error.errors = [
+        {**problem, "field": f"member-{index}-{problem['field']}"}
+        if problem.get("field")
+        else problem
+        for problem in error.errors
+    ]
+
+
 @attrs.define
 class NewFamilyService:
     """Records a family with its household in one transaction."""
@@ -87,9 +98,16 @@ class NewFamilyService:
                 if member.person is not None:
                     if not member.create_anyway:
                         await self._refuse_if_known(principal, index, programme_id, member.person)
-                    person_id = await self.members.create_person(
-                        principal, family_id, programme_id, member.person
-                    )
+                    try:
+                        person_id = await self.members.create_person(
+                            principal, None, programme_id, member.person
+                        )
+                    except AuditedRefusal as refusal:
+                        of_member(index, refusal.error)
+                        raise
+                    except DomainError as error:
+                        of_member(index, error)
+                        raise
                 else:
                     assert person_id is not None
                     await self.members.refuse_unless_bringable(

@@ -28,6 +28,7 @@ MEMBER_FIELDS = (
     "upn",
     "ni_number",
     "same",
+    "checked",
 )
 
 
@@ -91,7 +92,8 @@ class Journey:
     def blank(self, index: int) -> bool:
         """Whether member `index` has nothing typed (a blank "Add another" left as it is)."""
         member = self.members[index]
-        return not any(value for name, value in member.items() if name not in ("role", "same"))
+        answers = ("role", "same", "checked")
+        return not any(value for name, value in member.items() if name not in answers)
 
 
 def member_labels(index: int) -> dict[str, str]:

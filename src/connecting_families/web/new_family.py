@@ -49,6 +49,44 @@ class MemberForm(msgspec.Struct, forbid_unknown_fields=True):
     ni_number: Annotated[str, Meta(max_length=9)] | None = None
     # The answer to the duplicate check: "new" (someone else) or "person-<id>" (that person).
     same: Annotated[str, Meta(max_length=20)] | None = None
+    # Whom `same` answered for (`answered_for`): an answer given for other details no longer
+    # holds once the name or date of birth is changed.
+    checked: Annotated[str, Meta(max_length=300)] | None = None
+
+
+def answered_for(member: MemberForm) -> str:
+    """The details a duplicate check's answer was given for."""
+    return "|".join(
+        (
+            member.given_name.strip().lower(),
+            member.family_name.strip().lower(),
+            member.date_of_birth.isoformat(),
+            member.upn or "",
+            member.ni_number or "",
+        )
+    )
+
+
+def with_answers(
+    journey: Journey, household: list[MemberForm]
+) -> tuple[Journey, list[MemberForm]]:
+    """The journey with each duplicate check's answer tied to the details it was given for,
+    and answers given for details since changed taken back (so the person is checked again)."""
+    members = list(journey.members)
+    read_in = list(household)
+    for index, member in enumerate(household):
+        if not member.same:
+            continue
+        now = answered_for(member)
+        fields = dict(members[index])
+        if member.checked and member.checked != now:
+            fields.pop("same", None)
+            fields.pop("checked", None)
+            read_in[index] = msgspec.structs.replace(member, same=None, checked=None)
+        else:
+            fields["checked"] = now
+        members[index] = fields
+    return Journey(journey.family, tuple(members)), read_in
 
 
 FAMILY_LABELS = {
@@ -186,6 +224,7 @@ class NewFamilyPages(Controller):
             journey = drop_blank(journey)
             labels = labels_for(journey)
             household = read_members(journey)
+            journey, household = with_answers(journey, household)
             if step == "household":
                 screenings = await self._screen(members, principal, actor, data, household)
                 if any(not s.clear for s in screenings if s is not None):
