@@ -238,7 +238,7 @@ class NewFamilyPages(Controller):
                     )
                 return await self._step("check", journey, principal, household=household)
             if action != "create":
-                return await self._step(step, journey, principal)
+                return await self._step("check", journey, principal, household=household)
             service = NewFamilyService(families.engine, families, members)
             created = await service.create_family_with_household(
                 principal, actor, draft_of(data), [new_member(m) for m in household]
