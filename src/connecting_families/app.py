@@ -83,11 +83,14 @@ from connecting_families.web.errors import for_pages
 from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_forms import FamilyForms
+from connecting_families.web.family_household import HouseholdPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.family_plan import PlanPages
 from connecting_families.web.family_plan_actions import ActionPages
 from connecting_families.web.family_plan_reviews import ReviewPages
+from connecting_families.web.family_search import FamilySearchPages
+from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -164,6 +167,9 @@ def create_app(settings: Settings) -> Litestar:
             ActionPages,
             ReviewPages,
             ClosurePages,
+            FamilySearchPages,
+            NewFamilyPages,
+            HouseholdPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

@@ -31,7 +31,7 @@ from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.recording import SINGLE_KINDS
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
-from connecting_families.families.members import Member, MemberService
+from connecting_families.families.members import Member, MemberService, current_members_of
 from connecting_families.families.notes import NOTE_KINDS, NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
@@ -221,9 +221,12 @@ class FamilyPages(Controller):
         reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
         verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        # The listing above checked and audited these families; their names in one query.
+        members = await current_members_of(ids)
         rows = [
             {
                 "family": family,
+                "members": members[family.id],
                 "next_review": reviews.get(family.id),
                 "overdue": [item for item in overdue if item.family_id == family.id],
                 "verdict": verdicts.get(family.id),
@@ -253,7 +256,6 @@ class FamilyPages(Controller):
 
     @get(
         [
-            "/families/{family_id:int}/household",
             "/families/{family_id:int}/assessments",
             "/families/{family_id:int}/result",
         ],
