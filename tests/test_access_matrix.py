@@ -152,6 +152,15 @@ async def _complete(family_id: int) -> tuple[dict[str, object], object]:
     return {"assessment_ref": ref}, {"version": 1, "completed_on": "2014-01-10"}
 
 
+async def _draft(family_id: int) -> tuple[dict[str, object], object]:
+    return {"assessment_ref": await _assessment(family_id, completed=False)}, None
+
+
+async def _content(family_id: int) -> tuple[dict[str, object], object]:
+    ref = await _assessment(family_id, completed=False)
+    return {"assessment_ref": ref}, {"version": 1, "family_view": "We want help with school."}
+
+
 async def _sign_off(family_id: int) -> tuple[dict[str, object], object]:
     return {"assessment_ref": await _assessment(family_id, completed=True)}, {"version": 1}
 
@@ -261,6 +270,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", FAMILY + "/assessments"): _no_body,
     ("POST", FAMILY + "/assessments"): _fixed({"started_on": "2014-01-02"}),
     ("POST", FAMILY + "/assessments/{assessment_ref:str}/complete"): _complete,
+    ("PUT", FAMILY + "/assessments/{assessment_ref:str}/content"): _content,
     ("POST", FAMILY + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("GET", FAMILY + "/needs"): _no_body,
     ("POST", FAMILY + "/needs"): _fixed({"headline": "education", "identified_on": "2014-01-02"}),
@@ -286,6 +296,11 @@ async def _page_review(family_id: int) -> tuple[dict[str, object], object]:
     return {"plan_id": plan}, body
 
 
+async def _page_outcome_form(family_id: int) -> tuple[dict[str, object], object]:
+    params, _ = await _outcome(family_id)
+    return params, None
+
+
 async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
     _, body = await _asb(family_id)
     return {}, {"evidence_kind": "asb", **body}  # type: ignore[dict-item]
@@ -300,6 +315,18 @@ EXAMPLES |= {
     ("GET", PAGE + "/notes/new"): _no_body,
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("POST", PAGE + "/notes"): _note,
+    ("GET", PAGE + "/assessments/new"): _no_body,
+    ("POST", PAGE + "/assessments/new"): _fixed({"started_on": "2014-01-02"}),
+    ("GET", PAGE + "/assessments/{assessment_ref:str}"): _draft,
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/edit"): _draft,
+    ("POST", PAGE + "/assessments/{assessment_ref:str}/edit"): _content,
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/complete"): _draft,
+    ("POST", PAGE + "/assessments/{assessment_ref:str}/complete"): _complete,
+    ("GET", PAGE + "/needs/new"): _no_body,
+    ("POST", PAGE + "/needs/new"): _fixed(
+        {"headline": "education", "identified_on": "2014-01-02"}
+    ),
+    ("GET", PAGE + "/needs/{need_ref:str}/outcome"): _page_outcome_form,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
     ("POST", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
     ("POST", PAGE + "/plans/{plan_id:int}/reviews"): _page_review,

@@ -1,5 +1,5 @@
-"""The forms of a family's record still shown on their section's page: a need's outcome, an
-action, a review and one evidence item. Refused, the section's page comes back with what was
+"""The forms of a family's record still shown on their section's page: an action, a review
+and one evidence item. Refused, the section's page comes back with what was
 typed and a message beside each field; accepted, it goes back to its section with a banner.
 (Each moves to a page of its own, in its section's module, as the notes' form has.)
 """
@@ -15,11 +15,10 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
-from connecting_families.assessments.schemas import NeedOutcome
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, NotFound
 from connecting_families.evidence.recording import SINGLE_KINDS, EvidenceRecorder
-from connecting_families.http_params import RecordId, RefParam
+from connecting_families.http_params import RecordId
 from connecting_families.plans.schemas import ActionCreate, ReviewCreate
 from connecting_families.plans.service import ProgressDraft
 from connecting_families.web.family_pages import (
@@ -59,51 +58,6 @@ class FamilyForms(Controller):
         context = await family_page.context(principal, actor, family_id)
         forms = {"evidence": Form(values={"evidence_kind": kind})} if kind in SINGLE_KINDS else {}
         return page("family/evidence.html", **context, forms=forms)
-
-    @post("/families/{family_id:int}/needs/{need_ref:str}/outcome", opt={"access": FAMILY_WRITE})
-    async def record_outcome(
-        self,
-        request: HTMXRequest,
-        family_page: NamedDependency[FamilyPageServices],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        need_ref: RefParam,
-    ) -> Response[Any]:
-        """Record whether a need's outcome was achieved, and when.
-
-        Args:
-            request: The form post.
-            family_page: What the page reads, and the assessment service.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            need_ref: The need.
-        """
-        values = await form_values(request)
-        try:
-            data = read(values, NeedOutcome)
-            await family_page.assessments.record_outcome(
-                principal,
-                actor,
-                family_id,
-                need_ref,
-                version=data.version,
-                outcome=data.outcome,
-                outcome_on=data.outcome_on,
-            )
-        except DomainError as error:
-            return await _refused(
-                request,
-                family_page,
-                principal,
-                actor,
-                family_id,
-                f"outcome-{need_ref}",
-                values,
-                error,
-            )
-        return _accepted(request, family_id, "outcome")
 
     @post(
         "/families/{family_id:int}/plans/{plan_id:int}/goals/{goal_id:int}/actions",
@@ -248,7 +202,6 @@ class FamilyForms(Controller):
 
 # Which template shows each form, by the first part of its key.
 FORM_TEMPLATES = {
-    "outcome": "family/outcome_form.html",
     "action": "family/action_form.html",
     "review": "family/review_form.html",
     "evidence": "family/evidence_form.html",
@@ -264,7 +217,6 @@ def raise_choose_kind() -> None:
 
 # The section each form belongs to, by the first part of its key (until each has its own page).
 FORM_SECTIONS = {
-    "outcome": "assessments",
     "action": "plan",
     "review": "plan",
     "evidence": "evidence",
@@ -296,11 +248,8 @@ def _progress(values: dict[str, str]) -> list[dict[str, str]]:
 
 
 def _subject_of(context: dict[str, Any], what: str, which: str) -> dict[str, Any] | None:
-    """The need, plan or goal a refused form belongs to, for showing it alone; None when the
+    """The plan or goal a refused form belongs to, for showing it alone; None when the
     family has no such record."""
-    if what == "outcome":
-        need = next((n for n in context["needs"] if n.need_ref == which), None)
-        return {"need": need} if need else None
     if what == "review":
         plan = next((p for p in context["plans"] if str(p.id) == which), None)
         return {"plan": plan} if plan else None

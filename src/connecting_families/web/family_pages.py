@@ -250,7 +250,6 @@ class FamilyPages(Controller):
     @get(
         [
             "/families/{family_id:int}/household",
-            "/families/{family_id:int}/assessments",
             "/families/{family_id:int}/plan",
             "/families/{family_id:int}/result",
         ],
@@ -312,7 +311,6 @@ class FamilyPages(Controller):
 
 SAVED.update(
     {
-        "outcome": "The need's outcome was recorded.",
         "action": "The action was added to the plan.",
         "review": "The review was recorded.",
         "evidence": "The evidence was recorded.",
