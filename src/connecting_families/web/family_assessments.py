@@ -11,7 +11,7 @@ every error by its label; accepted, a redirect to the page that shows the result
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from litestar import Controller, Request, Response, get, post
@@ -40,7 +40,7 @@ from connecting_families.assessments.schemas import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import today
-from connecting_families.errors import DomainError, NotFound
+from connecting_families.errors import DomainError, Invalid, NotFound
 from connecting_families.families.members import Member
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.web.family_pages import (
@@ -452,7 +452,7 @@ class AssessmentPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, NeedCreate, NEED_LABELS)
+            data = read_choosing(values, NeedCreate, NEED_LABELS, ("headline",))
             await family_page.assessments.add_need(
                 principal,
                 actor,
@@ -516,7 +516,7 @@ class AssessmentPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, NeedOutcome, OUTCOME_LABELS)
+            data = read_choosing(values, NeedOutcome, OUTCOME_LABELS, ("outcome",))
             await family_page.assessments.record_outcome(
                 principal,
                 actor,
@@ -531,6 +531,24 @@ class AssessmentPages(Controller):
             context = await _outcome_context(header, need_ref)
             return refused(error, values, OUTCOME_LABELS, "family/outcome_form.html", **context)
         return accepted(f"/families/{family_id}/{SECTION}", "outcome")
+
+
+T = TypeVar("T")
+
+
+def read_choosing(
+    values: dict[str, str], schema: type[T], labels: Mapping[str, str], choices: tuple[str, ...]
+) -> T:
+    """`forms.read`, where a choice left blank (radios: `choices`) is "Select …", as the
+    Design System words it, not "Enter …"."""
+    try:
+        return read(values, schema, labels)
+    except Invalid as error:
+        for problem in error.errors:
+            message = str(problem.get("message") or "")
+            if problem.get("field") in choices and message.startswith("Enter "):
+                problem["message"] = "Select " + message.removeprefix("Enter ")
+        raise
 
 
 def _address(family_id: int, assessment_ref: str) -> str:
