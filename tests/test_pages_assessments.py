@@ -230,7 +230,8 @@ async def test_a_need_is_recorded_under_a_headline_in_words(
     assert added.headers["location"] == f"{family}/assessments?saved=need"
     shown = text_of((await client.get(added.headers["location"])).text)
     assert "The need was recorded." in shown
-    assert re.search(r"Worklessness and financial exclusion Identified [^.]+: No work\.", shown)
+    # (The words of a tag are set apart by a space: "NEED-1 , identified".)
+    assert re.search(r"exclusion NEED-[0-9A-F]+ , identified \d+ \w+ \d+ No work\.", shown)
 
 
 async def test_a_need_under_another_headline_is_refused(

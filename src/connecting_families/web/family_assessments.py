@@ -159,6 +159,7 @@ class AssessmentPages(Controller):
             **header.context(),
             assessments=await assessments_of(family_id),
             by_headline=needs_by_headline(headlines, await needs_of(family_id)),
+            person_names={m.person_id: _name(m) for m in header.members},
             status_tags=STATUS_TAGS,
         )
 
