@@ -203,3 +203,29 @@ async def test_signed_off_shows_who_and_when(
     assert signed.json()["signed_off_by"] == "tm"
     assert signed.json()["signed_off_at"]
     assert signed.json()["late_reason_code"] == "other"  # carried into the signed-off version
+
+
+async def test_the_monthly_indicators_count_late_reasons_by_their_words(
+    client: httpx.AsyncClient, world: World, kw: dict[str, str]
+) -> None:
+    """A reason from the list counts under its words (with or without details); "other",
+    under what was written."""
+    reasons = [
+        {"late_reason_code": "family_availability"},
+        {"late_reason_code": "family_availability", "late_reason": "Away in April"},
+        {"late_reason_code": "other", "late_reason": "Moved house"},
+    ]
+    for reason in reasons:
+        ref = await start(client, world, kw)
+        done = await complete(client, world, kw, ref, completed_on=LATE, **reason)
+        assert done.status_code == 200, done.text
+    indicators = await client.get(
+        "/api/v1/programmes/P1/indicators",
+        params={"month": LATE[:7]},
+        headers=world.headers("pm"),
+    )
+    assert indicators.status_code == 200, indicators.text
+    assert indicators.json()["assessments_completed"]["late_reasons"] == {
+        "Family availability": 2,
+        "Moved house": 1,
+    }
