@@ -3,12 +3,25 @@ then completed; a late completion says why, from a fixed list ("other" in words)
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 import pytest
 from litestar import Litestar
 
 from connecting_families.assessments.records import LATE_REASONS
 from connecting_families.assessments.tables import Assessment
+from connecting_families.database.engine import (
+    close_database,
+    create_engine,
+    open_database,
+    use_engine,
+    write_transaction,
+)
+from connecting_families.database.migrations import migrate, rollback
+from connecting_families.families.tables import Family
+from connecting_families.programmes.tables import Programme
+from connecting_families.settings import DatabaseUrl
 
 from access_world import World, build_world
 
@@ -229,3 +242,50 @@ async def test_the_monthly_indicators_count_late_reasons_by_their_words(
         "Family availability": 2,
         "Moved house": 1,
     }
+
+
+# The migration that gives the reasons written before the codes their code.
+REASONS_MIGRATION = "2026-12-03T13:14:24:000000"
+
+
+async def test_reasons_written_before_the_codes_become_other(empty_database_url: str) -> None:
+    """Migrated, a late reason in words only is "other", its words kept; no reason, no code."""
+    engine = create_engine(DatabaseUrl.parse(empty_database_url))
+    use_engine(engine)
+    await open_database(engine)
+    try:
+        applied = await migrate(engine)
+        await rollback(engine, steps=len(applied) - applied.index(REASONS_MIGRATION))
+        async with write_transaction(engine):
+            programme = await Programme.insert(
+                Programme(code="T1", name="Test", local_authority="LA", ruleset_id="tf2012")
+            ).returning(Programme.id)
+            family = await Family.insert(
+                Family(
+                    programme=programme[0]["id"],
+                    family_ref="F1",
+                    identified_on=dt.date(2013, 1, 1),
+                )
+            ).returning(Family.id)
+            for ref, reason in (("A-1", "Family moved"), ("A-2", None)):
+                await Assessment.insert(
+                    Assessment(
+                        programme=programme[0]["id"],
+                        family=family[0]["id"],
+                        assessment_ref=ref,
+                        started_on=dt.date(2014, 1, 6),
+                        completed_on=dt.date(2014, 4, 1),
+                        late_reason=reason,
+                        recorded_at=dt.datetime.now(dt.UTC),
+                    )
+                )
+        await migrate(engine)
+        rows = await Assessment.select(
+            Assessment.assessment_ref, Assessment.late_reason_code, Assessment.late_reason
+        ).order_by(Assessment.assessment_ref)
+        assert rows == [
+            {"assessment_ref": "A-1", "late_reason_code": "other", "late_reason": "Family moved"},
+            {"assessment_ref": "A-2", "late_reason_code": None, "late_reason": None},
+        ]
+    finally:
+        await close_database(engine)
