@@ -14,6 +14,7 @@ from test_pages import text_of as tagless
 
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.domain.dates import today
+from connecting_families.families.tables import Family
 
 from access_world import World
 from page_world import build_page_world
@@ -278,3 +279,17 @@ async def test_no_forms_for_those_who_may_only_read(
     assert shown.status_code == 200
     for offer in ("Start an assessment", "Record a need", "Record the outcome"):
         assert offer not in shown.text
+
+
+async def test_a_closed_family_offers_no_forms(
+    client: httpx.AsyncClient, world: World, family: str
+) -> None:
+    """Closed, the section offers nothing to add, and a form's page says why it is refused."""
+    await Family.update({Family.status: "closed"}).where(Family.id == world.families["fam1"])
+    shown = await client.get(f"{family}/assessments")
+    assert "Start an assessment" not in shown.text
+    assert "Record a need" not in shown.text
+    for form in ("assessments/new", "needs/new", "needs/N-1/outcome"):
+        refused = await client.get(f"{family}/{form}")
+        assert refused.status_code == 403, form
+        assert "nothing new can be recorded" in text_of(refused.text), form

@@ -40,7 +40,7 @@ from connecting_families.assessments.schemas import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.domain.dates import today
-from connecting_families.errors import DomainError, Invalid, NotFound
+from connecting_families.errors import DomainError, Forbidden, Invalid, NotFound
 from connecting_families.families.members import Member
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.web.family_pages import (
@@ -181,7 +181,7 @@ class AssessmentPages(Controller):
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        header = await family_page.open(principal, actor, family_id, SECTION)
+        header = await _form_header(family_page, principal, actor, family_id)
         values = {"started_on": today().isoformat()}
         return page("family/assessment_start.html", **_start_context(header), form=Form(values))
 
@@ -271,7 +271,7 @@ class AssessmentPages(Controller):
             family_id: The family.
             assessment_ref: The assessment.
         """
-        header = await family_page.open(principal, actor, family_id, SECTION)
+        header = await _form_header(family_page, principal, actor, family_id)
         context = await _assessment_context(family_page, header, assessment_ref)
         assessment: AssessmentRecord = context["assessment"]
         content = assessment.content
@@ -361,7 +361,7 @@ class AssessmentPages(Controller):
             family_id: The family.
             assessment_ref: The assessment.
         """
-        header = await family_page.open(principal, actor, family_id, SECTION)
+        header = await _form_header(family_page, principal, actor, family_id)
         context = await _assessment_context(family_page, header, assessment_ref)
         values = {"version": str(context["assessment"].version)}
         return page("family/assessment_complete.html", **context, form=Form(values))
@@ -429,7 +429,7 @@ class AssessmentPages(Controller):
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        header = await family_page.open(principal, actor, family_id, SECTION)
+        header = await _form_header(family_page, principal, actor, family_id)
         context = await _need_context(family_page, header)
         return page("family/need_form.html", **context, form=Form())
 
@@ -487,7 +487,7 @@ class AssessmentPages(Controller):
             family_id: The family.
             need_ref: The need.
         """
-        header = await family_page.open(principal, actor, family_id, SECTION)
+        header = await _form_header(family_page, principal, actor, family_id)
         context = await _outcome_context(header, need_ref)
         need: NeedRecord = context["need"]
         values = {"version": str(need.version), "outcome": need.outcome or ""}
@@ -550,6 +550,17 @@ def read_choosing(
             if problem.get("field") in choices and message.startswith("Enter "):
                 problem["message"] = "Select " + message.removeprefix("Enter ")
         raise
+
+
+async def _form_header(
+    family_page: FamilyPageServices, principal: Principal, actor: Actor, family_id: int
+) -> FamilyHeader:
+    """The family of a form's page, refused (403, saying why) where its forms are not shown:
+    a closed family takes nothing new."""
+    header = await family_page.open(principal, actor, family_id, SECTION)
+    if not header.may_add:
+        raise Forbidden("The family's case is closed: nothing new can be recorded for it.")
+    return header
 
 
 def _address(family_id: int, assessment_ref: str) -> str:
