@@ -80,6 +80,7 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_assessments import AssessmentPages
 from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_forms import FamilyForms
@@ -170,6 +171,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilySearchPages,
             NewFamilyPages,
             HouseholdPages,
+            AssessmentPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

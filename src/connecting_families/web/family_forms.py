@@ -1,7 +1,6 @@
-"""The forms of a family's record still shown on their section's page: a need's outcome and
-one evidence item. Refused, the section's page comes back with what was
-typed and a message beside each field; accepted, it goes back to its section with a banner.
-(Each moves to a page of its own, in its section's module, as the notes' form has.)
+"""The form of a family's record still shown on its section's page: one evidence item.
+Refused, the section's page comes back with what was typed and a message beside each field;
+accepted, it goes back to its section with a banner.
 """
 
 from __future__ import annotations
@@ -15,17 +14,16 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
-from connecting_families.assessments.schemas import NeedOutcome
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, NotFound
 from connecting_families.evidence.recording import SINGLE_KINDS, EvidenceRecorder
-from connecting_families.http_params import RecordId, RefParam
+from connecting_families.http_params import RecordId
 from connecting_families.web.family_pages import (
     FamilyPageServices,
     evidence_fields,
     provide_family_page,
 )
-from connecting_families.web.forms import Form, form_values, read
+from connecting_families.web.forms import Form, form_values
 from connecting_families.web.templating import page
 
 
@@ -57,51 +55,6 @@ class FamilyForms(Controller):
         context = await family_page.context(principal, actor, family_id)
         forms = {"evidence": Form(values={"evidence_kind": kind})} if kind in SINGLE_KINDS else {}
         return page("family/evidence.html", **context, forms=forms)
-
-    @post("/families/{family_id:int}/needs/{need_ref:str}/outcome", opt={"access": FAMILY_WRITE})
-    async def record_outcome(
-        self,
-        request: HTMXRequest,
-        family_page: NamedDependency[FamilyPageServices],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        need_ref: RefParam,
-    ) -> Response[Any]:
-        """Record whether a need's outcome was achieved, and when.
-
-        Args:
-            request: The form post.
-            family_page: What the page reads, and the assessment service.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            need_ref: The need.
-        """
-        values = await form_values(request)
-        try:
-            data = read(values, NeedOutcome)
-            await family_page.assessments.record_outcome(
-                principal,
-                actor,
-                family_id,
-                need_ref,
-                version=data.version,
-                outcome=data.outcome,
-                outcome_on=data.outcome_on,
-            )
-        except DomainError as error:
-            return await _refused(
-                request,
-                family_page,
-                principal,
-                actor,
-                family_id,
-                f"outcome-{need_ref}",
-                values,
-                error,
-            )
-        return _accepted(request, family_id, "outcome")
 
     @post("/families/{family_id:int}/evidence", opt={"access": FAMILY_WRITE})
     async def record_evidence(
@@ -143,7 +96,6 @@ class FamilyForms(Controller):
 
 # Which template shows each form, by the first part of its key.
 FORM_TEMPLATES = {
-    "outcome": "family/outcome_form.html",
     "evidence": "family/evidence_form.html",
 }
 
@@ -157,7 +109,6 @@ def raise_choose_kind() -> None:
 
 # The section each form belongs to, by the first part of its key (until each has its own page).
 FORM_SECTIONS = {
-    "outcome": "assessments",
     "evidence": "evidence",
 }
 
@@ -172,9 +123,6 @@ def _accepted(request: HTMXRequest, family_id: int, what: str) -> Response[Any]:
 def _subject_of(context: dict[str, Any], what: str, which: str) -> dict[str, Any] | None:
     """The need a refused form belongs to, for showing it alone; None when the
     family has no such record."""
-    if what == "outcome":
-        need = next((n for n in context["needs"] if n.need_ref == which), None)
-        return {"need": need} if need else None
     return {}
 
 
