@@ -81,6 +81,7 @@ from connecting_families.web.errors import for_pages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.forms import reads_page_form
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -171,7 +172,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_lifespan],
         state=State({"settings": settings, "engine": engine, **services}),
-        guards=[requires_same_origin, requires_access],
+        guards=[reads_page_form, requires_same_origin, requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
         exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from connecting_families.access.policy import (
     FAMILY_ALLOCATE,
@@ -22,9 +22,19 @@ from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
+from connecting_families.families.schemas import AllocationCreate
 from connecting_families.families.service import FamilyFilters, FamilyService
 from connecting_families.http_params import RecordId, RefParam
-from connecting_families.web.forms import SAVED, Form, form_values, whole_number
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+    whole_number,
+)
 from connecting_families.web.templating import page
 
 SAVED.update(
@@ -34,6 +44,26 @@ SAVED.update(
         "closure": "The closure was signed off.",
     }
 )
+
+
+# The allocation form's fields as the team page labels them.
+ALLOCATION_LABELS = {"key_worker": "Key worker", "reason": "Reason"}
+
+
+def read_allocation(values: dict[str, str]) -> AllocationCreate:
+    """The allocation form as the API's type; a key worker not chosen is "Select …", as the
+    Design System words a select left blank, beside any other field that is wrong."""
+    problems = []
+    if not values.get("key_worker"):
+        problems.append(field_error("key_worker", "Select a key worker"))
+    fields = {name: values.get(name, "") for name in ALLOCATION_LABELS}
+    try:
+        data = read({**fields, "key_worker": fields["key_worker"] or "-"}, AllocationCreate)
+    except Invalid as error:
+        problems += error.errors
+    if problems:
+        raise Invalid("The form was refused; see the message beside each field.", errors=problems)
+    return data
 
 
 class TeamPages(Controller):
@@ -75,7 +105,10 @@ class TeamPages(Controller):
         )
         return page("team.html", **context, form=Form())
 
-    @post("/families/{family_id:int}/allocation", opt={"access": FAMILY_ALLOCATE})
+    @post(
+        "/families/{family_id:int}/allocation",
+        opt={"access": FAMILY_ALLOCATE, FORM_LABELS: ALLOCATION_LABELS},
+    )
     async def allocate(
         self,
         request: Request[Any, Any, Any],
@@ -102,38 +135,28 @@ class TeamPages(Controller):
         values = await form_values(request)
         team = whole_number(values.get("team")) or principal.team_id
         try:
-            if not values.get("key_worker"):
-                raise Invalid(
-                    "Choose a key worker.",
-                    errors=[field_error("key_worker", "Choose a key worker")],
-                )
-            await allocations.allocate(
-                principal, actor, family_id, values["key_worker"], values.get("reason") or None
-            )
+            data = read_allocation(values)
+            await allocations.allocate(principal, actor, family_id, data.key_worker, data.reason)
         except DomainError as error:
-            if error.status_code not in (409, 422):
-                raise
             context = await team_context(
                 families, allocations, assessments, closures, principal, actor, team
             )
-            return page(
-                "team.html",
-                status=error.status_code,
-                **context,
-                saved=None,
-                form=Form.refusing(values, error),
-                refused_family=family_id,
+            return refused(
+                error, values, ALLOCATION_LABELS, "team.html", **context, refused_family=family_id
             )
-        return Redirect(_team_address(team, "allocation"), status_code=303)
+        return accepted(_team_address(team), "allocation")
 
     @post(
         "/families/{family_id:int}/assessments/{assessment_ref:str}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF},
+        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
     )
     async def sign_off_assessment(
         self,
         request: Request[Any, Any, Any],
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
         assessments: NamedDependency[AssessmentService],
+        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -143,7 +166,10 @@ class TeamPages(Controller):
 
         Args:
             request: The form post: the version of the assessment that was shown.
+            families: The family service.
+            allocations: The allocation service.
             assessments: The assessment service.
+            closures: The closure service.
             principal: The signed-in team manager.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -151,15 +177,24 @@ class TeamPages(Controller):
         """
         values = await form_values(request)
         version = whole_number(values.get("version")) or 0
-        await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
-        return Redirect(_team_address(principal.team_id, "sign-off"), status_code=303)
+        try:
+            await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
+        except DomainError as error:
+            context = await team_context(
+                families, allocations, assessments, closures, principal, actor, principal.team_id
+            )
+            return refused(error, {}, {}, "team.html", **context)
+        return accepted(_team_address(principal.team_id), "sign-off")
 
     @post(
         "/families/{family_id:int}/closures/{closure_id:int}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF},
+        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
     )
     async def sign_off_closure(
         self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        assessments: NamedDependency[AssessmentService],
         closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
@@ -169,18 +204,27 @@ class TeamPages(Controller):
         """Sign off a family's closure.
 
         Args:
+            families: The family service.
+            allocations: The allocation service.
+            assessments: The assessment service.
             closures: The closure service.
             principal: The signed-in team manager.
             actor: The caller, for the audit log.
             family_id: The family.
             closure_id: The closure.
         """
-        await closures.sign_off(principal, actor, family_id, closure_id)
-        return Redirect(_team_address(principal.team_id, "closure"), status_code=303)
+        try:
+            await closures.sign_off(principal, actor, family_id, closure_id)
+        except DomainError as error:
+            context = await team_context(
+                families, allocations, assessments, closures, principal, actor, principal.team_id
+            )
+            return refused(error, {}, {}, "team.html", **context)
+        return accepted(_team_address(principal.team_id), "closure")
 
 
-def _team_address(team: int | None, saved: str) -> str:
-    return f"/team?saved={saved}" + (f"&team={team}" if team else "")
+def _team_address(team: int | None) -> str:
+    return f"/team?team={team}" if team else "/team"
 
 
 async def team_context(
