@@ -41,6 +41,8 @@ DATE_PARTS = ("day", "month", "year")
 _AT = re.compile(r" - at `\$\.?([A-Za-z0-9_.\[\]]*)`$")
 # msgspec's words for a number out of its bounds: "Expected `int` >= 1".
 _BOUND = re.compile(r"Expected `(?:int|float)` (>=|<=) (-?[0-9.]+)$")
+# A number expected, optional or not: "Expected `int`", "Expected `int | null`, got `str`".
+_NUMBER = re.compile(r"Expected `(?:int|float)(?: \| null)?`")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 
 
@@ -235,7 +237,7 @@ def _explain(message: str, labels: Mapping[str, str]) -> tuple[str, str]:
     if bound := _BOUND.search(text):
         most = bound.group(2)
         return field, f"{label} must be {most} or {'more' if bound.group(1) == '>=' else 'less'}"
-    if "Expected `int`" in text or "Expected `float`" in text:
+    if _NUMBER.search(text):
         return field, f"{label} must be a number"
     if "length <=" in text:
         most = int(text.rsplit(" ", 1)[-1])

@@ -58,7 +58,11 @@ def read_allocation(values: dict[str, str]) -> AllocationCreate:
         problems.append(field_error("key_worker", "Select a key worker"))
     fields = {name: values.get(name, "") for name in ALLOCATION_LABELS}
     try:
-        data = read({**fields, "key_worker": fields["key_worker"] or "-"}, AllocationCreate)
+        data = read(
+            {**fields, "key_worker": fields["key_worker"] or "-"},
+            AllocationCreate,
+            ALLOCATION_LABELS,
+        )
     except Invalid as error:
         problems += error.errors
     if problems:
