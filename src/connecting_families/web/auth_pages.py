@@ -90,7 +90,7 @@ class SignInPages(Controller):
             return refused(wrong, kept, SIGN_IN_LABELS, "sign_in.html")
         except DomainError as error:
             return refused(error, kept, SIGN_IN_LABELS, "sign_in.html")
-        response: Response[Any] = Redirect(target, status_code=303)
+        response: Response[Any] = Redirect(target)
         set_session_cookie(response, request, issued.token)
         return response
 
@@ -109,7 +109,7 @@ class SignInPages(Controller):
             actor: The signed-in caller.
         """
         await accounts.revoke_token(actor, request.scope["auth"].token_id, actor.user_id or 0)
-        response: Response[Any] = Redirect("/sign-in", status_code=303)
+        response: Response[Any] = Redirect("/sign-in")
         response.delete_cookie(SESSION_COOKIE)
         return response
 
