@@ -106,7 +106,7 @@ async def followed(client: httpx.AsyncClient, response: httpx.Response) -> str:
 def typed_back(page: str) -> str:
     """The words of the 403 page's "What you typed" part."""
     start = page.index('id="typed-title"')
-    return text_of(page[start : page.index("Go to your home page", start)])
+    return text_of(page[start : page.index("</main>", start)])
 
 
 # Sign-in ---------------------------------------------------------------------------------
@@ -449,6 +449,25 @@ async def test_a_form_with_a_stale_csrf_token_gives_back_the_note(
     assert html.escape(body) in response.text
     assert "stale-token-from-yesterday" not in response.text
     assert await CaseNote.count() == 0
+
+
+async def test_a_form_sent_after_the_session_ended_gives_back_what_was_typed(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Signed out while the form was open (the session gone), the page says so, gives back
+    what was typed and leads to signing in again; nothing is saved."""
+    await sign_in(client, "tm")
+    client.cookies.delete("cf_session")
+    response = await post_form(
+        client,
+        f"/families/{world.families['unallocated']}/allocation",
+        {"key_worker": "kw_spare", "reason": "Her old worker left"},
+    )
+    assert response.status_code == 401
+    assert "You have been signed out" in response.text
+    assert "Reason Her old worker left" in typed_back(response.text)
+    assert 'href="/sign-in"' in response.text
+    assert await Allocation.count().where(Allocation.family == world.families["unallocated"]) == 0
 
 
 async def test_a_sign_in_with_a_stale_token_never_echoes_the_password(

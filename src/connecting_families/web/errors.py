@@ -36,6 +36,18 @@ def for_pages(handler: Handler) -> Handler:
         if not is_page(request):
             return response
         if response.status_code == 401:
+            if typed := _typed_back(request, 401):
+                # A form sent after the session ended: what was typed first, then sign in.
+                return page(
+                    "error.html",
+                    status=401,
+                    code=401,
+                    title="You have been signed out",
+                    detail=SIGNED_OUT,
+                    errors=[],
+                    typed=typed,
+                    signed_out=True,
+                )
             return Redirect(f"/sign-in?next={quote(_local(request), safe='/')}")
         problem: dict[str, Any] = response.content
         detail = problem.get("detail", "")
@@ -68,16 +80,20 @@ STALE_FORM = (
 )
 
 
+SIGNED_OUT = "Your session ended before the form was sent, so nothing was saved."
+
+
 def _csrf_refused(exc: Any) -> bool:
     return isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSAL
 
 
 def _typed_back(request: Request[Any, Any, Any], status: int | None) -> tuple[Any, ...]:
-    """What a refused page form held, to give back on its 403 page so nothing typed is lost.
+    """What a refused page form held, to give back on its 403 (or signed-out) page so that
+    nothing typed is lost.
 
     Not for a form the browser says another site sent (its words are not the user's, and
     this page must not show them under the service's name)."""
-    if status != 403 or request.method != "POST":
+    if status not in (401, 403) or request.method != "POST":
         return ()
     if sent_from_another_site(request):
         return ()
