@@ -304,6 +304,7 @@ EXAMPLES |= {
     ("POST", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,
     ("POST", PAGE + "/plans/{plan_id:int}/reviews"): _page_review,
     ("POST", PAGE + "/evidence"): _page_asb,
+    ("GET", PAGE + "/allocation/new"): _no_body,
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("POST", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,

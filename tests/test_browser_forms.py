@@ -47,6 +47,26 @@ async def test_a_dashboard_date_that_is_not_real_is_refused_by_its_label(
         await expect(date.get_by_label("Day")).to_be_focused()
 
 
+async def test_a_refused_allocation_form_names_the_key_worker(
+    server: Server, world: World
+) -> None:
+    """The allocation form sent without a key worker comes back with the summary focused."""
+    async with tablet() as page:
+        await sign_in(page, server, "tm")
+        await page.get_by_role("link", name="My team").click()
+        await page.get_by_role("link", name="Allocate a key worker family F-unallocated").click()
+        await page.get_by_role("button", name="Allocate").click()
+        summary = page.locator(".govuk-error-summary")
+        await expect(summary).to_be_focused()
+        await expect(summary.get_by_role("link", name="Select a key worker")).to_be_visible()
+        await screenshot(page, "team-allocation-refused")
+        await page.get_by_label("Key worker").select_option("kw_spare")
+        await page.get_by_role("button", name="Allocate").click()
+        await expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+            "The family was allocated."
+        )
+
+
 async def test_a_form_sent_after_the_role_was_removed_gives_back_what_was_typed(
     server: Server, world: World, client: httpx.AsyncClient
 ) -> None:
@@ -55,15 +75,17 @@ async def test_a_form_sent_after_the_role_was_removed_gives_back_what_was_typed(
     async with tablet() as page:
         await sign_in(page, server, "tm")
         await page.get_by_role("link", name="My team").click()
-        waiting = page.locator("form[action$='/allocation']").first
-        await waiting.get_by_label("Key worker").select_option("kw_spare")
+        await page.get_by_role("link", name="Allocate a key worker family F-unallocated").click()
+        await expect(page.get_by_role("heading", name="Allocate a key worker")).to_be_visible()
+        await screenshot(page, "team-allocation-form")
+        await page.get_by_label("Key worker").select_option("kw_spare")
         reason = (
             "The family asked for a worker who speaks Polish; kw_spare does, and has room "
             "in her caseload from next week."
         )
-        await waiting.get_by_label("Reason (optional)").fill(reason)
+        await page.get_by_label("Reason (optional)").fill(reason)
         await UserRole.delete().where(UserRole.user == world.users["tm"])
-        await waiting.get_by_role("button", name="Allocate").click()
+        await page.get_by_role("button", name="Allocate").click()
         await expect(page.get_by_role("heading", name="You cannot do this")).to_be_visible()
         await expect(page.locator("#refusal-reason")).to_contain_text("you have no role now")
         await expect(page.locator("#typed")).to_contain_text("kw_spare")

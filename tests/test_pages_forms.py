@@ -145,24 +145,33 @@ async def test_a_refused_allocation_names_each_field_and_keeps_the_reason(
     response = await post_form(
         client, f"/families/{family}/allocation", {"key_worker": "", "reason": reason}
     )
-    prefix = f"allocate-{family}-"
     assert_refused(
         response,
         422,
         {
-            f"{prefix}key_worker": "Select a key worker",
-            f"{prefix}reason": "Reason must be 1,000 characters or fewer",
+            "key_worker": "Select a key worker",
+            "reason": "Reason must be 1,000 characters or fewer",
         },
     )
-    assert f'value="{reason.strip()}"' in response.text
+    assert f">{reason.strip()}</textarea>" in response.text
+    assert "Allocate a key worker" in response.text  # the form's own page, not the team page
     assert await Allocation.count().where(Allocation.family == family) == 0
 
 
 async def test_an_allocation_goes_back_to_the_team_page_with_a_banner(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """An accepted allocation is a 303 to the team page, which says it was done."""
+    """The team page leads to the allocation form's page; an accepted allocation is a 303
+    back to the team page, which says it was done."""
     await sign_in(client, "tm")
+    family = world.families["unallocated"]
+    team = await client.get("/team")
+    found = re.search(rf'href="(/families/{family}/allocation/new\?team=[0-9]+)"', team.text)
+    assert found, "no link to the allocation form"
+    form = await client.get(found.group(1))
+    assert form.status_code == 200, form.text
+    assert '<h1 class="govuk-heading-l">Allocate a key worker</h1>' in form.text
+    assert '<option value="kw_spare">' in form.text
     response = await post_form(
         client,
         f"/families/{world.families['unallocated']}/allocation",

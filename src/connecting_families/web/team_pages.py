@@ -23,7 +23,7 @@ from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
 from connecting_families.families.schemas import AllocationCreate
-from connecting_families.families.service import FamilyFilters, FamilyService
+from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId, RefParam
 from connecting_families.web.forms import (
     FORM_LABELS,
@@ -109,6 +109,36 @@ class TeamPages(Controller):
         )
         return page("team.html", **context, form=Form())
 
+    @get("/families/{family_id:int}/allocation/new", opt={"access": FAMILY_ALLOCATE})
+    async def allocation_form(
+        self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        team: FromQuery[int | None] = None,
+    ) -> Template:
+        """The form to allocate a family to a key worker of the team, or to reallocate it.
+
+        Args:
+            families: The family service.
+            allocations: The allocation service.
+            principal: The signed-in manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            team: The team whose key workers are offered (the manager's own when not given).
+        """
+        context = await allocation_context(
+            families, allocations, principal, actor, family_id, team or principal.team_id
+        )
+        family: FamilyRecord = context["family"]
+        return page(
+            "team_allocation.html",
+            **context,
+            form=Form(values={"key_worker": family.key_worker or ""}),
+        )
+
     @post(
         "/families/{family_id:int}/allocation",
         opt={"access": FAMILY_ALLOCATE, FORM_LABELS: ALLOCATION_LABELS},
@@ -118,8 +148,6 @@ class TeamPages(Controller):
         request: Request[Any, Any, Any],
         families: NamedDependency[FamilyService],
         allocations: NamedDependency[AllocationService],
-        assessments: NamedDependency[AssessmentService],
-        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -130,8 +158,6 @@ class TeamPages(Controller):
             request: The form post: key_worker, reason and the team shown.
             families: The family service.
             allocations: The allocation service.
-            assessments: The assessment service.
-            closures: The closure service.
             principal: The signed-in manager.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -142,12 +168,10 @@ class TeamPages(Controller):
             data = read_allocation(values)
             await allocations.allocate(principal, actor, family_id, data.key_worker, data.reason)
         except DomainError as error:
-            context = await team_context(
-                families, allocations, assessments, closures, principal, actor, team
+            context = await allocation_context(
+                families, allocations, principal, actor, family_id, team
             )
-            return refused(
-                error, values, ALLOCATION_LABELS, "team.html", **context, refused_family=family_id
-            )
+            return refused(error, values, ALLOCATION_LABELS, "team_allocation.html", **context)
         return accepted(_team_address(team), "allocation")
 
     @post(
@@ -231,6 +255,24 @@ def _team_address(team: int | None) -> str:
     return f"/team?team={team}" if team else "/team"
 
 
+async def allocation_context(
+    families: FamilyService,
+    allocations: AllocationService,
+    principal: Principal,
+    actor: Actor,
+    family_id: int,
+    team_id: int | None,
+) -> dict[str, Any]:
+    """The allocation form's page: the family (read through its scope check, audited) and
+    the team's key workers to choose from."""
+    family = await families.get_family(principal, actor, family_id)
+    workers: list[tuple[str, str]] = []
+    if team_id is not None:
+        caseloads = await allocations.team_caseloads(principal, actor, team_id)
+        workers = [(w.username, w.display_name) for w in caseloads.workers]
+    return {"family": family, "team_id": team_id, "workers": workers}
+
+
 async def team_context(
     families: FamilyService,
     allocations: AllocationService,
@@ -264,5 +306,4 @@ async def team_context(
         "signs_off": signs_off,
         "awaiting": await assessments.awaiting_sign_off(principal, actor) if signs_off else [],
         "closures": await closures.awaiting_sign_off(principal, actor) if signs_off else [],
-        "blank_form": Form(),
     }
