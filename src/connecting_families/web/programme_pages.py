@@ -2,8 +2,9 @@
 report. The claim pages are in `claim_pages`.
 
 The pages call the same services as the JSON API and read forms into the API's own msgspec
-types. Accepted, a form redirects (303) back to its page with a fixed message; refused, the
-page is shown again with the service's message, the status it gave, and what was typed.
+types, through the one form mechanism (`web.forms`): refused, the page again (422, 409) with
+each error by its field's label; accepted, a 303 to the page with a `SAVED` banner. The
+dashboard's date and report month are GET forms of GOV.UK date inputs, checked here.
 """
 
 from __future__ import annotations

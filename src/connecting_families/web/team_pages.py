@@ -1,4 +1,8 @@
-"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue."""
+"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue.
+
+Allocation is a form page of its own, linked from the team page; the sign-offs are buttons
+on the team page, which a refusal (a stale version, 409) shows again with the reason on top.
+"""
 
 from __future__ import annotations
 
