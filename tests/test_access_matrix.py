@@ -476,6 +476,7 @@ EXAMPLES |= {
     ("GET", PAGE + "/reopen"): _closed,
     ("POST", PAGE + "/reopen"): _reopen,
     ("POST", PAGE + "/evidence"): _page_asb,
+    ("GET", PAGE + "/allocation/new"): _no_body,
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("POST", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,

@@ -91,6 +91,7 @@ from connecting_families.web.family_plan import PlanPages
 from connecting_families.web.family_plan_actions import ActionPages
 from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.family_search import FamilySearchPages
+from connecting_families.web.forms import reads_page_form
 from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
@@ -193,7 +194,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_lifespan],
         state=State({"settings": settings, "engine": engine, **services}),
-        guards=[requires_same_origin, requires_access],
+        guards=[reads_page_form, requires_same_origin, requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
         exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
