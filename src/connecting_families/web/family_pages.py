@@ -256,7 +256,6 @@ class FamilyPages(Controller):
 
     @get(
         [
-            "/families/{family_id:int}/assessments",
             "/families/{family_id:int}/result",
         ],
         opt={"access": FAMILY_READ},
