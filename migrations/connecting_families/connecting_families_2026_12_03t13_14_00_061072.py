@@ -54,7 +54,7 @@ class User(Table, tablename="app_user", schema=None):
     )
 
 
-ID = "2026-12-03T13:23:47:061072"
+ID = "2026-12-03T13:14:00:061072"
 VERSION = "1.38.0"
 DESCRIPTION = "consent to share a family's information; the programme setting for assessments without it"
 
