@@ -78,6 +78,7 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_evidence import EvidencePages
 from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
@@ -150,6 +151,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilyPages,
             FamilyForms,
             NotePages,
+            EvidencePages,
             ProgrammePages,
             ClaimPages,
             TeamPages,
