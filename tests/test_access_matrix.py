@@ -299,6 +299,7 @@ EXAMPLES |= {
     **{("GET", PAGE + f"/{section}"): _no_body for section in SECTION_PAGES},
     ("GET", PAGE + "/notes/new"): _no_body,
     ("GET", PAGE + "/evidence-fields"): _no_body,
+    ("GET", PAGE + "/evidence/new"): _no_body,
     ("POST", PAGE + "/notes"): _note,
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
     ("POST", PAGE + "/plans/{plan_id:int}/goals/{goal_id:int}/actions"): _action,

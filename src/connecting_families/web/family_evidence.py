@@ -242,10 +242,10 @@ class EvidencePages(Controller):
             evidence_kind: The evidence kind chosen.
         """
         kind = evidence_kind if evidence_kind in SINGLE_KINDS else ""
+        header = await family_page.open(principal, actor, family_id, "evidence")
         if not request.htmx:
             query = f"?evidence_kind={kind}" if kind else ""
             return Redirect(f"/families/{family_id}/evidence/new{query}")
-        header = await family_page.open(principal, actor, family_id, "evidence")
         return page(
             "family/evidence_fields.html",
             **_form_context(header, kind),
