@@ -50,6 +50,10 @@ async def test_the_summary_shows_what_is_due_next(client: httpx.AsyncClient, wor
     assert "Review the plan Was due on 15 May 2013 Overdue" in words
     assert f'href="{family}/plan"' in response.text
     assert 'class="govuk-task-list' in response.text
+    assert (
+        f'<a class="govuk-link" href="{family}/result" id="result-link">See why' in response.text
+    )
+    assert "Not yet turned around" in words or "Turned around" in words
 
 
 async def test_an_open_assessment_and_no_plan_are_due(
