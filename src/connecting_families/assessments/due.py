@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import attrs
+from piccolo.querystring import QueryString
 
-from connecting_families.assessments.tables import Assessment
+from connecting_families.database.engine import read_by_key
 from connecting_families.domain import dates
 
 
@@ -21,18 +22,17 @@ class AssessmentDue:
     due_by: dt.date
 
 
+_OPEN_SQL = """
+SELECT a.assessment_ref, a.started_on, p.assessment_timescale_days AS timescale
+FROM assessment a JOIN programme p ON p.id = a.programme
+WHERE a.family = {} AND a.superseded_at IS NULL AND a.completed_on IS NULL
+"""
+
+
 async def assessments_due_of(family_id: int) -> list[AssessmentDue]:
     """The family's open (not completed) assessments, the one due first first; each is due
     its programme's timescale in working days after it started."""
-    rows = await Assessment.select(
-        Assessment.assessment_ref,
-        Assessment.started_on,
-        Assessment.programme.assessment_timescale_days.as_alias("timescale"),
-    ).where(
-        Assessment.family == family_id,
-        Assessment.superseded_at.is_null(),
-        Assessment.completed_on.is_null(),
-    )
+    rows = await read_by_key(QueryString(_OPEN_SQL, family_id))
     due = [
         AssessmentDue(
             row["assessment_ref"],

@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine, database_url_of
+from connecting_families.database.engine import AnyEngine, database_url_of, read_by_key
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
@@ -56,6 +57,15 @@ class ProgrammeEvaluation:
     def csv(self) -> str:
         """One line per family, in family_ref order."""
         return csv_text(CSV_COLUMNS, self.rows)
+
+
+# The family's rule set and its programme's configuration of it: one plain statement, asked
+# by every page that shows a verdict (a read by key runs at once, `read_by_key`).
+_RULESET_SQL = """
+SELECT programme.ruleset_id, programme.ruleset_config
+FROM family JOIN programme ON programme.id = family.programme
+WHERE family.id = {}
+"""
 
 
 class EvaluationService:
@@ -115,16 +125,10 @@ class EvaluationService:
         """The family's verdict at `as_of` as known at `instant` (None: now). Unchecked and
         unaudited: for a caller that has checked and audited its read of the family (a
         service method, or `FamilyPageServices.open` for a page)."""
-        family = (
-            await Family.select(
-                Family.programme.ruleset_id.as_alias("ruleset_id"),
-                Family.programme.ruleset_config.as_alias("ruleset_config"),
-            )
-            .where(Family.id == family_id)
-            .first()
-        )
-        if family is None:
+        rows = await read_by_key(QueryString(_RULESET_SQL, family_id))
+        if not rows:
             raise NotFound(f"There is no family {family_id}.")
+        family = rows[0]
         judge = self._judge_with(
             self.ruleset(family["ruleset_id"]), ruleset_config_of(family["ruleset_config"])
         )
