@@ -105,14 +105,15 @@ def watch_for_errors(page: Page) -> None:
 
 
 @asynccontextmanager
-async def tablet() -> AsyncIterator[Page]:
-    """A fresh browser tab at tablet width."""
+async def tablet(*, javascript: bool = True) -> AsyncIterator[Page]:
+    """A fresh browser tab at tablet width; with `javascript=False`, one whose pages run no
+    script of their own (the tests' own checks still run, through the DevTools protocol)."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         try:
-            context = await browser.new_context(viewport=TABLET)
+            context = await browser.new_context(viewport=TABLET, java_script_enabled=javascript)
             page = await context.new_page()
             watch_for_errors(page)
             yield page

@@ -325,11 +325,10 @@ async def test_a_stored_bad_ref_stays_one_segment_of_its_form_address(
     family_id = page_world.families["fam1"]
     await _stored_bad_need(page_world, "../../6/needs/N2")
     await sign_in(client, "kw_own")
-    page = await client.get(f"/families/{family_id}")
+    page = await client.get(f"/families/{family_id}/assessments")
     assert page.status_code == 200, page.text
     action = f"/families/{family_id}/needs/..%2F..%2F6%2Fneeds%2FN2/outcome"
-    assert f'action="{action}"' in page.text
-    assert f'hx-post="{action}"' in page.text
+    assert action in page.text
     # As a browser resolves it: still this family's address.
     resolved = urlsplit(urljoin(f"http://testserver/families/{family_id}", action)).path
     assert resolved == action
