@@ -834,11 +834,11 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run: the API and the pages only, 1,000 families on SQLite, 3 s each",
+        help="a smoke run: the API and the pages only, 1,000 families on SQLite, 6 s each",
     )
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.databases, args.seconds = "1000", "sqlite", 3
+        args.sizes, args.databases, args.seconds = "1000", "sqlite", 6
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (Debian package wrk)")
     CACHE.mkdir(parents=True, exist_ok=True)
