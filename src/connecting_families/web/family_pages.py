@@ -39,7 +39,7 @@ from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
 from connecting_families.plans.due import plans_due_of
-from connecting_families.plans.service import RATINGS, PlanService
+from connecting_families.plans.service import RATINGS, OverdueItem, PlanService
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
@@ -202,11 +202,15 @@ class FamilyPages(Controller):
         reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
         verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        # Grouped once: a key worker's overdue items run to hundreds on an ended programme.
+        overdue_by_family: dict[int, list[OverdueItem]] = {}
+        for item in overdue:
+            overdue_by_family.setdefault(item.family_id, []).append(item)
         rows = [
             {
                 "family": family,
                 "next_review": reviews.get(family.id),
-                "overdue": [item for item in overdue if item.family_id == family.id],
+                "overdue": overdue_by_family.get(family.id, []),
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
