@@ -297,7 +297,9 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await screenshot(page, "family-evidence")
         await sections.get_by_role("link", name="Result").click()
         await expect(summary).to_contain_text("Turned around on")
-        await expect(page.get_by_text("Continuous employment: Met; worth")).to_be_visible()
+        await expect(page.locator("#routes")).to_contain_text(
+            "in continuous work for 26 weeks (13 on Jobseeker's Allowance): Met; worth"
+        )
         await screenshot(page, "family-after")
 
 

@@ -319,7 +319,8 @@ async def test_an_evidence_item_changes_the_verdict(
     assert response.status_code == 303, response.text
     after = text_of((await client.get(f"{family}/result")).text)
     assert "Turned around on" in after
-    assert "Continuous employment : Met; worth" in after
+    assert "in continuous work for 26 weeks (13 on Jobseeker" in after
+    assert "Allowance) : Met; worth £800.00" in after
 
 
 async def test_a_refused_evidence_item_names_the_field(

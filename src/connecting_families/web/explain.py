@@ -62,6 +62,11 @@ class Wording:
         prefix = f"{humanise(headline)}: " if headline else ""
         return _sentence_case(prefix + described)
 
+    def route_name(self, route: str) -> str:
+        """A route in the rule set's words (its `descriptions` may name routes too)."""
+        own = self.ruleset.descriptions.get(route) if self.ruleset else None
+        return _sentence_case(own) if own else humanise(route)
+
     def still_needed(self, result: CriterionResult) -> str:
         """What a result not met still needs, in one sentence; "" when met or not known."""
         if result.met or not result.relevant:
@@ -108,7 +113,7 @@ def explain(verdict: Verdict, wording: Wording | None = None) -> Explained:
             words.named(route.reason),
         )
         needed = "" if route.met else _route_needed(words, by_name, route.route)
-        routes.append(Line(humanise(route.route), route.met, text, needed))
+        routes.append(Line(words.route_name(route.route), route.met, text, needed))
     return Explained(
         summary=_summary(verdict),
         routes=tuple(routes),

@@ -13,7 +13,10 @@ from collections.abc import Callable, Mapping
 
 from connecting_families.domain.verdict import CriterionResult
 
+# By criterion name, and by route name for a route that is not itself a criterion.
 TF2012_DESCRIPTIONS = {
+    "crime_asb_education": "crime, anti-social behaviour and school: every result that "
+    "applies to the family met",
     "identify_crime_asb": "a child's offence or the family's anti-social behaviour in the "
     "12 months before attachment",
     "identify_education": "a child excluded, or often absent from school without leave, in "
