@@ -484,9 +484,11 @@ def bare_server() -> Iterator[int]:
             process.wait(timeout=30)
 
 
-# Each page: its paths from the key worker's caseload, and the least share of `/health/live`
-# it must answer at (the goal holds the ratio of the last measured run, issue 21).
-PAGE_GOALS = {"caseload page": 0.05, "family summary page": 0.05, "family section page": 0.05}
+# The least share of `/health/live` each page must answer at: the ratios the pages had before
+# issue 21's pages (`--quick`, SQLite, 1,000 families, on a shared 2-core machine, so
+# provisional; a quiet machine's run should replace them): caseload 0.010, summary 0.009
+# (it read every section then), a section (notes) 0.147.
+PAGE_GOALS = {"caseload page": 0.010, "family summary page": 0.009, "family section page": 0.147}
 
 
 def page_cases(
