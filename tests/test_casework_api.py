@@ -37,6 +37,23 @@ def test_working_days_skip_weekends_and_bank_holidays() -> None:
     assert working_days_between(dt.date(2024, 3, 4), dt.date(2024, 3, 5)) == 1
 
 
+async def given_consent(client: httpx.AsyncClient, world: World) -> None:
+    """The "own" family's consent to share its information, given by a new member."""
+    kw = world.headers("kw_own")
+    person = {"given_name": "Ada", "family_name": "Given", "date_of_birth": "1980-01-01"}
+    member = await client.post(
+        family_path(world) + "/members", json={"role": "adult", "person": person}, headers=kw
+    )
+    consent = {
+        "person_id": member.json()["person_id"],
+        "given_on": "2014-01-06",
+        "method": "in_person",
+        "agencies": ["school"],
+    }
+    given = await client.post(family_path(world) + "/consents", json=consent, headers=kw)
+    assert given.status_code == 201, given.text
+
+
 async def test_assessment_lifecycle(client: httpx.AsyncClient, world: World) -> None:
     """Start, complete late with a reason, sign off; every step keeps the earlier version."""
     path = family_path(world) + "/assessments"
@@ -51,6 +68,7 @@ async def test_assessment_lifecycle(client: httpx.AsyncClient, world: World) -> 
     early_sign_off = await client.post(f"{path}/{ref}/sign-off", json={"version": 1}, headers=tm)
     assert early_sign_off.status_code == 409
     late = {"version": 1, "completed_on": "2014-04-01"}
+    await given_consent(client, world)  # without it, completing is refused (test_consent.py)
     no_reason = await client.post(f"{path}/{ref}/complete", json=late, headers=kw)
     assert no_reason.status_code == 422
     assert no_reason.json()["errors"][0]["field"] == "late_reason"

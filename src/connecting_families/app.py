@@ -35,6 +35,8 @@ from connecting_families.claims.controller import (
     ProgrammeClaimController,
 )
 from connecting_families.claims.service import ClaimService
+from connecting_families.consent.controller import ConsentController
+from connecting_families.consent.service import ConsentService
 from connecting_families.database.engine import (
     close_database,
     create_engine,
@@ -78,10 +80,18 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_closure import ClosurePages
+from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_evidence import EvidencePages
 from connecting_families.web.family_forms import FamilyForms
+from connecting_families.web.family_household import HouseholdPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
+from connecting_families.web.family_plan import PlanPages
+from connecting_families.web.family_plan_actions import ActionPages
+from connecting_families.web.family_plan_reviews import ReviewPages
+from connecting_families.web.family_search import FamilySearchPages
+from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
@@ -120,6 +130,7 @@ def create_app(settings: Settings) -> Litestar:
         "members": MemberService(engine),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
+        "consents": ConsentService(engine),
         "closures": ClosureService(engine),
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
@@ -133,6 +144,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilyController,
             ClosureController,
             HouseholdController,
+            ConsentController,
             CaseloadController,
             AssessmentController,
             PlanController,
@@ -152,6 +164,14 @@ def create_app(settings: Settings) -> Litestar:
             FamilyForms,
             NotePages,
             EvidencePages,
+            ConsentPages,
+            PlanPages,
+            ActionPages,
+            ReviewPages,
+            ClosurePages,
+            FamilySearchPages,
+            NewFamilyPages,
+            HouseholdPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,

@@ -104,6 +104,7 @@ class AssessmentController(Controller):
             version=data.version,
             completed_on=data.completed_on,
             late_reason=data.late_reason,
+            no_consent_reason=data.no_consent_reason,
         )
         return to_schema(value, Assessment)
 

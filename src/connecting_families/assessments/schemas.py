@@ -27,6 +27,8 @@ class AssessmentCompletion(msgspec.Struct, forbid_unknown_fields=True):
     version: Version
     completed_on: dt.date
     late_reason: Annotated[str, Meta(max_length=2000)] | None = None
+    # Why it is completed without the family's current consent (where the programme allows it).
+    no_consent_reason: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 class AssessmentSignOff(msgspec.Struct, forbid_unknown_fields=True):

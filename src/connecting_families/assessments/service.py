@@ -22,6 +22,7 @@ import attrs
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.service import consent_at_completion
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -137,6 +138,17 @@ def _need(row: dict[str, Any]) -> NeedRecord:
         outcome_on=row["outcome_on"],
         version=row["version"],
     )
+
+
+async def needs_of(family_id: int) -> list[NeedRecord]:
+    """The family's current needs, oldest first. Unchecked: the caller has checked the
+    family's scope (a service method, or `FamilyPageServices.open` for a page)."""
+    rows = (
+        await Need.select()
+        .where(Need.family == family_id, Need.superseded_at.is_null())
+        .order_by(Need.identified_on)
+    )
+    return [_need(row) for row in rows]
 
 
 async def _is_member(family_id: int, person_id: int | None, role: str | None = None) -> bool:
@@ -311,8 +323,11 @@ class AssessmentService:
         version: int,
         completed_on: dt.date,
         late_reason: str | None,
+        no_consent_reason: str | None = None,
     ) -> AssessmentRecord:
-        """Complete an assessment; one completed outside the timescale needs a reason."""
+        """Complete an assessment; one completed outside the timescale needs a reason, and one
+        of a family without current consent is refused unless the programme allows it, and
+        then needs a reason too (`consent.service.consent_at_completion`)."""
         refuse_if(not_in_future("completed_on", completed_on), "The completion")
         async with writing_family(self.engine, principal, actor, family_id) as family:
             row = await self._current(family_id, assessment_ref)
@@ -336,6 +351,8 @@ class AssessmentService:
                         f"completed after {timescale} working days: say why it was late",
                     )
                 )
+            consent = await consent_at_completion(family, no_consent_reason)
+            problems += consent.problems
             refuse_if(problems, "The completion")
             await _supersede(
                 Assessment,
@@ -343,6 +360,7 @@ class AssessmentService:
                 {
                     "completed_on": completed_on,
                     "late_reason": (late_reason or "").strip() or None,
+                    "no_consent_reason": consent.reason,
                 },
                 principal.user_id,
             )
@@ -383,13 +401,8 @@ class AssessmentService:
         self, principal: Principal, actor: Actor, family_id: int
     ) -> list[NeedRecord]:
         await require_family(principal, actor, family_id, "read")
-        rows = (
-            await Need.select()
-            .where(Need.family == family_id, Need.superseded_at.is_null())
-            .order_by(Need.identified_on)
-        )
         await record(actor, "family.needs.read", "family", family_id)
-        return [_need(row) for row in rows]
+        return await needs_of(family_id)
 
     async def add_need(
         self,

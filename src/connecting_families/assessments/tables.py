@@ -22,6 +22,8 @@ class Assessment(Recorded, Table):
     signed_off_by = refers_to(User, null=True)
     signed_off_at = Timestamptz(null=True, default=None)
     late_reason = Text(null=True, default=None)
+    # Why it was completed without the family's current consent, where the programme allows it.
+    no_consent_reason = Text(null=True, default=None)
 
 
 class Need(Recorded, Table):

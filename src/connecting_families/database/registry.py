@@ -13,6 +13,7 @@ from connecting_families.accounts.tables import (
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.consent.tables import Consent
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
     Attendance,
@@ -62,6 +63,7 @@ TABLES: tuple[type[Table], ...] = (
     Allocation,
     FamilyShare,
     CaseNote,
+    Consent,
     Assessment,
     Need,
     FamilyPlan,

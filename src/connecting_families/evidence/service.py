@@ -19,6 +19,7 @@ from piccolo.table import Table
 from connecting_families.access.policy import Principal
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.service import consents_of
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain.evidence import SPANS, Member, shown_for, span
 from connecting_families.evidence.tables import (
@@ -160,7 +161,8 @@ class EvidenceService:
     async def timeline(
         self, principal: Principal, actor: Actor, family_id: int, instant: dt.datetime | None
     ) -> list[TimelineEntry]:
-        """Evidence, assessments, needs and notes by date, newest first, as known at `instant`."""
+        """Evidence, assessments, needs, notes and consent given or withdrawn by date, newest
+        first, as known at `instant`."""
         await require_family(principal, actor, family_id, "read")
         await record(
             actor,
@@ -214,6 +216,10 @@ class EvidenceService:
                     recorded_at=note["created_at"],
                 )
             )
+        for consent in await consents_of(family_id):
+            entries += [
+                TimelineEntry(person_ref=None, **attrs.asdict(e)) for e in consent.events(instant)
+            ]
         entries.sort(key=lambda entry: (entry.on, entry.recorded_at, entry.id), reverse=True)
         return entries
 

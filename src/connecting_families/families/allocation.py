@@ -75,6 +75,18 @@ def _allocation(row: dict[str, Any]) -> AllocationRecord:
     )
 
 
+async def allocations_of(family_id: int) -> list[AllocationRecord]:
+    """Who has been the family's key worker, oldest first; unchecked and unaudited, for a page
+    that has checked and audited its read of the family (`FamilyPageServices.open`)."""
+    rows = (
+        await Allocation.select(*_ALLOCATION_COLUMNS)
+        .where(Allocation.family == family_id)
+        .order_by(Allocation.started_at)
+        .order_by(Allocation.id)
+    )
+    return [_allocation(row) for row in rows]
+
+
 class AllocationService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine
@@ -84,13 +96,7 @@ class AllocationService:
     ) -> list[AllocationRecord]:
         await require_family(principal, actor, family_id, "read")
         await record(actor, "family.allocations.read", "family", family_id)
-        rows = (
-            await Allocation.select(*_ALLOCATION_COLUMNS)
-            .where(Allocation.family == family_id)
-            .order_by(Allocation.started_at)
-            .order_by(Allocation.id)
-        )
-        return [_allocation(row) for row in rows]
+        return await allocations_of(family_id)
 
     async def allocate(
         self,

@@ -62,6 +62,22 @@ def _closure(row: dict[str, Any]) -> Closure:
     )
 
 
+async def standing_closure_of(family_id: int) -> Closure | None:
+    """The family's closure if its latest status change is one (it stands until a
+    reopening), signed off or not; None otherwise. Unchecked: the caller has checked the
+    family's scope."""
+    row = (
+        await FamilyStatusChange.select(*_COLUMNS)
+        .where(
+            FamilyStatusChange.family == family_id,
+            FamilyStatusChange.status == "closed",
+            LATEST,
+        )
+        .first()
+    )
+    return _closure(row) if row else None
+
+
 class ClosureService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 import attrs
@@ -17,7 +18,7 @@ from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.columns import next_version_values
+from connecting_families.database.columns import next_version_values, placeholders
 from connecting_families.database.engine import AnyEngine, read_by_key
 from connecting_families.domain import dates
 from connecting_families.errors import (
@@ -79,6 +80,20 @@ class Member:
     membership_version: int
     person_version: int
 
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def age(self) -> int:
+        """Their age in whole years today."""
+        return age_on(self.date_of_birth, dates.today())
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    """Age in whole years on `on` of someone born on `born`."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
 
 @attrs.frozen
 class PossibleMatch:
@@ -87,6 +102,98 @@ class PossibleMatch:
     person_id: int
     person_ref: str
     matched_on: tuple[str, ...]
+
+
+@attrs.frozen
+class DuplicateCheck:
+    """What `MemberService.duplicate_check` found: the matches in the caller's scope, whether
+    anyone outside it matched too (never who), and the audit entries the check makes."""
+
+    offered: tuple[PossibleMatch, ...] = ()
+    known_elsewhere: bool = False
+    probes: tuple[Probe, ...] = ()
+
+
+@attrs.frozen
+class KnownPerson:
+    """A possible match in a family the caller may read, as a page names it."""
+
+    person_id: int
+    person_ref: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+    family_refs: tuple[str, ...]
+    matched_on: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+@attrs.frozen
+class Screening:
+    """A duplicate check as a page shows it: the people in scope it may be, by name, and
+    whether it may be someone outside the caller's scope (the fixed words, no name)."""
+
+    known: tuple[KnownPerson, ...] = ()
+    known_elsewhere: bool = False
+
+    @property
+    def clear(self) -> bool:
+        return not self.known and not self.known_elsewhere
+
+
+# The API's answer to a match outside the caller's scope; pages say KNOWN_ELSEWHERE.
+KNOWN_ELSEWHERE_API = (
+    "This person may already be known to the programme: ask a team manager "
+    "before adding them, or send create_anyway: true if they are someone else."
+)
+KNOWN_ELSEWHERE = (
+    "This person may already be known to the programme. Ask a team manager before adding "
+    "them, or confirm that they are someone else."
+)
+
+
+async def known_people(
+    principal: Principal, matches: Collection[PossibleMatch]
+) -> tuple[KnownPerson, ...]:
+    """The matches (people in the caller's scope: the caller has checked) by name, with the
+    refs of those of their households the caller may read, in a few queries whatever their
+    number."""
+    if not matches:
+        return ()
+    ids = sorted({m.person_id for m in matches})
+    people = {
+        row["id"]: row
+        for row in await Person.select(
+            Person.id,
+            Person.person_ref,
+            Person.given_name,
+            Person.family_name,
+            Person.date_of_birth,
+        ).where(Person.id.is_in(ids))
+    }
+    homes = await Membership.select(
+        Membership.person, Membership.family, Membership.family.family_ref.as_alias("ref")
+    ).where(Membership.person.is_in(ids), Membership.superseded_at.is_null())
+    visible = await readable(principal, {row["family"] for row in homes})
+    refs: dict[int, set[str]] = {person_id: set() for person_id in ids}
+    for row in homes:
+        if row["family"] in visible:
+            refs[row["person"]].add(row["ref"])
+    return tuple(
+        KnownPerson(
+            person_id=m.person_id,
+            person_ref=people[m.person_id]["person_ref"],
+            given_name=people[m.person_id]["given_name"],
+            family_name=people[m.person_id]["family_name"],
+            date_of_birth=people[m.person_id]["date_of_birth"],
+            family_refs=tuple(sorted(refs[m.person_id])),
+            matched_on=m.matched_on,
+        )
+        for m in matches
+    )
 
 
 def person_problems(draft: PersonDraft) -> list[dict[str, str]]:
@@ -111,8 +218,9 @@ def person_problems(draft: PersonDraft) -> list[dict[str, str]]:
 
 # A plain statement: the family read asks it every time.
 _MEMBER_SQL = """
-SELECT m.id, m.person, m.role, m.joined_on, m.left_on, m.version, p.person_ref, p.given_name,
-       p.family_name, p.date_of_birth, p.sex, p.upn, p.ni_number, p.version AS person_version
+SELECT m.id, m.family, m.person, m.role, m.joined_on, m.left_on, m.version, p.person_ref,
+       p.given_name, p.family_name, p.date_of_birth, p.sex, p.upn, p.ni_number,
+       p.version AS person_version
 FROM membership m JOIN person p ON p.id = m.person
 WHERE {}
 ORDER BY m.id
@@ -143,6 +251,29 @@ def _member(row: dict[str, Any]) -> Member:
     )
 
 
+async def current_members_of(family_ids: Collection[int]) -> dict[int, list[Member]]:
+    """Family id -> its current members (not those who have left), oldest first, for many
+    families in one query; unchecked and unaudited, for a caller whose list of families is
+    already scoped and audited."""
+    found: dict[int, list[Member]] = {family_id: [] for family_id in family_ids}
+    if not found:
+        return found
+    ids = sorted(found)
+    rows = await _member_rows(
+        QueryString(
+            f"m.family IN ({placeholders(ids)}) AND m.superseded_at IS NULL",
+            *ids,
+        )
+    )
+    for row in rows:
+        member = _member(row)
+        if member.current:
+            found[row["family"]].append(member)
+    for members in found.values():
+        members.sort(key=lambda m: (m.date_of_birth, m.membership_id))
+    return found
+
+
 class MemberService:
     def __init__(self, engine: AnyEngine) -> None:
         self.engine = engine
@@ -163,6 +294,11 @@ class MemberService:
                 QueryString("m.family = {} AND m.superseded_at IS NULL", family_id)
             )
         ]
+
+    async def members_of_families(self, family_ids: Collection[int]) -> dict[int, list[Member]]:
+        """Family id -> its current members, for many families in one query (a list of
+        families showing names), unchecked and unaudited like `members_of`."""
+        return await current_members_of(family_ids)
 
     async def _member(self, membership_id: int) -> Member:
         [row] = await _member_rows(QueryString("m.id = {}", membership_id))
@@ -243,33 +379,50 @@ class MemberService:
             if person is not None:
                 if not create_anyway:
                     await self._refuse_if_known(principal, family_id, programme_id, person)
-                person_id = await self._create_person(principal, family_id, programme_id, person)
+                person_id = await self.create_person(principal, family_id, programme_id, person)
             else:
                 assert person_id is not None
-                await self._refuse_unless_bringable(principal, family_id, programme_id, person_id)
-            already = await Membership.exists().where(
-                Membership.family == family_id,
-                Membership.person == person_id,
-                Membership.superseded_at.is_null(),
+                await self.refuse_unless_bringable(principal, family_id, programme_id, person_id)
+            membership_id = await self.insert_membership(
+                principal, actor, programme_id, family_id, person_id, role, joined_on
             )
-            if already:
-                raise Conflict("That person is already recorded in this household.")
-            inserted = await Membership.insert(
-                Membership(
-                    programme=programme_id,
-                    person=person_id,
-                    family=family_id,
-                    role=role,
-                    joined_on=joined_on,
-                    recorded_by=principal.user_id,
-                )
-            ).returning(Membership.id)
-            await record(
-                actor, "family.member.add", "family", family_id, detail={"person_id": person_id}
-            )
-        return await self._member(inserted[0]["id"])
+        return await self._member(membership_id)
 
-    async def _refuse_unless_bringable(
+    async def insert_membership(
+        self,
+        principal: Principal,
+        actor: Actor,
+        programme_id: int,
+        family_id: int,
+        person_id: int,
+        role: str,
+        joined_on: dt.date | None,
+    ) -> int:
+        """Inside the caller's write transaction: `person_id` joins the household, audited;
+        the new membership's id. A person already in it is refused."""
+        already = await Membership.exists().where(
+            Membership.family == family_id,
+            Membership.person == person_id,
+            Membership.superseded_at.is_null(),
+        )
+        if already:
+            raise Conflict("That person is already recorded in this household.")
+        inserted = await Membership.insert(
+            Membership(
+                programme=programme_id,
+                person=person_id,
+                family=family_id,
+                role=role,
+                joined_on=joined_on,
+                recorded_by=principal.user_id,
+            )
+        ).returning(Membership.id)
+        await record(
+            actor, "family.member.add", "family", family_id, detail={"person_id": person_id}
+        )
+        return int(inserted[0]["id"])
+
+    async def refuse_unless_bringable(
         self, principal: Principal, family_id: int, programme_id: int, person_id: int
     ) -> None:
         """A known person joins a household only from ones the caller may write, or from
@@ -291,19 +444,24 @@ class MemberService:
             probes = [Probe("person.add_probe", ("family", f), detail=detail) for f in elsewhere]
             raise AuditedRefusal(refused, probes)
 
-    async def _refuse_if_known(
-        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
-    ) -> None:
-        """Refuse a new person who may be someone the programme knows already.
+    async def duplicate_check(
+        self,
+        principal: Principal,
+        programme_id: int,
+        draft: PersonDraft,
+        *,
+        from_family: int | None,
+    ) -> DuplicateCheck:
+        """Whom the programme knows that `draft` may be, split by the caller's scope.
 
         The people of families the caller may read are offered by id and ref, so that the
-        existing person can be added; anyone else only makes the answer say that the person
-        may be known, the same answer whatever and whoever matched, and is audited as a probe
-        of their families.
+        existing person can be used; anyone else only makes the answer say that the person
+        may be known, the same answer whatever and whoever matched, with a probe of their
+        families for the audit log (`from_family`: the household being added to, if any).
         """
         matches = await self.possible_matches(programme_id, draft)
         if not matches:
-            return
+            return DuplicateCheck()
         homes = await households([m.person_id for m in matches])
         visible = await readable(principal, set().union(*homes.values()))
         offered = [m for m in matches if homes[m.person_id] & visible]
@@ -315,32 +473,65 @@ class MemberService:
                 "person.duplicate_probe",
                 sorted(homes[m.person_id]),
                 person_id=m.person_id,
-                detail={"from_family": family_id, "matched_on": list(m.matched_on)},
+                detail={"from_family": from_family, "matched_on": list(m.matched_on)},
             )
         ]
         if offered:
-            probes.append(
-                Probe("person.match", ("family", family_id), True, {"matches": len(offered)})
+            shown = (
+                [from_family]
+                if from_family is not None
+                else sorted(set().union(*(homes[m.person_id] & visible for m in offered)))
             )
+            probes += [
+                Probe("person.match", ("family", f), True, {"matches": len(offered)})
+                for f in shown
+            ]
+        return DuplicateCheck(tuple(offered), len(offered) < len(matches), tuple(probes))
+
+    async def screen_person(
+        self,
+        principal: Principal,
+        actor: Actor,
+        programme_id: int,
+        draft: PersonDraft,
+        *,
+        from_family: int | None,
+    ) -> Screening:
+        """`duplicate_check` for a page that asks before it writes: its probes are audited
+        now, and the people in the caller's scope come with their names and households."""
+        check = await self.duplicate_check(principal, programme_id, draft, from_family=from_family)
+        for probe in check.probes:
+            kind, resource_id = probe.resource
+            await record(
+                actor, probe.action, kind, resource_id, allowed=probe.allowed, detail=probe.detail
+            )
+        return Screening(await known_people(principal, check.offered), check.known_elsewhere)
+
+    async def _refuse_if_known(
+        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
+    ) -> None:
+        """Refuse a new person who may be someone the programme knows already
+        (`duplicate_check` says how the answer depends on the caller's scope)."""
+        check = await self.duplicate_check(principal, programme_id, draft, from_family=family_id)
+        if check.offered:
             raise AuditedRefusal(
                 Conflict(
                     "This person may already be known; add the existing person by "
                     "person_id, or send create_anyway: true if they are someone else.",
-                    extra={"matches": [attrs.asdict(m) for m in offered]},
+                    extra={"matches": [attrs.asdict(m) for m in check.offered]},
                 ),
-                probes,
+                check.probes,
             )
-        raise AuditedRefusal(
-            Conflict(
-                "This person may already be known to the programme: ask a team manager "
-                "before adding them, or send create_anyway: true if they are someone else."
-            ),
-            probes,
-        )
+        if check.known_elsewhere:
+            raise AuditedRefusal(Conflict(KNOWN_ELSEWHERE_API), check.probes)
 
-    async def _create_person(
-        self, principal: Principal, family_id: int, programme_id: int, draft: PersonDraft
+    async def create_person(
+        self, principal: Principal, family_id: int | None, programme_id: int, draft: PersonDraft
     ) -> int:
+        """Inside the caller's write transaction: the new person's id. A `person_ref` the
+        programme has already is refused as `refuse_taken_ref` says; `family_id` is the
+        household they join (None for a family being created, which the audit entry of such
+        a refusal would otherwise name after its rollback)."""
         person_ref = draft.person_ref or f"CF-{secrets.token_hex(5).upper()}"
         holder = (
             await Person.select(Person.id)

@@ -4,7 +4,8 @@
 
 What goes: people's names, unique pupil numbers, National Insurance numbers and sex; the
 family's postcode; and every piece of free text written about the family (case notes and who
-attended, need descriptions, late-assessment reasons, plan goals, actions, reviews and their
+attended, need descriptions, late-assessment reasons, reasons for completing an assessment
+without consent and for withdrawing consent, plan goals, actions, reviews and their
 comments, allocation reasons). What stays is what the family's claims were decided on: the
 family's and people's references, dates of birth, memberships and the partner evidence.
 Claim lines hold a sha256 of that evidence, so every claim still re-verifies after a purge
@@ -49,7 +50,13 @@ _FREE_TEXT: tuple[tuple[str, str, str, str], ...] = (
         f"(body <> '{REMOVED_TEXT}' OR attendees IS NOT NULL)",
     ),
     ("need", "evidence = NULL", _FAMILY_ROWS, "evidence IS NOT NULL"),
-    ("assessment", "late_reason = NULL", _FAMILY_ROWS, "late_reason IS NOT NULL"),
+    (
+        "assessment",
+        "late_reason = NULL, no_consent_reason = NULL",
+        _FAMILY_ROWS,
+        "(late_reason IS NOT NULL OR no_consent_reason IS NOT NULL)",
+    ),
+    ("consent", "withdrawn_reason = NULL", _FAMILY_ROWS, "withdrawn_reason IS NOT NULL"),
     ("allocation", "reason = NULL", _FAMILY_ROWS, "reason IS NOT NULL"),
     (
         "plan_goal",

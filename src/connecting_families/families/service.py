@@ -367,6 +367,17 @@ class FamilyService:
         A `family_ref` the programme has already is named only if its family is in the
         caller's scope (see `families.existence`).
         """
+        programme_id = await self.checked_programme(principal, draft)
+        async with audited_refusals(actor), write_transaction(self.engine):
+            family_id = await self.insert_family(principal, actor, programme_id, draft)
+        row = await family_row(family_id)
+        assert row is not None
+        return await self.record_of(dict(row))
+
+    @staticmethod
+    async def checked_programme(principal: Principal, draft: FamilyDraft) -> int:
+        """The id of the draft's programme, once the draft and the caller's right to record
+        a family in it are checked (before any write)."""
         problems = validate_ref("family_ref", draft.family_ref)
         problems += not_in_future("identified_on", draft.identified_on)
         refuse_if(problems, "The family")
@@ -380,51 +391,56 @@ class FamilyService:
             )
         if not principal.has_any(FAMILY_WRITERS):
             raise Forbidden("Your role does not allow recording families.")
-        async with audited_refusals(actor), write_transaction(self.engine):
-            await evidence_changed(programme["id"])  # first: see families.scope
-            holder = (
-                await Family.select(Family.id)
-                .where(Family.programme == programme["id"], Family.family_ref == draft.family_ref)
-                .first()
+        return int(programme["id"])
+
+    @staticmethod
+    async def insert_family(
+        principal: Principal, actor: Actor, programme_id: int, draft: FamilyDraft
+    ) -> int:
+        """Inside the caller's write transaction (and `audited_refusals`): the family, its
+        first status and, for a key worker, its allocation to them, audited; its id."""
+        await evidence_changed(programme_id)  # first: see families.scope
+        holder = (
+            await Family.select(Family.id)
+            .where(Family.programme == programme_id, Family.family_ref == draft.family_ref)
+            .first()
+        )
+        if holder is not None:
+            await refuse_taken_ref(principal, "family_ref", [holder["id"]], from_family=None)
+        inserted = await Family.insert(
+            Family(
+                programme=programme_id,
+                family_ref=draft.family_ref,
+                identified_on=draft.identified_on,
+                postcode=checked_postcode(draft.postcode),
+                ward=draft.ward,
+                local_filter=draft.local_filter,
+                expectant_parent=draft.expectant_parent,
             )
-            if holder is not None:
-                await refuse_taken_ref(principal, "family_ref", [holder["id"]], from_family=None)
-            inserted = await Family.insert(
-                Family(
-                    programme=programme["id"],
-                    family_ref=draft.family_ref,
-                    identified_on=draft.identified_on,
-                    postcode=checked_postcode(draft.postcode),
-                    ward=draft.ward,
-                    local_filter=draft.local_filter,
-                    expectant_parent=draft.expectant_parent,
-                )
-            ).returning(Family.id)
-            family_id = inserted[0]["id"]
-            await FamilyStatusChange.insert(
-                FamilyStatusChange(
+        ).returning(Family.id)
+        family_id = int(inserted[0]["id"])
+        await FamilyStatusChange.insert(
+            FamilyStatusChange(
+                family=family_id,
+                status="identified",
+                changed_on=draft.identified_on,
+                changed_by=principal.user_id,
+            )
+        )
+        if KEY_WORKER in principal.roles and not principal.roles & {
+            TEAM_MANAGER,
+            PROGRAMME_MANAGER,
+        }:
+            await Allocation.insert(
+                Allocation(
                     family=family_id,
-                    status="identified",
-                    changed_on=draft.identified_on,
-                    changed_by=principal.user_id,
+                    key_worker=principal.user_id,
+                    team=principal.team_id,
+                    allocated_by=principal.user_id,
                 )
             )
-            if KEY_WORKER in principal.roles and not principal.roles & {
-                TEAM_MANAGER,
-                PROGRAMME_MANAGER,
-            }:
-                await Allocation.insert(
-                    Allocation(
-                        family=family_id,
-                        key_worker=principal.user_id,
-                        team=principal.team_id,
-                        allocated_by=principal.user_id,
-                    )
-                )
-            await record(actor, "family.create", "family", family_id)
-        row = await family_row(family_id)
-        assert row is not None
-        return await self.record_of(dict(row))
+        await record(actor, "family.create", "family", family_id)
+        return family_id
 
     async def update_family(
         self,
@@ -509,13 +525,14 @@ def _transition(
         if change.reason not in CLOSURE_REASONS:
             raise Invalid(
                 f"reason: must be one of {', '.join(CLOSURE_REASONS)}",
-                errors=[field_error("reason", "required for a closure")],
+                errors=[field_error("reason", f"must be one of {', '.join(CLOSURE_REASONS)}")],
             )
         start = row["attached_on"] or row["identified_on"]
+        since = "the family was attached" if row["attached_on"] else "it was identified"
         if on < start:
             raise Invalid(
                 "on: a closure cannot be before the family was attached or identified",
-                errors=[field_error("on", "before attached_on")],
+                errors=[field_error("on", f"must be on or after {_day(start)}, when {since}")],
             )
         return {
             "status": "closed",
@@ -528,7 +545,11 @@ def _transition(
         if on < row["closed_on"]:
             raise Invalid(
                 "on: a reopening cannot be before the closure",
-                errors=[field_error("on", "before closed_on")],
+                errors=[
+                    field_error(
+                        "on", f"must be on or after {_day(row['closed_on'])}, when it was closed"
+                    )
+                ],
             )
         history["is_re_referral"] = on < row["closed_on"] + RE_REFERRAL_WINDOW
         return {
@@ -540,6 +561,11 @@ def _transition(
         "status: must be attached, closed or reopened",
         errors=[field_error("status", "unknown status")],
     )
+
+
+def _day(value: dt.date) -> str:
+    """A date as a message says it: 5 March 2026."""
+    return f"{value.day} {value:%B %Y}"
 
 
 def postcode_of(value: str | None) -> str | None:

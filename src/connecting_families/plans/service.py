@@ -9,6 +9,7 @@ import attrs
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.accounts.tables import User, UserProgramme
+from connecting_families.assessments.service import needs_of
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine
@@ -152,6 +153,15 @@ _ACTION_COLUMNS = (
 )
 
 
+def _may_own(programmes: Any) -> list[Any]:
+    """Who may own an action of a family in one of `programmes` (ids, or a query giving
+    them): an active user of the programme."""
+    users = UserProgramme.select(UserProgramme.user).where(
+        UserProgramme.programme.is_in(programmes)
+    )
+    return [User.is_active.eq(True), User.id.is_in(users)]
+
+
 async def _owner_id(username: str, programme_id: int) -> int:
     """The id of `username` as an action's owner: an active user of the family's programme.
 
@@ -160,24 +170,120 @@ async def _owner_id(username: str, programme_id: int) -> int:
     """
     row = (
         await User.select(User.id)
-        .where(
-            User.username == username,
-            User.is_active.eq(True),
-            User.id.is_in(
-                UserProgramme.select(UserProgramme.user).where(
-                    UserProgramme.programme == programme_id
-                )
-            ),
-        )
+        .where(User.username == username, *_may_own([programme_id]))
         .first()
     )
     if row is None:
         refuse_if(
-            [field_error("owner", "Enter the username of a worker in this family's programme")],
+            [field_error("owner", "Select a worker in this family's programme")],
             "The action",
         )
     assert row is not None
     return int(row["id"])
+
+
+@attrs.frozen
+class Owner:
+    """Someone who may own an action of a family: a worker of its programme."""
+
+    username: str
+    display_name: str
+
+
+async def action_owners_of(family_id: int) -> list[Owner]:
+    """The workers who may own an action of the family, by name. Unchecked: the caller has
+    checked the family's scope."""
+    programme = Family.select(Family.programme).where(Family.id == family_id)
+    rows = (
+        await User.select(User.username, User.display_name)
+        .where(*_may_own(programme))
+        .order_by(User.display_name)
+    )
+    return [Owner(row["username"], row["display_name"] or row["username"]) for row in rows]
+
+
+async def plans_of(family_id: int, plan_id: int | None = None) -> list[PlanRecord]:
+    """The family's plans (or its plan `plan_id`) with goals, actions and reviews, in five
+    queries however many there are. Unchecked: the caller has checked the family's scope
+    (a service method, or `FamilyPageServices.open` for a page)."""
+    plan_select = FamilyPlan.select().where(FamilyPlan.family == family_id)
+    if plan_id is not None:
+        plan_select = plan_select.where(FamilyPlan.id == plan_id)
+    plans = await plan_select.order_by(FamilyPlan.id)
+    plan_ids = [p["id"] for p in plans] or [0]
+    goals = await PlanGoal.select().where(PlanGoal.plan.is_in(plan_ids)).order_by(PlanGoal.id)
+    goal_ids = [g["id"] for g in goals] or [0]
+    actions = (
+        await PlanAction.select(*_ACTION_COLUMNS)
+        .where(PlanAction.goal.is_in(goal_ids))
+        .order_by(PlanAction.id)
+    )
+    reviews = (
+        await PlanReview.select(
+            PlanReview.id,
+            PlanReview.plan,
+            PlanReview.reviewed_on,
+            PlanReview.summary,
+            PlanReview.next_review_on,
+            PlanReview.reviewed_by.username.as_alias("reviewer"),
+        )
+        .where(PlanReview.plan.is_in(plan_ids))
+        .order_by(PlanReview.reviewed_on)
+    )
+    review_ids = [r["id"] for r in reviews] or [0]
+    progress = (
+        await PlanReviewProgress.select()
+        .where(PlanReviewProgress.review.is_in(review_ids))
+        .order_by(PlanReviewProgress.id)
+    )
+    today = dates.today()
+    return [
+        PlanRecord(
+            id=plan["id"],
+            family_id=family_id,
+            status=plan["status"],
+            agreed_on=plan["agreed_on"],
+            next_review_on=plan["next_review_on"],
+            review_overdue=bool(
+                plan["status"] != "closed"
+                and plan["next_review_on"]
+                and plan["next_review_on"] < today
+            ),
+            version=plan["version"],
+            goals=tuple(
+                GoalRecord(
+                    id=goal["id"],
+                    description=goal["description"],
+                    headline=goal["headline"],
+                    need_ref=goal["need_ref"],
+                    target_on=goal["target_on"],
+                    achieved_on=goal["achieved_on"],
+                    status=goal["status"],
+                    version=goal["version"],
+                    actions=tuple(_action(a, today) for a in actions if a["goal"] == goal["id"]),
+                )
+                for goal in goals
+                if goal["plan"] == plan["id"]
+            ),
+            reviews=tuple(
+                ReviewRecord(
+                    id=review["id"],
+                    reviewed_on=review["reviewed_on"],
+                    reviewed_by=review["reviewer"],
+                    summary=review["summary"],
+                    next_review_on=review["next_review_on"],
+                    progress=tuple(
+                        ProgressRecord(p["goal"], p["rating"], p["comment"])
+                        for p in progress
+                        if p["review"] == review["id"]
+                    ),
+                )
+                for review in reviews
+                if review["plan"] == plan["id"]
+            ),
+        )
+        for plan in plans
+    ]
 
 
 class PlanService:
@@ -213,87 +319,7 @@ class PlanService:
         return reviews
 
     async def _plans(self, family_id: int, plan_id: int | None = None) -> list[PlanRecord]:
-        """Plans with goals, actions and reviews, in five queries however many there are."""
-        plan_select = FamilyPlan.select().where(FamilyPlan.family == family_id)
-        if plan_id is not None:
-            plan_select = plan_select.where(FamilyPlan.id == plan_id)
-        plans = await plan_select.order_by(FamilyPlan.id)
-        plan_ids = [p["id"] for p in plans] or [0]
-        goals = await PlanGoal.select().where(PlanGoal.plan.is_in(plan_ids)).order_by(PlanGoal.id)
-        goal_ids = [g["id"] for g in goals] or [0]
-        actions = (
-            await PlanAction.select(*_ACTION_COLUMNS)
-            .where(PlanAction.goal.is_in(goal_ids))
-            .order_by(PlanAction.id)
-        )
-        reviews = (
-            await PlanReview.select(
-                PlanReview.id,
-                PlanReview.plan,
-                PlanReview.reviewed_on,
-                PlanReview.summary,
-                PlanReview.next_review_on,
-                PlanReview.reviewed_by.username.as_alias("reviewer"),
-            )
-            .where(PlanReview.plan.is_in(plan_ids))
-            .order_by(PlanReview.reviewed_on)
-        )
-        review_ids = [r["id"] for r in reviews] or [0]
-        progress = (
-            await PlanReviewProgress.select()
-            .where(PlanReviewProgress.review.is_in(review_ids))
-            .order_by(PlanReviewProgress.id)
-        )
-        today = dates.today()
-        return [
-            PlanRecord(
-                id=plan["id"],
-                family_id=family_id,
-                status=plan["status"],
-                agreed_on=plan["agreed_on"],
-                next_review_on=plan["next_review_on"],
-                review_overdue=bool(
-                    plan["status"] != "closed"
-                    and plan["next_review_on"]
-                    and plan["next_review_on"] < today
-                ),
-                version=plan["version"],
-                goals=tuple(
-                    GoalRecord(
-                        id=goal["id"],
-                        description=goal["description"],
-                        headline=goal["headline"],
-                        need_ref=goal["need_ref"],
-                        target_on=goal["target_on"],
-                        achieved_on=goal["achieved_on"],
-                        status=goal["status"],
-                        version=goal["version"],
-                        actions=tuple(
-                            _action(a, today) for a in actions if a["goal"] == goal["id"]
-                        ),
-                    )
-                    for goal in goals
-                    if goal["plan"] == plan["id"]
-                ),
-                reviews=tuple(
-                    ReviewRecord(
-                        id=review["id"],
-                        reviewed_on=review["reviewed_on"],
-                        reviewed_by=review["reviewer"],
-                        summary=review["summary"],
-                        next_review_on=review["next_review_on"],
-                        progress=tuple(
-                            ProgressRecord(p["goal"], p["rating"], p["comment"])
-                            for p in progress
-                            if p["review"] == review["id"]
-                        ),
-                    )
-                    for review in reviews
-                    if review["plan"] == plan["id"]
-                ),
-            )
-            for plan in plans
-        ]
+        return await plans_of(family_id, plan_id)
 
     async def _plan(self, family_id: int, plan_id: int) -> PlanRecord:
         plans = await self._plans(family_id, plan_id)
@@ -324,18 +350,29 @@ class PlanService:
             ).returning(FamilyPlan.id)
             plan_id = inserted[0]["id"]
             for goal in goals:
-                await self._insert_goal(plan_id, goal)
+                await self._insert_goal(family_id, plan_id, goal)
             await record(actor, "plan.create", "family", family_id, detail={"plan_id": plan_id})
             return await self._plan(family_id, plan_id)
 
-    async def _insert_goal(self, plan_id: int, goal: GoalDraft) -> int:
+    async def _insert_goal(self, family_id: int, plan_id: int, goal: GoalDraft) -> int:
+        """A goal of the plan; one linked to a need takes that need's headline, and the need
+        must be one of the family's own."""
+        problems = []
         if not goal.description.strip():
-            refuse_if([field_error("description", "must not be empty")], "The goal")
+            problems.append(field_error("description", "must not be empty"))
+        headline = goal.headline
+        if goal.need_ref is not None:
+            needs = {need.need_ref: need for need in await needs_of(family_id)}
+            if goal.need_ref not in needs:
+                problems.append(field_error("need_ref", "Select one of this family's needs"))
+            else:
+                headline = needs[goal.need_ref].headline
+        refuse_if(problems, "The goal")
         inserted = await PlanGoal.insert(
             PlanGoal(
                 plan=plan_id,
                 description=goal.description.strip(),
-                headline=goal.headline,
+                headline=headline,
                 need_ref=goal.need_ref,
                 target_on=goal.target_on,
             )
@@ -368,7 +405,7 @@ class PlanService:
     ) -> PlanRecord:
         async with writing_family(self.engine, principal, actor, family_id):
             await self._plan(family_id, plan_id)
-            await self._insert_goal(plan_id, goal)
+            await self._insert_goal(family_id, plan_id, goal)
             await record(actor, "plan.goal.add", "family", family_id, detail={"plan_id": plan_id})
             return await self._plan(family_id, plan_id)
 
@@ -448,7 +485,7 @@ class PlanService:
         if not summary.strip():
             problems.append(field_error("summary", "must not be empty"))
         if next_review_on is not None and next_review_on <= reviewed_on:
-            problems.append(field_error("next_review_on", "must be after reviewed_on"))
+            problems.append(field_error("next_review_on", "must be after the date of the review"))
         for index, item in enumerate(progress):
             if item.rating not in RATINGS:
                 problems.append(
@@ -465,7 +502,7 @@ class PlanService:
             unknown = [i for i, item in enumerate(progress) if item.goal_id not in goal_ids]
             refuse_if(
                 [
-                    field_error(f"progress[{i}].goal_id", "not a goal of this plan")
+                    field_error(f"progress[{i}].goal_id", "must be a goal of this plan")
                     for i in unknown
                 ],
                 "The review",

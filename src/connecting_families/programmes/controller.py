@@ -62,6 +62,7 @@ class ProgrammeController(Controller):
             assessment_timescale_days=data.assessment_timescale_days,
             assessment_rate_target=rate_target(data.assessment_rate_target),
             child_population=data.child_population,
+            assessment_without_consent=data.assessment_without_consent,
         )
         return to_schema(await programmes.create_programme(actor, draft), Programme)
 

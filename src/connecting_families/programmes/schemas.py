@@ -30,6 +30,9 @@ class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
     assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] = 45
     assessment_rate_target: RateTarget | None = None
     child_population: Population = msgspec.field(default_factory=dict)
+    # Whether an assessment may be completed without the family's current consent (with a
+    # reason); by default it may not.
+    assessment_without_consent: bool = False
 
 
 class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,6 +46,7 @@ class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     assessment_timescale_days: Annotated[int, Meta(ge=1, le=365)] | UnsetType = UNSET
     assessment_rate_target: RateTarget | UnsetType | None = UNSET
     child_population: Population | UnsetType = UNSET
+    assessment_without_consent: bool | UnsetType = UNSET
 
 
 class Programme(msgspec.Struct):
@@ -58,3 +62,4 @@ class Programme(msgspec.Struct):
     assessment_rate_target: float | None
     child_population: dict[str, int]
     version: int
+    assessment_without_consent: bool

@@ -34,6 +34,7 @@ class ProgrammeRecord:
     assessment_rate_target: float | None
     child_population: dict[str, int]
     version: int
+    assessment_without_consent: bool = False
 
 
 @attrs.frozen
@@ -49,6 +50,7 @@ class ProgrammeDraft:
     assessment_timescale_days: int = 45
     assessment_rate_target: Decimal | None = None
     child_population: dict[str, int] = attrs.Factory(dict)
+    assessment_without_consent: bool = False
 
 
 def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
@@ -116,6 +118,7 @@ class ProgrammeService:
             else float(row["assessment_rate_target"]),
             child_population={str(p["year"]): p["children"] for p in population},
             version=row["version"],
+            assessment_without_consent=bool(row["assessment_without_consent"]),
         )
 
     async def _visible_codes(self, principal: Principal | None) -> set[str] | None:
@@ -175,6 +178,7 @@ class ProgrammeService:
                     target_families=draft.target_families,
                     assessment_timescale_days=draft.assessment_timescale_days,
                     assessment_rate_target=draft.assessment_rate_target,
+                    assessment_without_consent=draft.assessment_without_consent,
                 )
             ).returning(Programme.id)
             await self._set_population(inserted[0]["id"], draft.child_population)

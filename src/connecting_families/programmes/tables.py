@@ -1,6 +1,16 @@
 """Programme tables."""
 
-from piccolo.columns import JSON, BigInt, Date, Integer, Numeric, Serial, Timestamptz, Varchar
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    Integer,
+    Numeric,
+    Serial,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.table import Table
 
 from connecting_families.database.columns import refers_to
@@ -22,6 +32,9 @@ class Programme(Table):
     assessment_timescale_days = Integer(default=45)
     # Early help assessments a year per 10,000 children (0-17) the programme aims for.
     assessment_rate_target = Numeric(digits=(7, 1), null=True, default=None)
+    # Whether an assessment may be completed for a family with no current consent to share
+    # its information (then only with a reason, recorded on the assessment).
+    assessment_without_consent = Boolean(default=False)
     # Moved on by every write to a family's records: totals judge again when it moves.
     evidence_version = BigInt(default=0)
     created_at = Timestamptz()

@@ -28,18 +28,19 @@ from connecting_families.access.policy import (
 from connecting_families.assessments.due import assessments_due_of
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.service import ConsentSummary, consent_of
 from connecting_families.domain.dates import today
 from connecting_families.errors import Invalid
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
-from connecting_families.families.members import Member, MemberService
+from connecting_families.families.members import Member, MemberService, current_members_of
 from connecting_families.families.notes import NOTE_KINDS, NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
 from connecting_families.plans.due import plans_due_of
-from connecting_families.plans.service import RATINGS, OverdueItem, PlanService
+from connecting_families.plans.service import OverdueItem, PlanService
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
@@ -50,6 +51,7 @@ from connecting_families.web.templating import humanise, page
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("", "Summary"),
     ("household", "Household"),
+    ("consent", "Consent"),
     ("assessments", "Assessments and needs"),
     ("plan", "Plan"),
     ("notes", "Notes"),
@@ -66,6 +68,8 @@ class FamilyHeader:
     family: FamilyRecord
     members: list[Member]
     may_write: bool
+    # Whether the family has current consent to share its information: shown on every page.
+    consent: ConsentSummary
 
     @property
     def current_members(self) -> list[Member]:
@@ -84,6 +88,7 @@ class FamilyHeader:
             "current_members": self.current_members,
             "may_write": self.may_write,
             "may_add": self.may_add,
+            "consent": self.consent,
             "sections": SECTIONS,
             "today": today(),
         }
@@ -126,6 +131,7 @@ class FamilyPageServices:
             family=await self.families.record_of(row),
             members=await self.members.members_of(family_id),
             may_write=writable,
+            consent=await consent_of(family_id),
         )
 
     async def context(self, principal: Principal, actor: Actor, family_id: int) -> dict[str, Any]:
@@ -137,14 +143,12 @@ class FamilyPageServices:
             "allocations": await self.allocations.history(principal, actor, family_id),
             "assessments": await self.assessments.list_assessments(principal, actor, family_id),
             "needs": await self.assessments.list_needs(principal, actor, family_id),
-            "plans": await self.plans.list_plans(principal, actor, family_id),
             "notes": await self.notes.list_notes(principal, actor, family_id),
             "timeline": await self.evidence.timeline(principal, actor, family_id, None),
             "verdict": verdict,
             "explained": explain(verdict),
             "today": on,
             "note_kinds": [(kind, humanise(kind)) for kind in NOTE_KINDS],
-            "ratings": [(rating, humanise(rating)) for rating in RATINGS],
             "blank": Form(),
         }
 
@@ -206,9 +210,12 @@ class FamilyPages(Controller):
         overdue_by_family: dict[int, list[OverdueItem]] = {}
         for item in overdue:
             overdue_by_family.setdefault(item.family_id, []).append(item)
+        # The listing above checked and audited these families; their names in one query.
+        members = await current_members_of(ids)
         rows = [
             {
                 "family": family,
+                "members": members[family.id],
                 "next_review": reviews.get(family.id),
                 "overdue": overdue_by_family.get(family.id, []),
                 "verdict": verdicts.get(family.id),
@@ -238,17 +245,12 @@ class FamilyPages(Controller):
         plans = await plans_due_of(family_id, on)
         assessments = await assessments_due_of(family_id)
         verdict = await family_page.evaluation.verdict_of(family_id, on)
-        # CONSENT: `FamilyHeader.consent` comes with the consent section (another branch);
-        # until then the summary neither shows consent nor asks for it.
-        consent = getattr(header, "consent", _NO_CONSENT_YET)
-        consent_current = None if consent is _NO_CONSENT_YET else consent_is_current(consent)
-        shown_consent: dict[str, Any] = {} if consent is _NO_CONSENT_YET else {"consent": consent}
         tasks = tasks_of(
             on,
             plans,
             assessments,
             open_family=header.family.status != "closed",
-            consent_current=consent_current,
+            consent_current=header.consent.current,
         )
         return page(
             "family/summary.html",
@@ -256,7 +258,6 @@ class FamilyPages(Controller):
             people=people_of(header.members, on),
             tasks=tasks,
             verdict=verdict,
-            **shown_consent,
         )
 
     @get("/families/{family_id:int}/result", opt={"access": FAMILY_READ})
@@ -310,9 +311,7 @@ class FamilyPages(Controller):
 
     @get(
         [
-            "/families/{family_id:int}/household",
             "/families/{family_id:int}/assessments",
-            "/families/{family_id:int}/plan",
         ],
         opt={"access": FAMILY_READ},
     )
@@ -348,25 +347,8 @@ AS_OF_LABELS = {"as_of": "Judge on"}
 AS_OF_FIELDS = ("as_of", "as_of-day", "as_of-month", "as_of-year")
 
 
-class _NoConsentYet:
-    """Marks a `FamilyHeader` from before the consent section: no consent to show."""
-
-
-_NO_CONSENT_YET = _NoConsentYet()
-
-
-def consent_is_current(consent: object) -> bool:
-    """Whether the family's consent (`FamilyHeader.consent`, from the consent section) holds
-    today: None is none; otherwise its own `current`, where it says."""
-    if consent is None:
-        return False
-    return bool(getattr(consent, "current", True))
-
-
 SAVED.update(
     {
         "outcome": "The need's outcome was recorded.",
-        "action": "The action was added to the plan.",
-        "review": "The review was recorded.",
     }
 )

@@ -195,6 +195,26 @@ def read(
     ) from None
 
 
+def read_all(
+    values: dict[str, str],
+    schema: type[T],
+    labels: Mapping[str, str],
+    problems: list[dict[str, str]],
+    **fixed: Any,
+) -> T:
+    """`read`, refused also for `problems` the page found itself (a question left unanswered
+    that the API's type leaves optional), all named at once in the form's order (`labels`)."""
+    try:
+        data = read(values, schema, labels, **fixed)
+    except Invalid as error:
+        problems = [*error.errors, *problems]
+    if problems:
+        order = {name: index for index, name in enumerate(labels)}
+        problems = sorted(problems, key=lambda p: order.get(str(p.get("field")), len(order)))
+        raise Invalid("The form was refused; see the message beside each field.", errors=problems)
+    return data
+
+
 def _every_problem(
     data: dict[str, Any], schema: type[Any], labels: Mapping[str, str]
 ) -> list[tuple[str, str]]:

@@ -1,0 +1,1 @@
+"""Consent to share a family's information with other agencies: given, covered, withdrawn."""
