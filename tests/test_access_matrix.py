@@ -188,6 +188,15 @@ async def _page_consent(family_id: int) -> tuple[dict[str, object], object]:
     return {}, {**body, "agencies": "health"}  # type: ignore[dict-item]
 
 
+async def _draft(family_id: int) -> tuple[dict[str, object], object]:
+    return {"assessment_ref": await _assessment(family_id, completed=False)}, None
+
+
+async def _content(family_id: int) -> tuple[dict[str, object], object]:
+    ref = await _assessment(family_id, completed=False)
+    return {"assessment_ref": ref}, {"version": 1, "family_view": "We want help with school."}
+
+
 async def _sign_off(family_id: int) -> tuple[dict[str, object], object]:
     return {"assessment_ref": await _assessment(family_id, completed=True)}, {"version": 1}
 
@@ -297,6 +306,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", FAMILY + "/assessments"): _no_body,
     ("POST", FAMILY + "/assessments"): _fixed({"started_on": "2014-01-02"}),
     ("POST", FAMILY + "/assessments/{assessment_ref:str}/complete"): _complete,
+    ("PUT", FAMILY + "/assessments/{assessment_ref:str}/content"): _content,
     ("POST", FAMILY + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("GET", FAMILY + "/needs"): _no_body,
     ("POST", FAMILY + "/needs"): _fixed({"headline": "education", "identified_on": "2014-01-02"}),
@@ -317,6 +327,11 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", FAMILY + "/verdict"): _no_body,
     ("POST", FAMILY + "/closures/{closure_id:int}/sign-off"): _closure,
 }
+
+
+async def _page_outcome_form(family_id: int) -> tuple[dict[str, object], object]:
+    params, _ = await _outcome(family_id)
+    return params, None
 
 
 async def _page_asb(family_id: int) -> tuple[dict[str, object], object]:
@@ -427,14 +442,26 @@ EXAMPLES |= {
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("GET", PAGE + "/evidence/new"): _no_body,
     ("POST", PAGE + "/notes"): _note,
-    ("GET", PAGE + "/household/new"): _no_body,
-    ("POST", PAGE + "/household"): _page_member,
-    ("GET", PAGE + "/household/known"): _no_body,
-    ("POST", PAGE + "/household/known"): _fixed({"name": "Matrix"}),
-    ("GET", PAGE + "/household/{membership_id:int}/leave"): _leave,
-    ("POST", PAGE + "/household/{membership_id:int}/leave"): _leave,
-    ("GET", PAGE + "/people/{person_id:int}/edit"): _update_person,
-    ("POST", PAGE + "/people/{person_id:int}"): _page_correct,
+    ("GET", PAGE + "/household/new"): _open(_no_body),
+    ("POST", PAGE + "/household"): _open(_page_member),
+    ("GET", PAGE + "/household/known"): _open(_no_body),
+    ("POST", PAGE + "/household/known"): _open(_fixed({"name": "Matrix"})),
+    ("GET", PAGE + "/household/{membership_id:int}/leave"): _open(_leave),
+    ("POST", PAGE + "/household/{membership_id:int}/leave"): _open(_leave),
+    ("GET", PAGE + "/people/{person_id:int}/edit"): _open(_update_person),
+    ("POST", PAGE + "/people/{person_id:int}"): _open(_page_correct),
+    ("GET", PAGE + "/assessments/new"): _open(_no_body),
+    ("POST", PAGE + "/assessments/new"): _open(_fixed({"started_on": "2014-01-02"})),
+    ("GET", PAGE + "/assessments/{assessment_ref:str}"): _draft,
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/edit"): _open(_draft),
+    ("POST", PAGE + "/assessments/{assessment_ref:str}/edit"): _open(_content),
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/complete"): _open(_draft),
+    ("POST", PAGE + "/assessments/{assessment_ref:str}/complete"): _open(_complete),
+    ("GET", PAGE + "/needs/new"): _open(_no_body),
+    ("POST", PAGE + "/needs/new"): _open(
+        _fixed({"headline": "education", "identified_on": "2014-01-02"})
+    ),
+    ("GET", PAGE + "/needs/{need_ref:str}/outcome"): _open(_page_outcome_form),
     ("POST", PAGE + "/needs/{need_ref:str}/outcome"): _outcome,
     ("GET", PAGE + "/plan/new"): _open(_no_body),
     ("POST", PAGE + "/plans"): _fixed({}),
@@ -450,6 +477,7 @@ EXAMPLES |= {
     ("GET", PAGE + "/reopen"): _closed,
     ("POST", PAGE + "/reopen"): _reopen,
     ("POST", PAGE + "/evidence"): _page_asb,
+    ("GET", PAGE + "/allocation/new"): _no_body,
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("POST", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,

@@ -71,12 +71,15 @@ async def test_assessment_lifecycle(client: httpx.AsyncClient, world: World) -> 
     await given_consent(client, world)  # without it, completing is refused (test_consent.py)
     no_reason = await client.post(f"{path}/{ref}/complete", json=late, headers=kw)
     assert no_reason.status_code == 422
-    assert no_reason.json()["errors"][0]["field"] == "late_reason"
+    # Which reason, from the fixed list; words alone (as before the list) are "other".
+    assert no_reason.json()["errors"][0]["field"] == "late_reason_code"
     completed = await client.post(
         f"{path}/{ref}/complete", json={**late, "late_reason": "Family moved"}, headers=kw
     )
     assert completed.status_code == 200
     assert completed.json()["within_timescale"] is False
+    assert completed.json()["late_reason_code"] == "other"
+    assert completed.json()["late_reason"] == "Family moved"
     assert completed.json()["version"] == 2
 
     stale = await client.post(f"{path}/{ref}/sign-off", json={"version": 1}, headers=tm)

@@ -86,8 +86,8 @@ async def test_signing_in_with_a_wrong_password_keeps_the_username(
     response = await post_form(
         client, "/sign-in", {"username": "kw_own", "password": "not it at all"}
     )
-    assert response.status_code == 401
-    assert "The username or password is wrong." in response.text
+    assert response.status_code == 422
+    assert "The username or password is wrong" in response.text
     assert 'value="kw_own"' in response.text
     assert "not it at all" not in response.text
     assert "cf_session" not in client.cookies
@@ -123,14 +123,15 @@ async def test_sign_in_never_sends_a_user_to_another_site(
 async def test_a_form_without_its_csrf_token_is_refused(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """A post without the CSRF token changes nothing and shows the 403 page."""
+    """A post without the CSRF token changes nothing and shows the 403 page, which says the
+    form was not sent."""
     await sign_in(client, "kw_own")
     response = await client.post(
         f"/families/{world.families['fam1']}/notes",
         data={"kind": "visit", "occurred_on": "2026-01-05", "body": "Visited"},
     )
     assert response.status_code == 403
-    assert '<h1 class="govuk-heading-l">You cannot do this</h1>' in response.text
+    assert '<h1 class="govuk-heading-l">Your form was not sent</h1>' in response.text
     assert await CaseNote.count() == 0
 
 

@@ -84,7 +84,7 @@ async def prepared_claim(client: httpx.AsyncClient) -> int:
     """A draft claim as of today, prepared through the page by whoever is signed in."""
     response = await post_form(client, "/programmes/P1/claims", {"as_of": today().isoformat()})
     assert response.status_code == 303, response.text
-    found = re.fullmatch(r"/claims/([0-9]+)\?done=prepared", response.headers["location"])
+    found = re.fullmatch(r"/claims/([0-9]+)\?saved=claim-prepared", response.headers["location"])
     assert found is not None
     return int(found[1])
 
@@ -216,12 +216,12 @@ async def test_a_dry_run_reports_what_would_change_and_writes_nothing(
 async def test_a_file_over_the_limit_is_refused_with_its_message(
     client: httpx.AsyncClient, world: World, app: Litestar
 ) -> None:
-    """A file over the configured size gets 413 and the limit's message on the page."""
+    """A file over the configured size is refused (422) with the limit beside the file field."""
     app.state.imports.max_bytes = 10
     await sign_in(client, "pm")
     response = await upload(client, "attendance", CASES["attendance"].text())
-    assert response.status_code == 413, response.text
-    assert "imports are limited to 10 bytes" in text_of(response.text)
+    assert response.status_code == 422, response.text
+    assert "Error: The file must be smaller than 10 bytes" in text_of(response.text)
 
 
 async def test_a_file_holding_a_nul_character_is_refused(
@@ -238,7 +238,7 @@ async def test_preparing_a_claim_shows_its_line(client: httpx.AsyncClient, world
     """A claim prepared as of today holds FAM-1's result on the crime, ASB and education route."""
     await sign_in(client, "pm")
     claim_id = await prepared_claim(client)
-    response = await client.get(f"/claims/{claim_id}?done=prepared")
+    response = await client.get(f"/claims/{claim_id}?saved=claim-prepared")
     assert response.status_code == 200, response.text
     words = text_of(response.text)
     assert "The claim was prepared as a draft." in words
@@ -250,7 +250,8 @@ async def test_a_claim_needs_a_date_or_a_window(client: httpx.AsyncClient, world
     await sign_in(client, "pm")
     response = await post_form(client, "/programmes/P1/claims", {"as_of": "", "window_id": ""})
     assert response.status_code == 422, response.text
-    assert "give as_of or window_id, not both" in text_of(response.text)
+    words = text_of(response.text)
+    assert "Error: Enter the date to claim results as of, or choose a claim window" in words
 
 
 async def test_the_auditor_signs_off_and_the_manager_submits(
@@ -289,7 +290,8 @@ async def test_a_manager_without_the_auditor_role_cannot_sign_off(
     claim_id, line_id = await sampled_claim(client)
     response = await post_form(client, f"/claims/{claim_id}/lines/{line_id}/sign-off")
     assert response.status_code == 403, response.text
-    assert "Your role does not allow this." in text_of(response.text)
+    reason = "Your role does not allow this: it is for auditors, and you are a programme manager."
+    assert reason in text_of(response.text)
 
 
 async def test_a_claim_cannot_be_submitted_before_its_sample_is_signed_off(

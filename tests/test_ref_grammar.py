@@ -320,15 +320,15 @@ async def _stored_bad_need(world: World, ref: str) -> int:
 async def test_a_stored_bad_ref_stays_one_segment_of_its_form_address(
     client: httpx.AsyncClient, page_world: World
 ) -> None:
-    """A need ref of `../../6/needs/N2` makes the outcome form post to this family's own need
-    (percent-encoded), never to family 6's; posting it changes nobody's record."""
+    """A need ref of `../../6/needs/N2` makes the link to its outcome form go to this family's
+    own need (percent-encoded), never to family 6's; posting it changes nobody's record."""
     family_id = page_world.families["fam1"]
     await _stored_bad_need(page_world, "../../6/needs/N2")
     await sign_in(client, "kw_own")
     page = await client.get(f"/families/{family_id}/assessments")
     assert page.status_code == 200, page.text
     action = f"/families/{family_id}/needs/..%2F..%2F6%2Fneeds%2FN2/outcome"
-    assert action in page.text
+    assert f'href="{action}"' in page.text
     # As a browser resolves it: still this family's address.
     resolved = urlsplit(urljoin(f"http://testserver/families/{family_id}", action)).path
     assert resolved == action

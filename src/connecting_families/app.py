@@ -80,10 +80,10 @@ from connecting_families.web.auth_pages import SignInPages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
+from connecting_families.web.family_assessments import AssessmentPages
 from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_evidence import EvidencePages
-from connecting_families.web.family_forms import FamilyForms
 from connecting_families.web.family_household import HouseholdPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
@@ -91,6 +91,7 @@ from connecting_families.web.family_plan import PlanPages
 from connecting_families.web.family_plan_actions import ActionPages
 from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.family_search import FamilySearchPages
+from connecting_families.web.forms import reads_page_form
 from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.team_pages import TeamPages
@@ -161,7 +162,6 @@ def create_app(settings: Settings) -> Litestar:
             AuditController,
             SignInPages,
             FamilyPages,
-            FamilyForms,
             NotePages,
             EvidencePages,
             ConsentPages,
@@ -172,6 +172,7 @@ def create_app(settings: Settings) -> Litestar:
             FamilySearchPages,
             NewFamilyPages,
             HouseholdPages,
+            AssessmentPages,
             ProgrammePages,
             ClaimPages,
             TeamPages,
@@ -193,7 +194,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         lifespan=[database_lifespan],
         state=State({"settings": settings, "engine": engine, **services}),
-        guards=[requires_same_origin, requires_access],
+        guards=[reads_page_form, requires_same_origin, requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
         exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},

@@ -13,7 +13,17 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from connecting_families.access.policy import PUBLIC, Access, Principal
+from connecting_families.access.policy import (
+    ADMIN,
+    AUDITOR,
+    KEY_WORKER,
+    PROGRAMME_MANAGER,
+    PUBLIC,
+    ROLES,
+    TEAM_MANAGER,
+    Access,
+    Principal,
+)
 from connecting_families.accounts.service import SESSION_LIFETIME, AccountService
 from connecting_families.audit.service import Actor, record
 
@@ -97,4 +107,32 @@ async def requires_access(
             "route": connection.scope.get("path_template"),
         },
     )
-    raise PermissionDeniedException("Your role does not allow this.")
+    raise PermissionDeniedException(refusal_reason(access, principal))
+
+
+# Each role as a person would say it: one of them, and many.
+ROLE_WORDS = {
+    KEY_WORKER: ("a key worker", "key workers"),
+    TEAM_MANAGER: ("a team manager", "team managers"),
+    PROGRAMME_MANAGER: ("a programme manager", "programme managers"),
+    AUDITOR: ("an auditor", "auditors"),
+    ADMIN: ("an administrator", "administrators"),
+}
+
+
+def _listed(words: list[str], joiner: str) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {joiner} {words[-1]}"
+
+
+def refusal_reason(access: Access, principal: Principal) -> str:
+    """Why the route refused `principal`, in words: whom it is for and what they are now.
+
+    A form's 403 page shows it, so that someone whose role was taken away while a form was
+    open knows why what they typed was not saved. It names roles only, never a record."""
+    wanted = [ROLE_WORDS[role][1] for role in ROLES if role in (access.roles or ())]
+    held = [ROLE_WORDS[role][0] for role in ROLES if role in principal.roles]
+    reason = "Your role does not allow this"
+    if wanted:
+        reason += f": it is for {_listed(wanted, 'and')}"
+        reason += f", and you are {_listed(held, 'and')}" if held else ", and you have no role now"
+    return reason + "."

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_SIGN_OFF, FAMILY_WRITE, Principal
+from connecting_families.assessments.records import AssessmentContent
 from connecting_families.assessments.schemas import (
     Assessment,
     AssessmentCompletion,
+    AssessmentContentUpdate,
     AssessmentCreate,
     AssessmentSignOff,
     Need,
@@ -74,6 +76,42 @@ class AssessmentController(Controller):
         )
         return to_schema(value, Assessment)
 
+    @put("/assessments/{assessment_ref:str}/content", opt={"access": FAMILY_WRITE})
+    async def save_assessment_content(
+        self,
+        assessments: NamedDependency[AssessmentService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        assessment_ref: RefParam,
+        data: JSONBody[AssessmentContentUpdate],
+    ) -> Assessment:
+        """Save an assessment's content as a draft (as often as needed until it is complete).
+
+        Args:
+            assessments: The assessment service.
+            principal: The signed-in caller.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            assessment_ref: The assessment.
+            data: Its version and the whole content (a part left out is saved blank).
+        """
+        value = await assessments.save_content(
+            principal,
+            actor,
+            family_id,
+            assessment_ref,
+            version=data.version,
+            content=AssessmentContent(
+                family_view=data.family_view,
+                strengths=data.strengths,
+                headline_needs=dict(data.headline_needs),
+                child_voice=data.child_voice,
+                analysis=data.analysis,
+            ),
+        )
+        return to_schema(value, Assessment)
+
     @post(
         "/assessments/{assessment_ref:str}/complete", opt={"access": FAMILY_WRITE}, status_code=200
     )
@@ -86,7 +124,8 @@ class AssessmentController(Controller):
         assessment_ref: RefParam,
         data: JSONBody[AssessmentCompletion],
     ) -> Assessment:
-        """Complete an assessment; a late one needs `late_reason`.
+        """Complete an assessment; a late one needs `late_reason_code` (and, for "other",
+        `late_reason`).
 
         Args:
             assessments: The assessment service.
@@ -105,6 +144,7 @@ class AssessmentController(Controller):
             completed_on=data.completed_on,
             late_reason=data.late_reason,
             no_consent_reason=data.no_consent_reason,
+            late_reason_code=data.late_reason_code,
         )
         return to_schema(value, Assessment)
 

@@ -23,12 +23,46 @@ class AssessmentCreate(msgspec.Struct, forbid_unknown_fields=True):
     agency: Text | None = None
 
 
+LateReasonCode = Literal[
+    "key_worker_availability", "family_availability", "awaiting_other_agency", "other"
+]
+
+
 class AssessmentCompletion(msgspec.Struct, forbid_unknown_fields=True):
+    """Complete an assessment. One completed after `due_by` says why: `late_reason_code`, and
+    for "other" the reason in words (`late_reason`); words alone are taken as "other"."""
+
     version: Version
     completed_on: dt.date
+    late_reason_code: LateReasonCode | None = None
     late_reason: Annotated[str, Meta(max_length=2000)] | None = None
     # Why it is completed without the family's current consent (where the programme allows it).
     no_consent_reason: Annotated[str, Meta(max_length=2000)] | None = None
+
+
+ContentText = Annotated[str, Meta(max_length=5000)]
+HeadlineText = Annotated[str, Meta(max_length=1000)]
+Headline = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class AssessmentContentUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """The assessment's content, saved as a draft until it is completed. `headline_needs`:
+    a short text for each headline of the programme's rule set (headline → text)."""
+
+    version: Version
+    family_view: ContentText | None = None
+    strengths: ContentText | None = None
+    headline_needs: dict[Headline, HeadlineText] = {}
+    child_voice: ContentText | None = None
+    analysis: ContentText | None = None
+
+
+class AssessmentContent(msgspec.Struct):
+    family_view: str | None
+    strengths: str | None
+    headline_needs: dict[str, str]
+    child_voice: str | None
+    analysis: str | None
 
 
 class AssessmentSignOff(msgspec.Struct, forbid_unknown_fields=True):
@@ -46,9 +80,13 @@ class Assessment(msgspec.Struct):
     due_by: dt.date
     working_days_taken: int | None
     within_timescale: bool | None
+    late_reason_code: LateReasonCode | None
     late_reason: str | None
     signed_off_by: str | None
     signed_off_at: dt.datetime | None
+    content: AssessmentContent
+    # draft, completed, completed_late or signed_off
+    status: str
     version: int
 
 

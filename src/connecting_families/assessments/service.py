@@ -14,12 +14,29 @@ say nothing of it when that family is outside the caller's scope (`families.exis
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 from typing import Any
 
 import attrs
 
 from connecting_families.access.policy import Principal, family_scope
+from connecting_families.assessments.records import (
+    ASSESSMENT_COLUMNS,
+    CONTENT_LIMIT,
+    HEADLINE_LIMIT,
+    LATE_REASONS,
+    NEED_OUTCOMES,
+    AssessmentContent,
+    AssessmentRecord,
+    NeedRecord,
+    assessments_of,
+    need_from_row,
+    needs_of,
+)
+from connecting_families.assessments.records import (
+    assessment_from_row as _assessment,
+)
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.service import consent_at_completion
@@ -33,63 +50,11 @@ from connecting_families.errors import (
     refuse_if,
 )
 from connecting_families.families.existence import audited_refusals, refuse_taken_ref
-from connecting_families.families.scope import require_family, writing_family
+from connecting_families.families.scope import family_row, require_family, writing_family
 from connecting_families.families.service import not_in_future, validate_ref
 from connecting_families.families.tables import Family, Membership
 from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.tables import Programme
-
-NEED_OUTCOMES = ("achieved", "not_achieved")
-
-
-@attrs.frozen
-class AssessmentRecord:
-    assessment_ref: str
-    family_id: int
-    subject_person_id: int | None
-    started_on: dt.date
-    completed_on: dt.date | None
-    lead_professional: str | None
-    agency: str | None
-    due_by: dt.date
-    working_days_taken: int | None
-    within_timescale: bool | None
-    late_reason: str | None
-    signed_off_by: str | None
-    signed_off_at: dt.datetime | None
-    version: int
-
-
-@attrs.frozen
-class NeedRecord:
-    need_ref: str
-    family_id: int
-    person_id: int | None
-    headline: str
-    identified_on: dt.date
-    evidence: str | None
-    outcome: str | None
-    outcome_on: dt.date | None
-    version: int
-
-
-_ASSESSMENT_COLUMNS = (
-    Assessment.id,
-    Assessment.programme,
-    Assessment.family,
-    Assessment.assessment_ref,
-    Assessment.subject_person,
-    Assessment.started_on,
-    Assessment.completed_on,
-    Assessment.lead_professional,
-    Assessment.agency,
-    Assessment.late_reason,
-    Assessment.signed_off_by,
-    Assessment.signed_off_by.username.as_alias("signed_off_by_username"),
-    Assessment.signed_off_at,
-    Assessment.version,
-)
-
 
 AWAITING_LIMIT = 200
 
@@ -100,55 +65,6 @@ class Awaiting:
 
     family_ref: str
     assessment: AssessmentRecord
-
-
-def _assessment(row: dict[str, Any], timescale_days: int) -> AssessmentRecord:
-    taken = (
-        dates.working_days_between(row["started_on"], row["completed_on"])
-        if row["completed_on"]
-        else None
-    )
-    return AssessmentRecord(
-        assessment_ref=row["assessment_ref"],
-        family_id=row["family"],
-        subject_person_id=row["subject_person"],
-        started_on=row["started_on"],
-        completed_on=row["completed_on"],
-        lead_professional=row["lead_professional"],
-        agency=row["agency"],
-        due_by=dates.add_working_days(row["started_on"], timescale_days),
-        working_days_taken=taken,
-        within_timescale=None if taken is None else taken <= timescale_days,
-        late_reason=row["late_reason"],
-        signed_off_by=row["signed_off_by_username"],
-        signed_off_at=row["signed_off_at"],
-        version=row["version"],
-    )
-
-
-def _need(row: dict[str, Any]) -> NeedRecord:
-    return NeedRecord(
-        need_ref=row["need_ref"],
-        family_id=row["family"],
-        person_id=row["person"],
-        headline=row["headline"],
-        identified_on=row["identified_on"],
-        evidence=row["evidence"],
-        outcome=row["outcome"],
-        outcome_on=row["outcome_on"],
-        version=row["version"],
-    )
-
-
-async def needs_of(family_id: int) -> list[NeedRecord]:
-    """The family's current needs, oldest first. Unchecked: the caller has checked the
-    family's scope (a service method, or `FamilyPageServices.open` for a page)."""
-    rows = (
-        await Need.select()
-        .where(Need.family == family_id, Need.superseded_at.is_null())
-        .order_by(Need.identified_on)
-    )
-    return [_need(row) for row in rows]
 
 
 async def _is_member(family_id: int, person_id: int | None, role: str | None = None) -> bool:
@@ -185,6 +101,50 @@ async def _supersede(
     await table.insert(table(**values))
 
 
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _headline_json(texts: dict[str, str]) -> str | None:
+    """The headlines' texts as the column holds them: only those with words, or NULL."""
+    kept = {headline: text.strip() for headline, text in texts.items() if text.strip()}
+    return json.dumps(kept) if kept else None
+
+
+def late_reason_problems(code: str | None, words: str | None) -> list[dict[str, str]]:
+    """What is wrong with the reason a late completion gives: a code from `LATE_REASONS`,
+    and for "other", the reason in words."""
+    if code not in LATE_REASONS:
+        return [field_error("late_reason_code", f"must be one of {', '.join(LATE_REASONS)}")]
+    if code == "other" and not words:
+        return [field_error("late_reason", "must not be empty")]
+    return []
+
+
+def content_problems(
+    content: AssessmentContent, headlines: tuple[str, ...]
+) -> list[dict[str, str]]:
+    """What is wrong with an assessment's content: a part too long, or a headline that is not
+    one of the programme's rule set's."""
+    problems = []
+    parts = (
+        ("family_view", content.family_view),
+        ("strengths", content.strengths),
+        ("child_voice", content.child_voice),
+        ("analysis", content.analysis),
+    )
+    for name, value in parts:
+        if value and len(value.strip()) > CONTENT_LIMIT:
+            problems.append(field_error(name, f"must be {CONTENT_LIMIT:,} characters or fewer"))
+    for headline, text in content.headline_needs.items():
+        field = f"headline_needs.{headline}"
+        if headline not in headlines:
+            problems.append(field_error(field, "is not a headline of this programme's rule set"))
+        elif len(text.strip()) > HEADLINE_LIMIT:
+            problems.append(field_error(field, f"must be {HEADLINE_LIMIT:,} characters or fewer"))
+    return problems
+
+
 class AssessmentService:
     def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
@@ -193,21 +153,22 @@ class AssessmentService:
     async def list_assessments(
         self, principal: Principal, actor: Actor, family_id: int
     ) -> list[AssessmentRecord]:
-        family = await require_family(principal, actor, family_id, "read")
-        rows = (
-            await Assessment.select(*_ASSESSMENT_COLUMNS)
-            .where(Assessment.family == family_id, Assessment.superseded_at.is_null())
-            .order_by(Assessment.started_on)
-        )
+        await require_family(principal, actor, family_id, "read")
         await record(actor, "family.assessments.read", "family", family_id)
-        return [_assessment(row, family["assessment_timescale_days"]) for row in rows]
+        return await assessments_of(family_id)
+
+    async def headlines_of(self, family_id: int) -> tuple[str, ...]:
+        """The headlines of the family's programme's rule set, in the rule set's order;
+        unchecked, for a page that has checked its read of the family already."""
+        row = await family_row(family_id)
+        return self.plugins.headlines(row["ruleset_id"]) if row else ()
 
     async def awaiting_sign_off(self, principal: Principal, actor: Actor) -> list[Awaiting]:
         """Completed assessments not yet signed off, of the families the caller may write to
         (a team manager: their team's and the unallocated), oldest completion first."""
         rows = await (
             Assessment.select(
-                *_ASSESSMENT_COLUMNS,
+                *ASSESSMENT_COLUMNS,
                 Assessment.family.family_ref.as_alias("family_ref"),
             )
             .where(
@@ -249,7 +210,7 @@ class AssessmentService:
 
     async def _record_of(self, family: dict[str, Any], assessment_ref: str) -> AssessmentRecord:
         row = (
-            await Assessment.select(*_ASSESSMENT_COLUMNS)
+            await Assessment.select(*ASSESSMENT_COLUMNS)
             .where(
                 Assessment.family == family["id"],
                 Assessment.assessment_ref == assessment_ref,
@@ -313,6 +274,47 @@ class AssessmentService:
             await record(actor, "assessment.start", "family", family_id)
             return await self._record_of(family, ref)
 
+    async def save_content(
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        assessment_ref: str,
+        *,
+        version: int,
+        content: AssessmentContent,
+    ) -> AssessmentRecord:
+        """Save the assessment's content as a draft, as often as needed until it is completed;
+        each save is a new version, and names the version it was made against."""
+        async with writing_family(self.engine, principal, actor, family_id) as family:
+            row = await self._current(family_id, assessment_ref)
+            check_version(
+                version,
+                row["version"],
+                await self._record_of(family, assessment_ref),
+                "The assessment",
+            )
+            if row["completed_on"] is not None:
+                raise Conflict("The assessment is complete: its content can no longer change.")
+            refuse_if(
+                content_problems(content, self.plugins.headlines(family["ruleset_id"])),
+                "The assessment",
+            )
+            await _supersede(
+                Assessment,
+                row,
+                {
+                    "family_view": _text(content.family_view),
+                    "strengths": _text(content.strengths),
+                    "headline_needs": _headline_json(content.headline_needs),
+                    "child_voice": _text(content.child_voice),
+                    "analysis": _text(content.analysis),
+                },
+                principal.user_id,
+            )
+            await record(actor, "assessment.save_content", "family", family_id)
+            return await self._record_of(family, assessment_ref)
+
     async def complete(
         self,
         principal: Principal,
@@ -323,11 +325,14 @@ class AssessmentService:
         version: int,
         completed_on: dt.date,
         late_reason: str | None,
+        late_reason_code: str | None = None,
         no_consent_reason: str | None = None,
     ) -> AssessmentRecord:
-        """Complete an assessment; one completed outside the timescale needs a reason, and one
-        of a family without current consent is refused unless the programme allows it, and
-        then needs a reason too (`consent.service.consent_at_completion`)."""
+        """Complete an assessment; one completed outside the timescale needs a reason from
+        `LATE_REASONS` ("other" with the reason in words). Words without a code are "other",
+        as every reason was before the codes. One of a family without current consent is
+        refused unless the programme allows it, and then needs a reason too
+        (`consent.service.consent_at_completion`)."""
         refuse_if(not_in_future("completed_on", completed_on), "The completion")
         async with writing_family(self.engine, principal, actor, family_id) as family:
             row = await self._current(family_id, assessment_ref)
@@ -344,13 +349,12 @@ class AssessmentService:
                 problems.append(field_error("completed_on", "before started_on"))
             timescale = family["assessment_timescale_days"]
             late = dates.working_days_between(row["started_on"], completed_on) > timescale
-            if late and not (late_reason or "").strip():
-                problems.append(
-                    field_error(
-                        "late_reason",
-                        f"completed after {timescale} working days: say why it was late",
-                    )
-                )
+            words = (late_reason or "").strip() or None
+            code = (
+                late_reason_code if late_reason_code is not None else ("other" if words else None)
+            )
+            if late:
+                problems += late_reason_problems(code, words)
             consent = await consent_at_completion(family, no_consent_reason)
             problems += consent.problems
             refuse_if(problems, "The completion")
@@ -359,7 +363,8 @@ class AssessmentService:
                 row,
                 {
                     "completed_on": completed_on,
-                    "late_reason": (late_reason or "").strip() or None,
+                    "late_reason_code": code if late else None,
+                    "late_reason": words if late else None,
                     "no_consent_reason": consent.reason,
                 },
                 principal.user_id,
@@ -454,7 +459,7 @@ class AssessmentService:
                 )
             )
             await record(actor, "need.add", "family", family_id, detail={"headline": headline})
-            return _need(await self._current_need(family_id, ref))
+            return need_from_row(await self._current_need(family_id, ref))
 
     async def _current_need(self, family_id: int, need_ref: str) -> dict[str, Any]:
         row = (
@@ -486,11 +491,11 @@ class AssessmentService:
         refuse_if(problems, "The outcome")
         async with writing_family(self.engine, principal, actor, family_id):
             row = await self._current_need(family_id, need_ref)
-            check_version(version, row["version"], _need(row), "The need")
+            check_version(version, row["version"], need_from_row(row), "The need")
             if outcome_on < row["identified_on"]:
                 refuse_if([field_error("outcome_on", "before identified_on")], "The outcome")
             await _supersede(
                 Need, row, {"outcome": outcome, "outcome_on": outcome_on}, principal.user_id
             )
             await record(actor, "need.outcome", "family", family_id, detail={"outcome": outcome})
-            return _need(await self._current_need(family_id, need_ref))
+            return need_from_row(await self._current_need(family_id, need_ref))

@@ -1,6 +1,6 @@
 """Assessment and need tables (append-and-supersede, like evidence)."""
 
-from piccolo.columns import Date, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, Date, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from connecting_families.accounts.tables import User
@@ -21,9 +21,20 @@ class Assessment(Recorded, Table):
     agency = Varchar(length=200, null=True, default=None)
     signed_off_by = refers_to(User, null=True)
     signed_off_at = Timestamptz(null=True, default=None)
+    # Why it was completed late: one of `records.LATE_REASONS`, and the words (required for
+    # "other", optional detail for the others). A reason given before the codes is "other".
+    late_reason_code = Varchar(length=32, null=True, default=None)
     late_reason = Text(null=True, default=None)
     # Why it was completed without the family's current consent, where the programme allows it.
     no_consent_reason = Text(null=True, default=None)
+    # The content, saved as a draft until it is completed: the family's own view, their
+    # strengths, a short text per headline of the rule set (JSON: headline -> text), the
+    # child's voice and the key worker's analysis.
+    family_view = Text(null=True, default=None)
+    strengths = Text(null=True, default=None)
+    headline_needs = JSON(null=True, default=None)
+    child_voice = Text(null=True, default=None)
+    analysis = Text(null=True, default=None)
 
 
 class Need(Recorded, Table):

@@ -483,7 +483,12 @@ class ClaimService:
         if (as_of is None) == (window_id is None):
             raise Invalid(
                 "Give the date to claim at, or a claim window.",
-                errors=[{"field": "as_of", "message": "give as_of or window_id, not both"}],
+                errors=[
+                    {
+                        "field": "as_of",
+                        "message": "Enter a date or choose a claim window, not both",
+                    },
+                ],
             )
         if window_id is not None:
             as_of = await self.window_as_of(principal, code, window_id)
@@ -692,7 +697,12 @@ class ClaimService:
         if (percent is None) == (count is None):
             raise Invalid(
                 "Give either a percentage or a number of lines to sample.",
-                errors=[{"field": "percent", "message": "give percent or count, not both"}],
+                errors=[
+                    {
+                        "field": "percent",
+                        "message": "Enter a percentage or a number of lines, not both",
+                    }
+                ],
             )
         if percent is not None and not 1 <= percent <= 100:
             raise Invalid(

@@ -52,9 +52,12 @@ _FREE_TEXT: tuple[tuple[str, str, str, str], ...] = (
     ("need", "evidence = NULL", _FAMILY_ROWS, "evidence IS NOT NULL"),
     (
         "assessment",
-        "late_reason = NULL, no_consent_reason = NULL",
+        "late_reason = NULL, no_consent_reason = NULL, family_view = NULL, strengths = NULL,"
+        " headline_needs = NULL, child_voice = NULL, analysis = NULL",
         _FAMILY_ROWS,
-        "(late_reason IS NOT NULL OR no_consent_reason IS NOT NULL)",
+        "(late_reason IS NOT NULL OR no_consent_reason IS NOT NULL OR family_view IS NOT NULL"
+        " OR strengths IS NOT NULL OR headline_needs IS NOT NULL OR child_voice IS NOT NULL"
+        " OR analysis IS NOT NULL)",
     ),
     ("consent", "withdrawn_reason = NULL", _FAMILY_ROWS, "withdrawn_reason IS NOT NULL"),
     ("allocation", "reason = NULL", _FAMILY_ROWS, "reason IS NOT NULL"),

@@ -9,7 +9,7 @@ import attrs
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.accounts.tables import User, UserProgramme
-from connecting_families.assessments.service import needs_of
+from connecting_families.assessments.records import needs_of
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import next_version_values
 from connecting_families.database.engine import AnyEngine

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from connecting_families.assessments.records import LATE_REASONS
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import working_days_between
 from connecting_families.imports.bulk import Bulk
@@ -108,7 +109,7 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
     target = programme.get("assessment_rate_target")
 
     completed = await bulk.rows(
-        "SELECT a.started_on, a.completed_on, a.late_reason FROM assessment a"
+        "SELECT a.started_on, a.completed_on, a.late_reason, a.late_reason_code FROM assessment a"
         " JOIN family f ON f.id = a.family WHERE f.programme = {} AND a.superseded_at IS NULL"
         " AND a.completed_on >= {} AND a.completed_on <= {}",
         pid,
@@ -117,9 +118,11 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
     )
     timescale = programme["assessment_timescale_days"]
     late: Counter[str] = Counter()
-    for started_on, completed_on, late_reason in completed:
+    for started_on, completed_on, late_reason, code in completed:
         if working_days_between(_date(started_on), _date(completed_on)) > timescale:
-            late[(late_reason or "").strip() or NOT_RECORDED] += 1
+            # A reason chosen from the list counts by its words; "other", by what was written.
+            chosen = LATE_REASONS.get(code) if code != "other" else None
+            late[chosen or (late_reason or "").strip() or NOT_RECORDED] += 1
     within = len(completed) - sum(late.values())
 
     referrals = await bulk.rows(

@@ -13,7 +13,7 @@ from litestar.response import Template
 from connecting_families.access.policy import ADMIN, AUDIT_READ, Principal
 from connecting_families.audit.service import Actor, AuditQuery, record, search
 from connecting_families.errors import Invalid
-from connecting_families.web.forms import Form, read, with_dates
+from connecting_families.web.forms import Form, read, refused, with_dates
 from connecting_families.web.templating import page
 
 PAGE_SIZE = 50
@@ -72,13 +72,8 @@ class AuditPages(Controller):
         try:
             wanted = read(values, AuditSearch, AUDIT_LABELS)
         except Invalid as error:
-            return page(
-                "audit.html",
-                status=422,
-                form=Form.refusing(values, error, AUDIT_LABELS),
-                rows=[],
-                more=None,
-                whole_log=whole_log,
+            return refused(
+                error, values, AUDIT_LABELS, "audit.html", rows=[], more=None, whole_log=whole_log
             )
         rows = await search(wanted.query(), principal)
         await record(actor, "audit.search", "audit_log", detail={"returned": len(rows)})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
@@ -20,13 +21,24 @@ from connecting_families.access.policy import (
     TEAM_MANAGER,
     Principal,
 )
-from connecting_families.accounts.service import AccountService
+from connecting_families.accounts.service import AccountService, SignInRefused, SignInThrottled
 from connecting_families.audit.service import Actor
-from connecting_families.errors import DomainError
+from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.programmes.tables import Programme
 from connecting_families.web.errors import safe_next
-from connecting_families.web.forms import Form, form_values
+from connecting_families.web.forms import FORM_LABELS, Form, form_values, read, refused
 from connecting_families.web.templating import page, path_segment
+
+SIGN_IN_LABELS = {"username": "Username", "password": "Password"}
+Typed = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+
+
+class SignInForm(msgspec.Struct):
+    """The sign-in form: both fields are needed (the service checks the pair)."""
+
+    username: Typed
+    password: Typed
+    next: str = "/"
 
 
 class SignInPages(Controller):
@@ -43,7 +55,7 @@ class SignInPages(Controller):
         """
         return page("sign_in.html", form=Form(values={"next": safe_next(next)}))
 
-    @post("/sign-in", opt={"access": PUBLIC})
+    @post("/sign-in", opt={"access": PUBLIC, FORM_LABELS: SIGN_IN_LABELS})
     async def sign_in(
         self, request: Request[Any, Any, Any], accounts: NamedDependency[AccountService]
     ) -> Response[Any]:
@@ -55,21 +67,29 @@ class SignInPages(Controller):
         """
         values = await form_values(request)
         target = safe_next(values.get("next"))
+        # The password is never shown again; the username is kept.
+        kept = {"username": values.get("username", ""), "next": target}
         try:
+            data = read(values, SignInForm, SIGN_IN_LABELS)
             issued = await accounts.sign_in(
-                values.get("username", ""),
-                values.get("password", ""),
-                client_address(request),
-                "session",
+                data.username, data.password, client_address(request), "session"
             )
+        except SignInThrottled as error:
+            throttled = page(
+                "sign_in.html", status=429, form=Form(values=kept, summary=(error.detail,))
+            )
+            throttled.headers.update(error.headers)
+            return throttled
+        except SignInRefused:
+            # A wrong password is a form that was wrong (422), not a missing credential (the
+            # 401 that the pages answer by sending a person to sign in).
+            wrong = Invalid(
+                "The username or password is wrong.",
+                errors=[field_error("password", "The username or password is wrong")],
+            )
+            return refused(wrong, kept, SIGN_IN_LABELS, "sign_in.html")
         except DomainError as error:
-            # The password is never shown again; the username is kept.
-            kept = {"username": values.get("username", ""), "next": target}
-            return page(
-                "sign_in.html",
-                status=error.status_code,
-                form=Form(values=kept, summary=(error.detail,)),
-            )
+            return refused(error, kept, SIGN_IN_LABELS, "sign_in.html")
         response: Response[Any] = Redirect(target)
         set_session_cookie(response, request, issued.token)
         return response

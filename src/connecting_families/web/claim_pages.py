@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import (
@@ -26,22 +25,34 @@ from connecting_families.claims.controller import (
 )
 from connecting_families.claims.service import ClaimService
 from connecting_families.domain.dates import today
-from connecting_families.errors import DomainError
+from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import RecordId
-from connecting_families.web.forms import Form, form_values, read
-from connecting_families.web.programme_pages import FORM_REFUSALS, Code, abilities
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+)
+from connecting_families.web.programme_pages import Code, abilities
 from connecting_families.web.templating import day, page
 
-# The claim actions may also be refused for who is asking (the preparer cannot sign off).
-CLAIM_REFUSALS = (403, 409, 422)
+SAVED.update(
+    {
+        "claim-prepared": "The claim was prepared as a draft.",
+        "claim-excluded": "The line was left out of the claim.",
+        "claim-sampled": "The audit sample was drawn.",
+        "claim-signed-off": "The line was signed off.",
+        "claim-submitted": "The claim was submitted. It cannot change now.",
+    }
+)
 
-DONE = {
-    "prepared": "The claim was prepared as a draft.",
-    "excluded": "The line was left out of the claim.",
-    "sampled": "The audit sample was drawn.",
-    "signed_off": "The line was signed off.",
-    "submitted": "The claim was submitted. It cannot change now.",
-}
+# Each claim form's fields as its page labels them.
+PREPARE_LABELS = {"as_of": "Results as of", "window_id": "Claim window"}
+EXCLUDE_LABELS = {"reason": "Reason for leaving the line out"}
+SAMPLE_LABELS = {"percent": "Percentage of lines", "count": "Number of lines"}
 
 
 def window_label(window: dict[str, Any]) -> str:
@@ -51,53 +62,36 @@ def window_label(window: dict[str, Any]) -> str:
     )
 
 
-async def _claims_page(
-    claims: ClaimService,
-    principal: Principal,
-    actor: Actor,
-    code: str,
-    *,
-    form: Form | None = None,
-    status: int = 200,
-) -> Template:
+async def _claims_context(
+    claims: ClaimService, principal: Principal, actor: Actor, code: str
+) -> dict[str, Any]:
     can = abilities(principal)
-    return page(
-        "programme/claims.html",
-        status=status,
-        code=code,
-        can=can,
-        claims=await claims.list_claims(principal, actor, code),
-        windows=[
+    return {
+        "code": code,
+        "can": can,
+        "claims": await claims.list_claims(principal, actor, code),
+        "windows": [
             (str(window["id"]), window_label(window))
             for window in (
                 await claims.list_windows(principal, code) if can["manage_claims"] else []
             )
         ],
-        form=form or Form(values={"as_of": today().isoformat()}),
-    )
+    }
 
 
-async def _claim_page(
-    claims: ClaimService,
-    principal: Principal,
-    actor: Actor,
-    claim_id: int,
-    *,
-    forms: dict[str, Form] | None = None,
-    status: int = 200,
-    done: str | None = None,
-) -> Template:
+async def _claim_context(
+    claims: ClaimService, principal: Principal, actor: Actor, claim_id: int, key: str = ""
+) -> dict[str, Any]:
+    """The claim page; `key` names the one form refused (its fields' ids start with it)."""
     claim = await claims.show(principal, actor, claim_id)
-    return page(
-        "programme/claim.html",
-        status=status,
-        code=claim["programme"],
-        claim=claim,
-        can=abilities(principal),
-        forms=forms or {},
-        blank=Form(),
-        done=done,
-    )
+    return {
+        "code": claim["programme"],
+        "claim": claim,
+        "can": abilities(principal),
+        "form": Form(),
+        "refused_key": key,
+        "blank": Form(),
+    }
 
 
 async def _claim_refused(
@@ -108,18 +102,28 @@ async def _claim_refused(
     key: str,
     values: dict[str, str],
     error: DomainError,
+    labels: dict[str, str],
 ) -> Template:
     """The claim page again, with the service's reason beside the action refused."""
-    if error.status_code not in CLAIM_REFUSALS:
-        raise error  # not about the action: the error page says it
-    forms = {key: Form.refusing(values, error)}
-    return await _claim_page(
-        claims, principal, actor, claim_id, forms=forms, status=error.status_code
-    )
+    context = await _claim_context(claims, principal, actor, claim_id, key)
+    return refused(error, values, labels, "programme/claim.html", **context)
 
 
 def _back_to_claim(claim_id: int, done: str) -> Redirect:
-    return Redirect(f"/claims/{claim_id}?done={done}", status_code=303)
+    return accepted(f"/claims/{claim_id}", f"claim-{done}")
+
+
+def read_prepare(values: dict[str, str]) -> PrepareRequest:
+    """The prepare form as the API's type: a date or a window, not both, said by label."""
+    data = read(values, PrepareRequest, PREPARE_LABELS)
+    if (data.as_of is None) == (data.window_id is None):
+        message = (
+            "Enter a date or choose a claim window, not both"
+            if data.as_of
+            else "Enter the date to claim results as of, or choose a claim window"
+        )
+        raise Invalid(message, errors=[field_error("as_of", message)])
+    return data
 
 
 class ClaimPages(Controller):
@@ -143,9 +147,14 @@ class ClaimPages(Controller):
             actor: The caller, for the audit log.
             code: The programme.
         """
-        return await _claims_page(claims, principal, actor, code)
+        context = await _claims_context(claims, principal, actor, code)
+        return page(
+            "programme/claims.html", **context, form=Form(values={"as_of": today().isoformat()})
+        )
 
-    @post("/programmes/{code:str}/claims", opt={"access": CLAIM_MANAGE})
+    @post(
+        "/programmes/{code:str}/claims", opt={"access": CLAIM_MANAGE, FORM_LABELS: PREPARE_LABELS}
+    )
     async def prepare_claim(
         self,
         request: Request[Any, Any, Any],
@@ -165,15 +174,11 @@ class ClaimPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, PrepareRequest)
+            data = read_prepare(values)
             claim = await claims.prepare(principal, actor, code, data.as_of, data.window_id)
         except DomainError as error:
-            if error.status_code not in FORM_REFUSALS:
-                raise
-            form = Form.refusing(values, error)
-            return await _claims_page(
-                claims, principal, actor, code, form=form, status=error.status_code
-            )
+            context = await _claims_context(claims, principal, actor, code)
+            return refused(error, values, PREPARE_LABELS, "programme/claims.html", **context)
         return _back_to_claim(claim["id"], "prepared")
 
     @get("/claims/{claim_id:int}", opt={"access": CLAIM_READ})
@@ -183,7 +188,6 @@ class ClaimPages(Controller):
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         claim_id: RecordId,
-        done: FromQuery[str | None] = None,
     ) -> Template:
         """The claim, its lines and near misses, and what the caller may do with it now.
 
@@ -192,11 +196,14 @@ class ClaimPages(Controller):
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             claim_id: The claim.
-            done: What was just done, to say so.
         """
-        return await _claim_page(claims, principal, actor, claim_id, done=DONE.get(done or ""))
+        context = await _claim_context(claims, principal, actor, claim_id)
+        return page("programme/claim.html", **context)
 
-    @post("/claims/{claim_id:int}/lines/{line_id:int}/exclude", opt={"access": CLAIM_MANAGE})
+    @post(
+        "/claims/{claim_id:int}/lines/{line_id:int}/exclude",
+        opt={"access": CLAIM_MANAGE, FORM_LABELS: EXCLUDE_LABELS},
+    )
     async def exclude_line(
         self,
         request: Request[Any, Any, Any],
@@ -218,15 +225,24 @@ class ClaimPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, ReasonRequest)
+            data = read(values, ReasonRequest, EXCLUDE_LABELS)
             await claims.exclude_line(principal, actor, claim_id, line_id, data.reason)
         except DomainError as error:
             return await _claim_refused(
-                claims, principal, actor, claim_id, f"exclude-{line_id}", values, error
+                claims,
+                principal,
+                actor,
+                claim_id,
+                f"exclude-{line_id}",
+                values,
+                error,
+                EXCLUDE_LABELS,
             )
         return _back_to_claim(claim_id, "excluded")
 
-    @post("/claims/{claim_id:int}/sample", opt={"access": CLAIM_SAMPLE})
+    @post(
+        "/claims/{claim_id:int}/sample", opt={"access": CLAIM_SAMPLE, FORM_LABELS: SAMPLE_LABELS}
+    )
     async def draw_sample(
         self,
         request: Request[Any, Any, Any],
@@ -246,17 +262,20 @@ class ClaimPages(Controller):
         """
         values = await form_values(request)
         try:
-            data = read(values, SampleRequest)
+            data = read(values, SampleRequest, SAMPLE_LABELS)
             await claims.draw_sample(
                 principal, actor, claim_id, percent=data.percent, count=data.count, seed=data.seed
             )
         except DomainError as error:
             return await _claim_refused(
-                claims, principal, actor, claim_id, "sample", values, error
+                claims, principal, actor, claim_id, "sample", values, error, SAMPLE_LABELS
             )
         return _back_to_claim(claim_id, "sampled")
 
-    @post("/claims/{claim_id:int}/lines/{line_id:int}/sign-off", opt={"access": CLAIM_SIGN_OFF})
+    @post(
+        "/claims/{claim_id:int}/lines/{line_id:int}/sign-off",
+        opt={"access": CLAIM_SIGN_OFF, FORM_LABELS: {}},
+    )
     async def sign_off_line(
         self,
         claims: NamedDependency[ClaimService],
@@ -278,11 +297,11 @@ class ClaimPages(Controller):
             await claims.sign_off(principal, actor, claim_id, line_id, principal.user_id)
         except DomainError as error:
             return await _claim_refused(
-                claims, principal, actor, claim_id, f"sign-off-{line_id}", {}, error
+                claims, principal, actor, claim_id, f"sign-off-{line_id}", {}, error, {}
             )
-        return _back_to_claim(claim_id, "signed_off")
+        return _back_to_claim(claim_id, "signed-off")
 
-    @post("/claims/{claim_id:int}/submit", opt={"access": CLAIM_MANAGE})
+    @post("/claims/{claim_id:int}/submit", opt={"access": CLAIM_MANAGE, FORM_LABELS: {}})
     async def submit_claim(
         self,
         claims: NamedDependency[ClaimService],
@@ -301,7 +320,9 @@ class ClaimPages(Controller):
         try:
             await claims.submit(principal, actor, claim_id)
         except DomainError as error:
-            return await _claim_refused(claims, principal, actor, claim_id, "submit", {}, error)
+            return await _claim_refused(
+                claims, principal, actor, claim_id, "submit", {}, error, {}
+            )
         return _back_to_claim(claim_id, "submitted")
 
     @get("/claims/{claim_id:int}/export.csv", opt={"access": CLAIM_READ})

@@ -24,6 +24,7 @@ from connecting_families.web.family_pages import (
     provide_family_page,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -33,6 +34,13 @@ from connecting_families.web.forms import (
     whole_number,
 )
 from connecting_families.web.templating import humanise, page
+
+NOTE_LABELS = {
+    "kind": "Kind of contact",
+    "occurred_on": "Date of the contact",
+    "attendees": "Who was there",
+    "body": "Note",
+}
 
 
 class NotePages(Controller):
@@ -87,7 +95,9 @@ class NotePages(Controller):
             values["occurred_on"] = corrected.occurred_on.isoformat()
         return page("family/note_form.html", **context, form=Form(values=values))
 
-    @post("/families/{family_id:int}/notes", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/notes", opt={"access": FAMILY_WRITE, FORM_LABELS: NOTE_LABELS}
+    )
     async def add_note(
         self,
         request: Request[Any, Any, Any],
@@ -121,14 +131,6 @@ class NotePages(Controller):
             context = await note_form_context(header, values.get("corrects"))
             return refused(error, values, NOTE_LABELS, "family/note_form.html", **context)
         return accepted(f"/families/{family_id}/notes", "note")
-
-
-NOTE_LABELS = {
-    "kind": "Kind of contact",
-    "occurred_on": "Date of the contact",
-    "attendees": "Who was there",
-    "body": "Note",
-}
 
 
 async def note_form_context(header: FamilyHeader, corrects: str | None) -> dict[str, Any]:

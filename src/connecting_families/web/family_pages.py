@@ -1,4 +1,4 @@
-"""A key worker's pages: the caseload and the family's pages. Its forms are in `family_forms`.
+"""A key worker's pages: the caseload, the family's summary and its result.
 
 A family's record is a summary page and a sub-page per section (`SECTIONS`), each its own
 address, read through `FamilyPageServices.open`: one scope check and one audit entry for the
@@ -35,7 +35,7 @@ from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.members import Member, MemberService, current_members_of
-from connecting_families.families.notes import NOTE_KINDS, NoteService
+from connecting_families.families.notes import NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
@@ -44,7 +44,7 @@ from connecting_families.plans.service import OverdueItem, PlanService
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
-from connecting_families.web.templating import humanise, page
+from connecting_families.web.templating import page
 
 # The sub-pages of a family's record, in the order the navigation lists them: (path under
 # /families/{id}, name). The summary is the family's own address.
@@ -133,24 +133,6 @@ class FamilyPageServices:
             may_write=writable,
             consent=await consent_of(family_id),
         )
-
-    async def context(self, principal: Principal, actor: Actor, family_id: int) -> dict[str, Any]:
-        on = today()
-        header = await self.open(principal, actor, family_id, "")
-        verdict = await self.evaluation.family_verdict(principal, actor, family_id, on, None)
-        return {
-            **header.context(),
-            "allocations": await self.allocations.history(principal, actor, family_id),
-            "assessments": await self.assessments.list_assessments(principal, actor, family_id),
-            "needs": await self.assessments.list_needs(principal, actor, family_id),
-            "notes": await self.notes.list_notes(principal, actor, family_id),
-            "timeline": await self.evidence.timeline(principal, actor, family_id, None),
-            "verdict": verdict,
-            "explained": explain(verdict),
-            "today": on,
-            "note_kinds": [(kind, humanise(kind)) for kind in NOTE_KINDS],
-            "blank": Form(),
-        }
 
 
 def provide_family_page(
@@ -308,33 +290,6 @@ class FamilyPages(Controller):
             as_of=as_of,
             form=form,
         )
-
-    @get(
-        [
-            "/families/{family_id:int}/assessments",
-        ],
-        opt={"access": FAMILY_READ},
-    )
-    async def section_page(
-        self,
-        request: HTMXRequest,
-        family_page: NamedDependency[FamilyPageServices],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-    ) -> Template:
-        """One section of the family's record (`SECTIONS`), read through `context`.
-
-        Args:
-            request: The request, whose path names the section.
-            family_page: What the page reads.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            family_id: The family.
-        """
-        section = request.url.path.rsplit("/", 1)[-1]
-        context = await family_page.context(principal, actor, family_id)
-        return page(f"family/{section}.html", **context, forms={})
 
 
 class JudgeOn(msgspec.Struct, forbid_unknown_fields=True):

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.response import Redirect, Template
 
 from connecting_families.access.policy import FAMILY_READ, FAMILY_WRITE, Principal
-from connecting_families.assessments.service import NeedRecord, needs_of
+from connecting_families.assessments.records import NeedRecord, needs_of
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, NotFound, field_error
 from connecting_families.families.closures import standing_closure_of

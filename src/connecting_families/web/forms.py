@@ -23,7 +23,12 @@ from typing import Any, TypeVar
 import attrs
 import msgspec
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import FormMultiDict
+from litestar.handlers.base import BaseRouteHandler
 from litestar.response import Redirect, Template
+from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from connecting_families.domain.refs import REF_RULE
 from connecting_families.errors import DomainError, Invalid, field_error
@@ -34,6 +39,10 @@ CSRF_FIELD = "_csrf_token"
 # A GOV.UK date input posts a date as three fields: `due_on-day`, `due_on-month`, `due_on-year`.
 DATE_PARTS = ("day", "month", "year")
 _AT = re.compile(r" - at `\$\.?([A-Za-z0-9_.\[\]]*)`$")
+# msgspec's words for a number out of its bounds: "Expected `int` >= 1".
+_BOUND = re.compile(r"Expected `(?:int|float)` (>=|<=) (-?[0-9.]+)$")
+# A number expected, optional or not: "Expected `int`", "Expected `int | null`, got `str`".
+_NUMBER = re.compile(r"Expected `(?:int|float)(?: \| null)?`")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 
 
@@ -252,7 +261,10 @@ def _explain(message: str, labels: Mapping[str, str]) -> tuple[str, str]:
     text = _AT.sub("", message)
     if "date" in text.lower():
         return field, f"{label} must be a real date"
-    if "Expected `int`" in text or "Expected `float`" in text:
+    if bound := _BOUND.search(text):
+        most = bound.group(2)
+        return field, f"{label} must be {most} or {'more' if bound.group(1) == '>=' else 'less'}"
+    if _NUMBER.search(text):
         return field, f"{label} must be a number"
     if "length <=" in text:
         most = int(text.rsplit(" ", 1)[-1])
@@ -311,3 +323,76 @@ def refused(
     return Template(
         template_name=template, context={**context, "form": form}, status_code=error.status_code
     )
+
+
+# A page form route's `opt` key: its fields' labels, so that the 403 page (which a guard or the
+# CSRF check reaches before the handler runs) can name what was typed as the form does.
+FORM_LABELS = "form_labels"
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# A value longer than this, or on several lines, is given back in a text area to copy.
+LONG_VALUE = 80
+
+
+@attrs.frozen
+class TypedField:
+    """One field of a refused form as it was typed, to give back on the 403 page."""
+
+    label: str
+    value: str
+
+    @property
+    def long(self) -> bool:
+        return len(self.value) > LONG_VALUE or "\n" in self.value
+
+
+async def reads_page_form(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """A guard before the others: read a page form POST's fields once, so that a refusal by
+    the next guards still has what was typed (`typed_fields`).
+
+    Litestar keeps the parsed form in the connection's scope, where the page error handler
+    (which is synchronous) finds it and the handler reads the same copy. The CSRF check has
+    usually parsed it already (its token is a form field); this covers a token sent as a
+    header. The body is read through `request_limits`, so its size limit holds."""
+    if connection.scope.get("method") != "POST" or not isinstance(connection, Request):
+        return
+    if connection.url.path.startswith("/api/") or connection.content_type[0] not in FORM_TYPES:
+        return
+    await connection.form()
+
+
+def typed_fields(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[TypedField, ...]:
+    """What a page form POST held, each field by its label (the route's `opt[FORM_LABELS]`),
+    for a page that refuses it before its handler runs; nothing when the form was not read.
+
+    Never the CSRF token, a password, or a file; a date input's three fields as one."""
+    if connection.scope.get("method") != "POST":
+        return ()
+    parsed = ScopeState.from_scope(connection.scope).form
+    if parsed is Empty:
+        return ()
+    handler = connection.scope.get("route_handler")
+    # A route that declares its labels gives back only those fields (not its hidden ones).
+    labels: Mapping[str, str] | None = handler.opt.get(FORM_LABELS) if handler else None
+    form = FormMultiDict.from_form_data(parsed)
+    values: dict[str, str] = {}
+    for name in form:
+        if name == CSRF_FIELD or "password" in name.lower():
+            continue
+        sent = [value.strip() for value in form.getall(name) if isinstance(value, str)]
+        if any(sent):
+            values[name] = ", ".join(value for value in sent if value)
+    typed = []
+    for name, value in values.items():
+        date_name, _, part = name.rpartition("-")
+        if part in DATE_PARTS and f"{date_name}-day" in values:
+            if part != "day":
+                continue
+            name = date_name
+            value = " ".join(values.get(f"{date_name}-{p}", "") for p in DATE_PARTS).strip()
+        if labels is not None and name not in labels:
+            continue  # a hidden field (a version, the page to go back to): not typed
+        label = labels[name] if labels is not None else name.replace("_", " ").capitalize()
+        typed.append(TypedField(label, value))
+    return tuple(typed)

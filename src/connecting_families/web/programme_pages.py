@@ -2,8 +2,9 @@
 report. The claim pages are in `claim_pages`.
 
 The pages call the same services as the JSON API and read forms into the API's own msgspec
-types. Accepted, a form redirects (303) back to its page with a fixed message; refused, the
-page is shown again with the service's message, the status it gave, and what was typed.
+types, through the one form mechanism (`web.forms`): refused, the page again (422, 409) with
+each error by its field's label; accepted, a 303 to the page with a `SAVED` banner. The
+dashboard's date and report month are GET forms of GOV.UK date inputs, checked here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -45,7 +47,16 @@ from connecting_families.reports.render import monthly_html
 from connecting_families.reports.service import ReportService
 from connecting_families.request_limits import BODY_LIMIT, IMPORT_BODY, MULTIPART_OVERHEAD_BYTES
 from connecting_families.web.charts import dashboard_charts
-from connecting_families.web.forms import Form, form_values
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+    with_dates,
+)
 from connecting_families.web.templating import page, path_segment
 
 # The claim pages take their code by this name.
@@ -54,8 +65,41 @@ RunId = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)]
 MonthText = Annotated[str | None, QueryParameter(max_length=32)]
 
 RECENT_RUNS = 20
-# Refusals a page explains beside its form; any other error gets the error page.
-FORM_REFUSALS = (409, 413, 422)
+
+# The dashboard's two GET forms, as the page labels them: the date the figures are counted at
+# (a GOV.UK date input) and the month of the printable report (its month and year fields).
+DASHBOARD_LABELS = {"as_of": "Count the figures at", "report": "Month of the report"}
+IMPORT_LABELS = {"kind": "What the file holds", "file": "The file"}
+# The report's months, as the report's API takes them (`reports.controller.parse_month`).
+REPORT_YEARS = range(1900, 2100)
+
+
+SAVED["import"] = "The file was imported."
+
+
+class DashboardQuery(msgspec.Struct):
+    """The dashboard's date; other query fields (the report's month) are read on their own."""
+
+    as_of: dt.date | None = None
+
+
+def report_month(values: dict[str, str]) -> tuple[int, int]:
+    """The report form's month and year, or `Invalid` in the Design System's words."""
+    month, year = values.get("report-month", ""), values.get("report-year", "")
+    message = None
+    if not (month or year):
+        message = "Enter the month of the report"
+    elif not month:
+        message = "Month of the report must include a month"
+    elif not year:
+        message = "Month of the report must include a year"
+    elif not (month.isascii() and month.isdigit() and 1 <= int(month) <= 12):
+        message = "Month of the report must be a real month, from 1 to 12"
+    elif not (year.isascii() and year.isdigit() and int(year) in REPORT_YEARS):
+        message = "Month of the report must be in a year from 1900 to 2099, like 2026"
+    if message:
+        raise Invalid(message, errors=[field_error("report", message)])
+    return int(year), int(month)
 
 
 # What the pages share: who may do what, and the programme's sections.
@@ -79,28 +123,18 @@ def previous_month() -> tuple[int, int]:
     return last.year, last.month
 
 
-async def _imports_page(
-    imports: ImportService,
-    principal: Principal,
-    code: str,
-    *,
-    form: Form | None = None,
-    status: int = 200,
-    run_id: int | None = None,
-    **context: Any,
-) -> Template:
+async def _imports_context(
+    imports: ImportService, principal: Principal, code: str, run_id: int | None = None
+) -> dict[str, Any]:
+    """What the imports page shows besides its form: the recent runs, and the one just made."""
     runs = await imports.list_runs(principal, code, RECENT_RUNS)
-    return page(
-        "programme/imports.html",
-        status=status,
-        code=code,
-        can=abilities(principal),
-        runs=runs,
-        imported=_run_summary(runs, run_id, code),
-        kinds=[(kind, kind.replace("_", " ")) for kind in IMPORT_KINDS],
-        form=form or Form(),
-        **context,
-    )
+    return {
+        "code": code,
+        "can": abilities(principal),
+        "runs": runs,
+        "imported": _run_summary(runs, run_id, code),
+        "kinds": [(kind, kind.replace("_", " ")) for kind in IMPORT_KINDS],
+    }
 
 
 def _run_summary(runs: list[dict[str, Any]], run_id: int | None, code: str) -> str | None:
@@ -127,17 +161,25 @@ async def _uploaded_file(
     request: Request[Any, Any, Any], imports: ImportService, kind: str
 ) -> tuple[bytes, str]:
     """The uploaded file's bytes and name, once the kind is chosen and the size allowed."""
-    if request.content_length is not None:
-        imports.check_size(request.content_length - MULTIPART_OVERHEAD_BYTES)
+    too_large = Invalid(
+        "The file is too large.",
+        errors=[field_error("file", f"The file must be smaller than {imports.max_bytes:,} bytes")],
+    )
+    declared = request.content_length
+    if declared is not None and declared - MULTIPART_OVERHEAD_BYTES > imports.max_bytes:
+        raise too_large
+    problems = []
     if kind not in IMPORT_KINDS:
-        raise Invalid(
-            "Choose the kind of file.", errors=[field_error("kind", "Choose the kind of file")]
-        )
+        problems.append(field_error("kind", "Select what the file holds"))
     upload = (await request.form()).get("file")
     data = await upload.read() if isinstance(upload, UploadFile) else b""
     if not isinstance(upload, UploadFile) or not (upload.filename or data):
-        raise Invalid("Choose a file.", errors=[field_error("file", "Choose a CSV file")])
-    imports.check_size(len(data))
+        problems.append(field_error("file", "Select a CSV file"))
+    if problems:
+        raise Invalid("The form was refused; see the message beside each field.", errors=problems)
+    if len(data) > imports.max_bytes:
+        raise too_large
+    assert isinstance(upload, UploadFile)
     return data, upload.filename or f"{kind}.csv"
 
 
@@ -161,32 +203,66 @@ class ProgrammePages(Controller):
     @get("/programmes/{code:str}", opt={"access": PROGRAMME_REPORT})
     async def dashboard(
         self,
+        request: Request[Any, Any, Any],
         programmes: NamedDependency[ProgrammeService],
         reports: NamedDependency[ReportService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         code: CodeParam,
-        as_of: FromQuery[dt.date | None] = None,
-    ) -> Template:
+    ) -> Response[Any]:
         """Progress against the target, families and income by month, and the assessment
         rate this month against its target.
 
+        The date to count at is the date input's `as_of-day`, `-month` and `-year` (or
+        `as_of` as YYYY-MM-DD; today in England if omitted). The report form sends
+        `report-month` and `report-year`, and goes on to the printable report. Either refused
+        is this page again (422) with the error by the field's label, at today's figures.
+
         Args:
+            request: The query: the date input's fields, or the report's month.
             programmes: The programme service.
             reports: The report service.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             code: The programme.
-            as_of: The date to count at (today in England if omitted).
         """
         programme = await programmes.get_programme(principal, code)
-        on = as_of or today()
+        values = with_dates({name: value.strip() for name, value in request.query_params.items()})
+        problems: list[dict[str, Any]] = []
+        on = today()
+        try:
+            on = read(values, DashboardQuery, DASHBOARD_LABELS).as_of or on
+        except Invalid as error:
+            problems += error.errors
+        if "report-month" in values or "report-year" in values:
+            try:
+                year, number = report_month(values)
+            except Invalid as error:
+                problems += error.errors
+            else:
+                if not problems:
+                    return Redirect(
+                        f"/programmes/{path_segment(code)}/reports/monthly"
+                        f"?month={year:04d}-{number:02d}",
+                        status_code=303,
+                    )
+        last_year, last_month = previous_month()
+        shown = {
+            "as_of": on.isoformat(),
+            "report-month": str(last_month),
+            "report-year": str(last_year),
+        }
+        form = Form(values=shown)
+        if problems:
+            # Refused, the fields show what was typed, blanks and all.
+            refusal = Invalid("The figures could not be shown.", errors=problems)
+            form = Form.refusing({**shown, **values}, refusal, DASHBOARD_LABELS)
         totals = await reports.totals(principal, actor, code, on)
         month = Period.month(on.year, on.month)
         indicators = await reports.indicators(principal, actor, code, month)
-        year, number = previous_month()
         return page(
             "programme/dashboard.html",
+            status=422 if problems else 200,
             code=code,
             can=abilities(principal),
             programme=programme,
@@ -194,7 +270,7 @@ class ProgrammePages(Controller):
             indicators=indicators,
             month_name=month.start.strftime("%B %Y"),
             charts=dashboard_charts(totals["by_month"]),
-            last_month=f"{year:04d}-{number:02d}",
+            form=form,
         )
 
     @get("/programmes/{code:str}/imports", opt={"access": PROGRAMME_DATA})
@@ -213,12 +289,13 @@ class ProgrammePages(Controller):
             code: The programme.
             run: The import run just made, to say what it did.
         """
-        return await _imports_page(imports, principal, code, run_id=run)
+        context = await _imports_context(imports, principal, code, run)
+        return page("programme/imports.html", **context, form=Form())
 
     @post(
         "/programmes/{code:str}/imports",
         # The body is held to CF_MAX_IMPORT_BYTES on the stream (`request_limits`).
-        opt={"access": PROGRAMME_DATA, BODY_LIMIT: IMPORT_BODY},
+        opt={"access": PROGRAMME_DATA, BODY_LIMIT: IMPORT_BODY, FORM_LABELS: IMPORT_LABELS},
         request_max_body_size=None,
     )
     async def run_import(
@@ -254,24 +331,21 @@ class ProgrammePages(Controller):
                 ),
             )
         except DomainError as error:
-            if error.status_code not in FORM_REFUSALS:
-                raise
+            context = await _imports_context(imports, principal, code)
             rows = [problem for problem in error.errors if "line" in problem]
-            form = (
-                Form(values=values, summary=(error.detail,))
-                if rows
-                else Form.refusing(values, error)
-            )
-            return await _imports_page(
-                imports, principal, code, form=form, status=error.status_code, problems=rows
+            if rows and error.status_code == 422:
+                # Each bad row is in the table below the summary, which says the file's fault.
+                error = Invalid(error.detail)
+            return refused(
+                error, values, IMPORT_LABELS, "programme/imports.html", **context, problems=rows
             )
         if result.dry_run:
             # Nothing was written, so the answer is shown here rather than after a redirect.
-            return await _imports_page(
-                imports, principal, code, form=Form(values=values), checked=result.summary
-            )
-        return Redirect(
-            f"/programmes/{path_segment(code)}/imports?run={result.import_run}", status_code=303
+            context = await _imports_context(imports, principal, code)
+            checked = result.summary
+            return page("programme/imports.html", **context, form=Form(values), checked=checked)
+        return accepted(
+            f"/programmes/{path_segment(code)}/imports?run={result.import_run}", "import"
         )
 
     @get("/programmes/{code:str}/reports/monthly", opt={"access": PROGRAMME_REPORT})

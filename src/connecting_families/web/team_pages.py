@@ -1,4 +1,8 @@
-"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue."""
+"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue.
+
+Allocation is a form page of its own, linked from the team page; the sign-offs are buttons
+on the team page, which a refusal (a stale version, 409) shows again with the reason on top.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from connecting_families.access.policy import (
     FAMILY_ALLOCATE,
@@ -22,9 +26,19 @@ from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
-from connecting_families.families.service import FamilyFilters, FamilyService
+from connecting_families.families.schemas import AllocationCreate
+from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId, RefParam
-from connecting_families.web.forms import SAVED, Form, form_values, whole_number
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+    whole_number,
+)
 from connecting_families.web.templating import page
 
 SAVED.update(
@@ -34,6 +48,30 @@ SAVED.update(
         "closure": "The closure was signed off.",
     }
 )
+
+
+# The allocation form's fields as the team page labels them.
+ALLOCATION_LABELS = {"key_worker": "Key worker", "reason": "Reason"}
+
+
+def read_allocation(values: dict[str, str]) -> AllocationCreate:
+    """The allocation form as the API's type; a key worker not chosen is "Select …", as the
+    Design System words a select left blank, beside any other field that is wrong."""
+    problems = []
+    if not values.get("key_worker"):
+        problems.append(field_error("key_worker", "Select a key worker"))
+    fields = {name: values.get(name, "") for name in ALLOCATION_LABELS}
+    try:
+        data = read(
+            {**fields, "key_worker": fields["key_worker"] or "-"},
+            AllocationCreate,
+            ALLOCATION_LABELS,
+        )
+    except Invalid as error:
+        problems += error.errors
+    if problems:
+        raise Invalid("The form was refused; see the message beside each field.", errors=problems)
+    return data
 
 
 class TeamPages(Controller):
@@ -75,14 +113,45 @@ class TeamPages(Controller):
         )
         return page("team.html", **context, form=Form())
 
-    @post("/families/{family_id:int}/allocation", opt={"access": FAMILY_ALLOCATE})
+    @get("/families/{family_id:int}/allocation/new", opt={"access": FAMILY_ALLOCATE})
+    async def allocation_form(
+        self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        family_id: RecordId,
+        team: FromQuery[int | None] = None,
+    ) -> Template:
+        """The form to allocate a family to a key worker of the team, or to reallocate it.
+
+        Args:
+            families: The family service.
+            allocations: The allocation service.
+            principal: The signed-in manager.
+            actor: The caller, for the audit log.
+            family_id: The family.
+            team: The team whose key workers are offered (the manager's own when not given).
+        """
+        context = await allocation_context(
+            families, allocations, principal, actor, family_id, team or principal.team_id
+        )
+        family: FamilyRecord = context["family"]
+        return page(
+            "team_allocation.html",
+            **context,
+            form=Form(values={"key_worker": family.key_worker or ""}),
+        )
+
+    @post(
+        "/families/{family_id:int}/allocation",
+        opt={"access": FAMILY_ALLOCATE, FORM_LABELS: ALLOCATION_LABELS},
+    )
     async def allocate(
         self,
         request: Request[Any, Any, Any],
         families: NamedDependency[FamilyService],
         allocations: NamedDependency[AllocationService],
-        assessments: NamedDependency[AssessmentService],
-        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -93,8 +162,6 @@ class TeamPages(Controller):
             request: The form post: key_worker, reason and the team shown.
             families: The family service.
             allocations: The allocation service.
-            assessments: The assessment service.
-            closures: The closure service.
             principal: The signed-in manager.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -102,38 +169,26 @@ class TeamPages(Controller):
         values = await form_values(request)
         team = whole_number(values.get("team")) or principal.team_id
         try:
-            if not values.get("key_worker"):
-                raise Invalid(
-                    "Choose a key worker.",
-                    errors=[field_error("key_worker", "Choose a key worker")],
-                )
-            await allocations.allocate(
-                principal, actor, family_id, values["key_worker"], values.get("reason") or None
-            )
+            data = read_allocation(values)
+            await allocations.allocate(principal, actor, family_id, data.key_worker, data.reason)
         except DomainError as error:
-            if error.status_code not in (409, 422):
-                raise
-            context = await team_context(
-                families, allocations, assessments, closures, principal, actor, team
+            context = await allocation_context(
+                families, allocations, principal, actor, family_id, team
             )
-            return page(
-                "team.html",
-                status=error.status_code,
-                **context,
-                saved=None,
-                form=Form.refusing(values, error),
-                refused_family=family_id,
-            )
-        return Redirect(_team_address(team, "allocation"), status_code=303)
+            return refused(error, values, ALLOCATION_LABELS, "team_allocation.html", **context)
+        return accepted(_team_address(team), "allocation")
 
     @post(
         "/families/{family_id:int}/assessments/{assessment_ref:str}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF},
+        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
     )
     async def sign_off_assessment(
         self,
         request: Request[Any, Any, Any],
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
         assessments: NamedDependency[AssessmentService],
+        closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
@@ -143,7 +198,10 @@ class TeamPages(Controller):
 
         Args:
             request: The form post: the version of the assessment that was shown.
+            families: The family service.
+            allocations: The allocation service.
             assessments: The assessment service.
+            closures: The closure service.
             principal: The signed-in team manager.
             actor: The caller, for the audit log.
             family_id: The family.
@@ -151,15 +209,24 @@ class TeamPages(Controller):
         """
         values = await form_values(request)
         version = whole_number(values.get("version")) or 0
-        await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
-        return Redirect(_team_address(principal.team_id, "sign-off"), status_code=303)
+        try:
+            await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
+        except DomainError as error:
+            context = await team_context(
+                families, allocations, assessments, closures, principal, actor, principal.team_id
+            )
+            return refused(error, {}, {}, "team.html", **context)
+        return accepted(_team_address(principal.team_id), "sign-off")
 
     @post(
         "/families/{family_id:int}/closures/{closure_id:int}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF},
+        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
     )
     async def sign_off_closure(
         self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        assessments: NamedDependency[AssessmentService],
         closures: NamedDependency[ClosureService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
@@ -169,18 +236,45 @@ class TeamPages(Controller):
         """Sign off a family's closure.
 
         Args:
+            families: The family service.
+            allocations: The allocation service.
+            assessments: The assessment service.
             closures: The closure service.
             principal: The signed-in team manager.
             actor: The caller, for the audit log.
             family_id: The family.
             closure_id: The closure.
         """
-        await closures.sign_off(principal, actor, family_id, closure_id)
-        return Redirect(_team_address(principal.team_id, "closure"), status_code=303)
+        try:
+            await closures.sign_off(principal, actor, family_id, closure_id)
+        except DomainError as error:
+            context = await team_context(
+                families, allocations, assessments, closures, principal, actor, principal.team_id
+            )
+            return refused(error, {}, {}, "team.html", **context)
+        return accepted(_team_address(principal.team_id), "closure")
 
 
-def _team_address(team: int | None, saved: str) -> str:
-    return f"/team?saved={saved}" + (f"&team={team}" if team else "")
+def _team_address(team: int | None) -> str:
+    return f"/team?team={team}" if team else "/team"
+
+
+async def allocation_context(
+    families: FamilyService,
+    allocations: AllocationService,
+    principal: Principal,
+    actor: Actor,
+    family_id: int,
+    team_id: int | None,
+) -> dict[str, Any]:
+    """The allocation form's page: the family (read through its scope check, audited) and
+    the team's key workers to choose from."""
+    family = await families.get_family(principal, actor, family_id)
+    workers: list[tuple[str, str]] = []
+    if team_id is not None:
+        caseloads = await allocations.team_caseloads(principal, actor, team_id)
+        workers = [(w.username, w.display_name) for w in caseloads.workers]
+    return {"family": family, "team_id": team_id, "workers": workers}
 
 
 async def team_context(
@@ -216,5 +310,4 @@ async def team_context(
         "signs_off": signs_off,
         "awaiting": await assessments.awaiting_sign_off(principal, actor) if signs_off else [],
         "closures": await closures.awaiting_sign_off(principal, actor) if signs_off else [],
-        "blank_form": Form(),
     }
