@@ -3,6 +3,7 @@
 
     make bench        # or: .venv/bin/python bench/national.py [--sizes 1000,10000,100000]
                       #     [--databases sqlite,postgresql] [--seconds 10] [--out FILE]
+    .venv/bin/python bench/national.py --quick    # a smoke run: API and pages, 1,000, SQLite
 
 For each database and each size it takes a synthetic authority of that many families in one
 programme (DEMO-TF12, the `demo` generator: about 4 people a family and their evidence), built
@@ -15,6 +16,10 @@ measures, on a fresh copy of it:
    on SQLite and 0.2 on PostgreSQL, p99 under 50 ms.
 2. list: `GET /api/v1/families?limit=50`, a page of the key worker's caseload, the same way.
    Goal: at least 0.15.
+   pages: the key worker's caseload page, a family's summary page and one section page (notes),
+   signed in with a session cookie as a browser is, each against `/health/live` of the same
+   server and of a bare Litestar app (`bench/bare_app.py`) in the same run (issue 21: the pages
+   must keep their ratio to `/health/live`).
 3. import: attendance rows a second through `ImportService` (validation, people, live rows,
    writing, audit), against the same number of rows through the raw driver's `executemany`
    (other terms, so neither meets the other's rows). Goal: at least 0.2.
@@ -37,6 +42,7 @@ import argparse
 import asyncio
 import datetime as dt
 import hashlib
+import http.cookiejar
 import json
 import multiprocessing
 import shutil
@@ -45,6 +51,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,7 +66,7 @@ CACHE = ROOT / "var" / "bench"
 # The test suite's throw-away PostgreSQL cluster, kept on disk here.
 sys.path.insert(0, str(ROOT / "tests"))
 
-from common import http_json, serve  # noqa: E402
+from common import free_port, http_json, serve  # noqa: E402
 
 from connecting_families.audit.service import Actor  # noqa: E402
 from connecting_families.claims.service import ClaimService  # noqa: E402
@@ -312,11 +320,13 @@ async def _analyze(url: str) -> None:
 WRK_SCRIPT = """
 local paths = {%(paths)s}
 local token = "%(token)s"
+local cookie = "%(cookie)s"
 local n = 0
 request = function()
   n = n + 1
   local headers = {}
   if token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  if cookie ~= "" then headers["Cookie"] = cookie end
   return wrk.format("GET", paths[(n %% #paths) + 1], headers)
 end
 done = function(summary, latency, requests)
@@ -330,12 +340,14 @@ end
 """
 
 
-def wrk(port: int, paths: list[str], seconds: float, token: str = "") -> dict[str, float]:
-    """Requests a second and latency of GETs of `paths` (in turn) at CONNECTIONS connections."""
+def wrk(
+    port: int, paths: list[str], seconds: float, token: str = "", cookie: str = ""
+) -> dict[str, float]:
+    """Requests a second and latency of GETs of `paths` (in turn) at CONNECTIONS connections,
+    with a bearer `token` (the API) or a session `cookie` (the pages)."""
     script = CACHE / "wrk.lua"
-    script.write_text(
-        WRK_SCRIPT % {"paths": ", ".join(json.dumps(p) for p in paths), "token": token}
-    )
+    paths_lua = ", ".join(json.dumps(p) for p in paths)
+    script.write_text(WRK_SCRIPT % {"paths": paths_lua, "token": token, "cookie": cookie})
     result = subprocess.run(
         [
             "wrk",
@@ -407,6 +419,121 @@ def api_cases(
                         "baseline_p99_ms": baseline["p99_ms"],
                         "requests": found["requests"],
                         "families_in_caseload_page": len(caseload),
+                    },
+                )
+            )
+        return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages: a key worker's caseload, a family's summary and one section, against
+# `/health/live` of the same server and of a bare Litestar app, in the same run.
+
+
+def page_session(port: int, username: str, password: str) -> str:
+    """The `Cookie` header of a signed-in page session: the sign-in form, as a browser sends it."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    opener.open(f"{base}/sign-in", timeout=30).read()  # loopback only
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"username": username, "password": password, "next": "/", "_csrf_token": csrf or ""}
+    ).encode()
+    opener.open(f"{base}/sign-in", data=form, timeout=30).read()
+    if not any(c.name == "cf_session" for c in jar):
+        raise SystemExit(f"could not sign in to the pages as {username}")
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+@contextmanager
+def bare_server() -> Iterator[int]:
+    """`bench/bare_app.py` under uvicorn, one worker, as `serve` runs the service."""
+    port = free_port()
+    with (CACHE / "bare.log").open("w") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bare_app:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--app-dir",
+                str(ROOT / "bench"),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    http_json(port, "/health/live")
+                    break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit("the bare Litestar app did not start") from None
+                    time.sleep(0.2)
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+# The least share of `/health/live` each page must answer at: the ratios the pages had before
+# issue 21's pages (`--quick`, SQLite, 1,000 families, on a shared 2-core machine, so
+# provisional; a quiet machine's run should replace them): caseload 0.010, summary 0.009
+# (it read every section then), a section (notes) 0.147.
+PAGE_GOALS = {"caseload page": 0.010, "family summary page": 0.009, "family section page": 0.147}
+
+
+def page_cases(
+    database: str, families: int, url: str, logins: dict[str, str], seconds: float
+) -> list[Figure]:
+    with server(url) as port, bare_server() as bare_port:
+        token = http_json(
+            port,
+            "/api/v1/auth/token",
+            body={"username": KEY_WORKER, "password": logins[KEY_WORKER]},
+        )["access_token"]
+        caseload = http_json(port, "/api/v1/families?limit=50", token)["families"]
+        cookie = page_session(port, KEY_WORKER, logins[KEY_WORKER])
+        pages = {
+            "caseload page": ["/caseload"],
+            "family summary page": [f"/families/{family['id']}" for family in caseload],
+            "family section page": [f"/families/{family['id']}/notes" for family in caseload],
+        }
+        wrk(port, ["/health/live"], 2)  # warm up
+        wrk(bare_port, ["/health/live"], 2)
+        wrk(port, pages["family summary page"], 2, cookie=cookie)
+        cases = []
+        for case, paths in pages.items():
+            baseline = wrk(port, ["/health/live"], seconds)
+            bare = wrk(bare_port, ["/health/live"], seconds)
+            found = wrk(port, paths, seconds, cookie=cookie)
+            ratio = found["per_second"] / baseline["per_second"]
+            cases.append(
+                Figure(
+                    database=database,
+                    families=families,
+                    case=case,
+                    figure=found["per_second"],
+                    unit="req/s",
+                    baseline=baseline["per_second"],
+                    baseline_name="GET /health/live req/s",
+                    ratio=ratio,
+                    goal=f">= {PAGE_GOALS[case]}",
+                    met=ratio >= PAGE_GOALS[case],
+                    detail={
+                        "p50_ms": found["p50_ms"],
+                        "p99_ms": found["p99_ms"],
+                        "bare_litestar_per_second": bare["per_second"],
+                        "ratio_to_bare_litestar": found["per_second"] / bare["per_second"],
+                        "health_to_bare_litestar": baseline["per_second"] / bare["per_second"],
                     },
                 )
             )
@@ -641,6 +768,11 @@ def measure(datasets: Any, families: int, args: argparse.Namespace) -> list[Figu
     print(f"{database}, {families:,} families:", flush=True)
     url, logins = datasets.working_copy(families)
     figures = api_cases(database, families, url, logins, args.seconds)
+    figures += page_cases(database, families, url, logins, args.seconds)
+    if args.quick:
+        for figure in figures:
+            print("  " + row(figure), flush=True)
+        return figures
     figures.append(cohort_case(database, families, url))
     figures += asyncio.run(totals_and_claim_cases(database, families, url))
     figures.append(asyncio.run(import_case(database, families, url, args.import_rows)))
@@ -650,7 +782,12 @@ def measure(datasets: Any, families: int, args: argparse.Namespace) -> list[Figu
 
 
 # What the table shows of each case's detail, beside the figure.
-SHOWN = {"p99_ms": "p99 {:.0f} ms", "peak_mib": "peak {} MiB", "first_totals_s": "first {} s"}
+SHOWN = {
+    "p99_ms": "p99 {:.0f} ms",
+    "ratio_to_bare_litestar": "bare Litestar {:.3f}",
+    "peak_mib": "peak {} MiB",
+    "first_totals_s": "first {} s",
+}
 
 
 def row(figure: Figure) -> str:
@@ -696,7 +833,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="each load test's length")
     parser.add_argument("--import-rows", type=int, default=50_000)
     parser.add_argument("--out", type=Path, default=CACHE / "results.json")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: the API and the pages only, 1,000 families on SQLite, 6 s each",
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.databases, args.seconds = "1000", "sqlite", 6
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (Debian package wrk)")
     CACHE.mkdir(parents=True, exist_ok=True)

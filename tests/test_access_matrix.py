@@ -440,6 +440,7 @@ EXAMPLES |= {
     ("GET", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("POST", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("GET", PAGE + "/evidence-fields"): _no_body,
+    ("GET", PAGE + "/evidence/new"): _no_body,
     ("POST", PAGE + "/notes"): _note,
     ("GET", PAGE + "/household/new"): _open(_no_body),
     ("POST", PAGE + "/household"): _open(_page_member),

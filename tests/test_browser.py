@@ -246,9 +246,10 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await sections.get_by_role("link", name="Result").click()
         summary = page.locator("#verdict-summary")
         await expect(summary).to_contain_text("Not yet turned around")
-        await expect(
-            page.get_by_text("Youth crime: Not met; measured before 2, after 2")
-        ).to_be_visible()
+        await expect(page.locator("#criteria")).to_contain_text(
+            "Children's offences down by a third since attachment: Not met; measured before 2,"
+            " after 2"
+        )
         await screenshot(page, "family-before")
 
         # A note without its date is refused, every error named by its label at the top,
@@ -283,16 +284,22 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
 
         # The outcome that counts for the result: Cara has been in work for 40 weeks.
         await sections.get_by_role("link", name="Evidence").click()
-        evidence = page.locator("#evidence-form")
+        await page.get_by_role("button", name="Record evidence").click()
+        evidence = page.locator("main form")
         await evidence.get_by_label("Kind of evidence").select_option("employment")
         await evidence.get_by_label("Who it is about").select_option("A1")
         await fill_date(evidence, "Start date", today() - dt.timedelta(weeks=40))
         await evidence.get_by_label("Hours per week").fill("30")
+        await screenshot(page, "family-record-evidence")
         await evidence.get_by_role("button", name="Record evidence").click()
         await expect(success(page)).to_have_text("The evidence was recorded.")
+        await expect(page.locator("#timeline")).to_contain_text("Job, Cara Smith")
+        await screenshot(page, "family-evidence")
         await sections.get_by_role("link", name="Result").click()
         await expect(summary).to_contain_text("Turned around on")
-        await expect(page.get_by_text("Continuous employment: Met; worth")).to_be_visible()
+        await expect(page.locator("#routes")).to_contain_text(
+            "in continuous work for 26 weeks (13 on Jobseeker's Allowance): Met; worth"
+        )
         await screenshot(page, "family-after")
 
 

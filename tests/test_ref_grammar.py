@@ -299,7 +299,7 @@ async def test_a_page_form_refuses_a_bad_ref_beside_its_field(
         },
     )
     assert response.status_code == 422
-    assert 'id="evidence-offence_ref-error"' in response.text
+    assert 'id="offence_ref-error"' in response.text
     assert "must be only letters, digits" in response.text
     assert await Offence.count() == before
 

@@ -83,7 +83,7 @@ from connecting_families.web.errors import for_pages
 from connecting_families.web.family_assessments import AssessmentPages
 from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
-from connecting_families.web.family_forms import FamilyForms
+from connecting_families.web.family_evidence import EvidencePages
 from connecting_families.web.family_household import HouseholdPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
@@ -162,8 +162,8 @@ def create_app(settings: Settings) -> Litestar:
             AuditController,
             SignInPages,
             FamilyPages,
-            FamilyForms,
             NotePages,
+            EvidencePages,
             ConsentPages,
             PlanPages,
             ActionPages,

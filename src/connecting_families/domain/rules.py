@@ -35,6 +35,16 @@ class RuleContext:
     measures: Mapping[str, Any] = attrs.Factory(dict)
 
 
+# (a criterion's result, each member's name by person ref) -> what the criterion still needs to
+# be met, as one sentence for the result page ("Sam Smith needs 3 more weeks in work: 23 of 26
+# weeks by 3 Dec 2026"); "" when there is nothing to add to its description.
+StillNeeded = Callable[[CriterionResult, Mapping[str, str]], str]
+
+
+def nothing_needed(result: CriterionResult, names: Mapping[str, str]) -> str:
+    return ""
+
+
 # (evidence, as_of, configuration with defaults applied, context) -> verdict
 Evaluate = Callable[[FamilyEvidence, dt.date, Mapping[str, Any], RuleContext], Verdict]
 CheckConfig = Callable[[Mapping[str, Any], RuleContext], list[ConfigProblem]]
@@ -58,6 +68,11 @@ class RuleSet:
     check_config: CheckConfig = no_config_problems
     # Which met routes a new claim may hold, given the family's earlier live claim lines.
     claimable: Claimable = once_per_route
+    # The words of the result page (`web/explain.py`): each criterion's description by its
+    # name, the criteria each route rests on, and what a criterion not met still needs.
+    descriptions: Mapping[str, str] = attrs.field(factory=dict)
+    route_criteria: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    still_needed: StillNeeded = nothing_needed
 
     @property
     def key(self) -> str:
@@ -99,6 +114,10 @@ class Criterion:
     parameters: Mapping[str, str]
     judge: Judge
     check: CheckParameters = no_parameter_problems
+    # What a result of this criterion that is not met still needs, in a sentence; its
+    # `description` names the result on the page, with each `parameter` in backticks filled
+    # from the result's thresholds.
+    still_needed: StillNeeded = nothing_needed
 
     def parameter_problems(self, parameters: Mapping[str, Any]) -> list[ConfigProblem]:
         missing = [(p, "is required") for p in self.parameters if p not in parameters]

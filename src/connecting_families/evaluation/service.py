@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from piccolo.querystring import QueryString
 
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
-from connecting_families.database.engine import AnyEngine, database_url_of
+from connecting_families.database.engine import AnyEngine, database_url_of, read_by_key
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.errors import Invalid, Unavailable
+from connecting_families.errors import Invalid, NotFound, Unavailable
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.evaluation.processes import evaluate_in_processes
 from connecting_families.families.scope import require_family
@@ -58,6 +59,15 @@ class ProgrammeEvaluation:
         return csv_text(CSV_COLUMNS, self.rows)
 
 
+# The family's rule set and its programme's configuration of it: one plain statement, asked
+# by every page that shows a verdict (a read by key runs at once, `read_by_key`).
+_RULESET_SQL = """
+SELECT programme.ruleset_id, programme.ruleset_config
+FROM family JOIN programme ON programme.id = family.programme
+WHERE family.id = {}
+"""
+
+
 class EvaluationService:
     def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
         self.engine = engine
@@ -96,15 +106,7 @@ class EvaluationService:
         as_of: dt.date,
         instant: dt.datetime | None,
     ) -> Verdict:
-        family = await require_family(principal, actor, family_id, "read")
-        programme = (
-            await Programme.select(Programme.ruleset_config)
-            .where(Programme.id == family["programme"])
-            .first()
-        )
-        assert programme is not None
-        ruleset = self.ruleset(family["ruleset_id"])
-        [evidence] = await load_evidence([family_id], instant)
+        await require_family(principal, actor, family_id, "read")
         await record(
             actor,
             "family.verdict.read",
@@ -115,7 +117,22 @@ class EvaluationService:
                 "known_at": instant.isoformat() if instant else None,
             },
         )
-        judge = self._judge_with(ruleset, ruleset_config_of(programme["ruleset_config"]))
+        return await self.verdict_of(family_id, as_of, instant)
+
+    async def verdict_of(
+        self, family_id: int, as_of: dt.date, instant: dt.datetime | None = None
+    ) -> Verdict:
+        """The family's verdict at `as_of` as known at `instant` (None: now). Unchecked and
+        unaudited: for a caller that has checked and audited its read of the family (a
+        service method, or `FamilyPageServices.open` for a page)."""
+        rows = await read_by_key(QueryString(_RULESET_SQL, family_id))
+        if not rows:
+            raise NotFound(f"There is no family {family_id}.")
+        family = rows[0]
+        judge = self._judge_with(
+            self.ruleset(family["ruleset_id"]), ruleset_config_of(family["ruleset_config"])
+        )
+        [evidence] = await load_evidence([family_id], instant)
         return judge(evidence, as_of)
 
     async def caseload_verdicts(

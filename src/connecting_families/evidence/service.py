@@ -171,6 +171,13 @@ class EvidenceService:
             family_id,
             detail={"known_at": instant.isoformat() if instant else None},
         )
+        return await self.timeline_of(family_id, instant)
+
+    async def timeline_of(
+        self, family_id: int, instant: dt.datetime | None = None
+    ) -> list[TimelineEntry]:
+        """`timeline`, unchecked and unaudited: for a caller that has checked and audited its
+        read of the family (`FamilyPageServices.open` for a page)."""
         records = await self.records(family_id, instant, tuple(EVIDENCE_TABLES))
         entries = []
         for kind, rows in records.items():

@@ -1,27 +1,91 @@
-"""A verdict in plain English: which rule is met or not, with the numbers and the dates.
+"""A verdict in plain English: which rule is met or not, in the rule set's own words.
 
-The words are built from the verdict alone (what each rule measured, against what, over
-which window), so a plugin's own criteria are explained as well as the built-in ones.
+Each criterion is named by its description (the rule set's `descriptions`, or a registered
+`Criterion`'s own, with its parameters filled in), never by its key; people by name, amounts as
+money, dates as dates; and a route not met says in one sentence what it still needs (the rule
+set's or the criterion's `still_needed`). A plugin's criteria are worded through the same
+means as the built-in ones: what it registers carries its own words.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import CriterionResult, Verdict, Window
 from connecting_families.web.templating import day, humanise, money
+
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_PARAMETER = re.compile(r"`([a-z_][a-z0-9_]*)`")
+
+
+@attrs.frozen
+class Wording:
+    """What words a verdict needs besides itself: its rule set, the registered criteria (a
+    plugin's among them), and the family's members' names by person ref."""
+
+    ruleset: RuleSet | None = None
+    criteria: Mapping[str, Criterion] = attrs.field(factory=dict)
+    names: Mapping[str, str] = attrs.field(factory=dict)
+
+    def named(self, text: str) -> str:
+        """`text` with each person ref a member's name and each ISO date a date."""
+        for ref in sorted(self.names, key=len, reverse=True):
+            text = re.sub(rf"(?<![\w-]){re.escape(ref)}(?![\w-])", self.names[ref], text)
+        return _ISO_DATE.sub(lambda found: day(found.group(1)), text)
+
+    def criterion_of(self, name: str) -> Criterion | None:
+        """The registered criterion a result is of: an outcome plan's `headline:criterion`
+        results are the criterion's own."""
+        return self.criteria.get(name.rpartition(":")[2])
+
+    def describe(self, result: CriterionResult) -> str:
+        """The criterion in the rule set's words, or its registered description with its
+        parameters filled from the result; its name in words only when it has neither."""
+        own = self.ruleset.descriptions.get(result.name) if self.ruleset else None
+        if own:
+            return _sentence_case(own)
+        criterion = self.criterion_of(result.name)
+        if criterion is None:
+            return humanise(result.name)
+        headline, _, _ = result.name.rpartition(":")
+        described = _PARAMETER.sub(
+            lambda found: _value(result.thresholds.get(found.group(1), humanise(found.group(1)))),
+            criterion.description,
+        )
+        prefix = f"{humanise(headline)}: " if headline else ""
+        return _sentence_case(prefix + described)
+
+    def route_name(self, route: str) -> str:
+        """A route in the rule set's words (its `descriptions` may name routes too)."""
+        own = self.ruleset.descriptions.get(route) if self.ruleset else None
+        return _sentence_case(own) if own else humanise(route)
+
+    def still_needed(self, result: CriterionResult) -> str:
+        """What a result not met still needs, in one sentence; "" when met or not known."""
+        if result.met or not result.relevant:
+            return ""
+        text = self.ruleset.still_needed(result, self.names) if self.ruleset else ""
+        if not text and (criterion := self.criterion_of(result.name)) is not None:
+            text = criterion.still_needed(result, self.names)
+        return _sentence(self.named(text)) if text else ""
 
 
 @attrs.frozen
 class Line:
-    """One sentence about one rule or route."""
+    """One sentence about one rule or route: its name in words, whether it is met, what was
+    measured, and (when not met) what it still needs."""
 
     name: str
     met: bool
     text: str
+    needed: str = ""
 
 
 @attrs.frozen
@@ -33,37 +97,64 @@ class Explained:
     flags: tuple[Line, ...]
 
 
-def explain(verdict: Verdict) -> Explained:
+def explain(verdict: Verdict, wording: Wording | None = None) -> Explained:
+    """`verdict` in words, with `wording`'s descriptions and names (none: the keys in words)."""
+    words = wording or Wording()
+    by_name = {c.name: c for c in verdict.criteria}
     flags = tuple(
-        Line(humanise(name), held, "holds" if held else "does not hold")
+        Line(_flag_name(words, by_name, name), held, "holds" if held else "does not hold")
         for name, held in verdict.flags.items()
     )
+    routes = []
+    for route in verdict.routes:
+        text = _join(
+            "met" if route.met else "not met",
+            f"worth {money(route.amount_gbp)}" if route.met and route.amount_gbp else "",
+            words.named(route.reason),
+        )
+        needed = "" if route.met else _route_needed(words, by_name, route.route)
+        routes.append(Line(words.route_name(route.route), route.met, text, needed))
     return Explained(
         summary=_summary(verdict),
-        routes=tuple(
-            Line(
-                humanise(route.route),
-                route.met,
-                _join(
-                    "met" if route.met else "not met",
-                    f"worth {money(route.amount_gbp)}" if route.met and route.amount_gbp else "",
-                    route.reason,
-                ),
-            )
-            for route in verdict.routes
-        ),
+        routes=tuple(routes),
         criteria=tuple(
-            Line(humanise(c.name), c.met, _criterion(c)) for c in verdict.criteria if c.relevant
+            Line(words.describe(c), c.met, _criterion(c, words), words.still_needed(c))
+            for c in verdict.criteria
+            if c.relevant
         ),
-        not_relevant=tuple(humanise(c.name) for c in verdict.criteria if not c.relevant),
+        not_relevant=tuple(words.describe(c) for c in verdict.criteria if not c.relevant),
         flags=flags,
     )
+
+
+def _flag_name(words: Wording, by_name: Mapping[str, CriterionResult], flag: str) -> str:
+    """A flag by its identifying criterion's description, where the rule set has one."""
+    for name in (f"identify_{flag}", flag):
+        if name in by_name and words.ruleset and name in words.ruleset.descriptions:
+            return words.describe(by_name[name])
+    return humanise(flag)
+
+
+def _route_needed(words: Wording, by_name: Mapping[str, CriterionResult], route: str) -> str:
+    """What a route not met still needs: the sentences of the criteria it rests on that are
+    relevant and not met (by the rule set's `route_criteria`, or the criterion of its name)."""
+    names = words.ruleset.route_criteria.get(route, (route,)) if words.ruleset else (route,)
+    results = [by_name[name] for name in names if name in by_name]
+    sentences = [words.still_needed(r) for r in results]
+    said = " ".join(sentence for sentence in sentences if sentence)
+    if said:
+        return said
+    open_ones = [words.describe(r).lower() for r in results if r.relevant and not r.met]
+    if open_ones:
+        return _sentence("Still needed: " + "; ".join(open_ones))
+    return ""
 
 
 def _summary(verdict: Verdict) -> str:
     on = day(verdict.as_of)
     if not verdict.evaluated:
-        return f"Not evaluated on {on}: {verdict.reason or 'no reason given'}."
+        reason = _ISO_DATE.sub(lambda found: day(found.group(1)), verdict.reason)
+        return f"Not evaluated on {on}: {reason or 'no reason given'}."
     if verdict.turned_around:
         routes = ", ".join(humanise(r).lower() for r in verdict.routes_met)
         return f"Turned around on {on}: the {routes} result is met."
@@ -75,29 +166,40 @@ def _summary(verdict: Verdict) -> str:
     return f"Not yet turned around on {on}."
 
 
-def _criterion(result: CriterionResult) -> str:
+def _criterion(result: CriterionResult, words: Wording) -> str:
     return _join(
         "met" if result.met else "not met",
-        _listed("measured", result.measured),
-        _listed("needs", result.thresholds),
+        words.named(_listed("measured", result.measured)),
+        words.named(_listed("needs", result.thresholds)),
         _windows(result.windows),
-        result.reason,
+        words.named(result.reason),
     )
 
 
 def _listed(label: str, values: dict[str, Any]) -> str:
     if not values:
         return ""
-    return f"{label} " + ", ".join(f"{humanise(k).lower()} {_value(v)}" for k, v in values.items())
+    return f"{label} " + ", ".join(f"{_key(k)} {_value(v)}" for k, v in values.items())
+
+
+def _key(key: str) -> str:
+    """A measured value's name in words; `P1:2013-01-05` (a person's job from a date) as
+    "P1 from 2013-01-05", which `Wording.named` then puts as a name and a date."""
+    who, _, since = key.partition(":")
+    if since and _ISO_DATE.fullmatch(since):
+        return f"{who} from {since}"
+    return humanise(key).lower()
 
 
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return money(value)
     if isinstance(value, dt.date):
         return day(value)
     if isinstance(value, dict):
-        inner = "; ".join(f"{k}: {_value(v)}" for k, v in value.items())
+        inner = "; ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
         return f"({inner})" if inner else "(none)"
     if isinstance(value, list | tuple):
         return ", ".join(_value(v) for v in value) or "none"
@@ -111,6 +213,15 @@ def _windows(windows: dict[str, Window]) -> str:
         f"{humanise(name).lower()} {day(w.start)} to {day(w.end - dt.timedelta(days=1))}"
         for name, w in windows.items()
     )
+
+
+def _sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _sentence(text: str) -> str:
+    text = _sentence_case(text.strip())
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _join(*parts: str) -> str:

@@ -1,4 +1,4 @@
-"""A key worker's pages: the caseload and the family's pages. Its forms are in `family_forms`.
+"""A key worker's pages: the caseload, the family's summary and its result.
 
 A family's record is a summary page and a sub-page per section (`SECTIONS`), each its own
 address, read through `FamilyPageServices.open`: one scope check and one audit entry for the
@@ -8,14 +8,16 @@ as `web/forms.py` says; accepted, it goes back to its section, which shows a suc
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import attrs
-from litestar import Controller, Response, get
+import msgspec
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromQuery
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from connecting_families.access.policy import (
     FAMILY_READ,
@@ -23,53 +25,26 @@ from connecting_families.access.policy import (
     Principal,
     family_scope,
 )
+from connecting_families.assessments.due import assessments_due_of
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.service import ConsentSummary, consent_of
 from connecting_families.domain.dates import today
+from connecting_families.errors import Invalid
 from connecting_families.evaluation.service import EvaluationService
-from connecting_families.evidence.recording import SINGLE_KINDS
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.members import Member, MemberService, current_members_of
-from connecting_families.families.notes import NOTE_KINDS, NoteService
+from connecting_families.families.notes import NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
-from connecting_families.imports.cells import OneOf, parse_date
-from connecting_families.imports.kinds import KINDS
-from connecting_families.plans.service import PlanService
-from connecting_families.web.explain import explain
-from connecting_families.web.forms import SAVED, Form
-from connecting_families.web.templating import humanise, page
-
-
-@attrs.frozen
-class EvidenceField:
-    """One column of an evidence kind, as a form field."""
-
-    name: str
-    required: bool
-    type: str  # text, date or select
-    choices: tuple[str, ...] = ()
-
-
-def evidence_fields(kind: str) -> list[EvidenceField]:
-    """The columns a key worker fills in for one item of `kind`: the subject is chosen from
-    the family's members (or the household), so the partners' identifiers are left out."""
-    fields = []
-    for column in KINDS[kind].columns:
-        if column.name in ("upn", "ni_number", "family_ref", "person_ref"):
-            continue
-        if isinstance(column.parse, OneOf):
-            choices = column.parse.codes
-            fields.append(EvidenceField(column.name, column.required, "select", choices))
-        elif column.parse is parse_date:
-            fields.append(EvidenceField(column.name, column.required, "date"))
-        else:
-            fields.append(EvidenceField(column.name, column.required, "text"))
-    return fields
-
+from connecting_families.plans.due import plans_due_of
+from connecting_families.plans.service import OverdueItem, PlanService
+from connecting_families.web.explain import Wording, explain
+from connecting_families.web.family_summary import names_of, people_of, tasks_of
+from connecting_families.web.forms import SAVED, Form, read, with_dates
+from connecting_families.web.templating import page
 
 # The sub-pages of a family's record, in the order the navigation lists them: (path under
 # /families/{id}, name). The summary is the family's own address.
@@ -133,12 +108,24 @@ class FamilyPageServices:
     evaluation: EvaluationService
 
     async def open(
-        self, principal: Principal, actor: Actor, family_id: int, section: str
+        self,
+        principal: Principal,
+        actor: Actor,
+        family_id: int,
+        section: str,
+        detail: dict[str, str] | None = None,
     ) -> FamilyHeader:
-        """The family, if `principal` may read it, with one audit entry for the page; the
-        section's own records are then read unchecked (their `…_of` functions)."""
+        """The family, if `principal` may read it, with one audit entry for the page (with
+        `detail`: what else the page was asked for, such as a date); the section's own
+        records are then read unchecked (their `…_of` functions)."""
         row = await require_family(principal, actor, family_id, "read")
-        await record(actor, "family.page.read", "family", family_id, detail={"section": section})
+        await record(
+            actor,
+            "family.page.read",
+            "family",
+            family_id,
+            detail={"section": section, **(detail or {})},
+        )
         writable = await family_row(family_id, family_scope(principal, "write")) is not None
         return FamilyHeader(
             family=await self.families.record_of(row),
@@ -146,26 +133,6 @@ class FamilyPageServices:
             may_write=writable,
             consent=await consent_of(family_id),
         )
-
-    async def context(self, principal: Principal, actor: Actor, family_id: int) -> dict[str, Any]:
-        on = today()
-        header = await self.open(principal, actor, family_id, "")
-        verdict = await self.evaluation.family_verdict(principal, actor, family_id, on, None)
-        return {
-            **header.context(),
-            "allocations": await self.allocations.history(principal, actor, family_id),
-            "assessments": await self.assessments.list_assessments(principal, actor, family_id),
-            "needs": await self.assessments.list_needs(principal, actor, family_id),
-            "notes": await self.notes.list_notes(principal, actor, family_id),
-            "timeline": await self.evidence.timeline(principal, actor, family_id, None),
-            "verdict": verdict,
-            "explained": explain(verdict),
-            "today": on,
-            "note_kinds": [(kind, humanise(kind)) for kind in NOTE_KINDS],
-            "evidence_kinds": SINGLE_KINDS,
-            "evidence_fields": {kind: evidence_fields(kind) for kind in SINGLE_KINDS},
-            "blank": Form(),
-        }
 
 
 def provide_family_page(
@@ -221,6 +188,10 @@ class FamilyPages(Controller):
         reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
         verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        # Grouped once: a key worker's overdue items run to hundreds on an ended programme.
+        overdue_by_family: dict[int, list[OverdueItem]] = {}
+        for item in overdue:
+            overdue_by_family.setdefault(item.family_id, []).append(item)
         # The listing above checked and audited these families; their names in one query.
         members = await current_members_of(ids)
         rows = [
@@ -228,7 +199,7 @@ class FamilyPages(Controller):
                 "family": family,
                 "members": members[family.id],
                 "next_review": reviews.get(family.id),
-                "overdue": [item for item in overdue if item.family_id == family.id],
+                "overdue": overdue_by_family.get(family.id, []),
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
@@ -251,72 +222,88 @@ class FamilyPages(Controller):
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        context = await family_page.context(principal, actor, family_id)
-        return page("family/summary.html", **context, forms={})
+        header = await family_page.open(principal, actor, family_id, "summary")
+        on = today()
+        plans = await plans_due_of(family_id, on)
+        assessments = await assessments_due_of(family_id)
+        verdict = await family_page.evaluation.verdict_of(family_id, on)
+        tasks = tasks_of(
+            on,
+            plans,
+            assessments,
+            open_family=header.family.status != "closed",
+            consent_current=header.consent.current,
+        )
+        return page(
+            "family/summary.html",
+            **header.context(),
+            people=people_of(header.members, on),
+            tasks=tasks,
+            verdict=verdict,
+        )
 
-    @get(
-        [
-            "/families/{family_id:int}/result",
-        ],
-        opt={"access": FAMILY_READ},
-    )
-    async def section_page(
+    @get("/families/{family_id:int}/result", opt={"access": FAMILY_READ})
+    async def result_page(
         self,
-        request: HTMXRequest,
+        request: Request[Any, Any, Any],
         family_page: NamedDependency[FamilyPageServices],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         family_id: RecordId,
     ) -> Template:
-        """One section of the family's record (`SECTIONS`), read through `context`.
+        """The family's verdict in plain English, on a day the reader may choose.
 
         Args:
-            request: The request, whose path names the section.
+            request: The request, whose query may hold the "Judge on" date (three fields).
             family_page: What the page reads.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             family_id: The family.
         """
-        section = request.url.path.rsplit("/", 1)[-1]
-        context = await family_page.context(principal, actor, family_id)
-        return page(f"family/{section}.html", **context, forms={})
-
-    @get("/families/{family_id:int}/evidence-fields", opt={"access": FAMILY_READ})
-    async def evidence_form_fields(
-        self,
-        request: HTMXRequest,
-        family_page: NamedDependency[FamilyPageServices],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        evidence_kind: FromQuery[str] = "",
-    ) -> Response[Any]:
-        """The fields of one evidence kind, for the evidence form (HTMX swaps them in).
-
-        Args:
-            request: The request; without HTMX, the family page is shown with the fields.
-            family_page: What the page reads: the family's members.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            evidence_kind: The evidence kind chosen.
-        """
-        kind = evidence_kind
-        members = await family_page.members.list_members(principal, actor, family_id)
-        if not request.htmx:
-            return Redirect(f"/families/{family_id}/evidence?kind={kind}#evidence-form")
-        return page(
-            "family/evidence_fields.html",
-            kind=kind if kind in SINGLE_KINDS else "",
-            fields=evidence_fields(kind) if kind in SINGLE_KINDS else [],
-            current_members=[m for m in members if m.current],
-            form=Form(values={"evidence_kind": kind}),
+        values = with_dates(
+            {k: v.strip() for k, v in request.query_params.items() if k in AS_OF_FIELDS}
         )
+        form = Form(values=values)
+        on = today()
+        try:
+            chosen = read(values, JudgeOn, AS_OF_LABELS).as_of
+        except Invalid as error:
+            form, chosen = Form.refusing(values, error, AS_OF_LABELS), None
+        as_of = chosen or on
+        detail = {"as_of": as_of.isoformat()}
+        header = await family_page.open(principal, actor, family_id, "result", detail)
+        verdict = await family_page.evaluation.verdict_of(family_id, as_of)
+        plugins = family_page.evaluation.plugins
+        wording = Wording(
+            ruleset=plugins.rulesets().get(verdict.ruleset),
+            criteria=plugins.criteria(),
+            names=names_of(header.members),
+        )
+        if not form.refused and chosen:
+            form = Form(values={"as_of": as_of.isoformat()})
+        return page(
+            "family/result.html",
+            status=422 if form.refused else 200,
+            **header.context(),
+            verdict=verdict,
+            explained=explain(verdict, wording),
+            as_of=as_of,
+            form=form,
+        )
+
+
+class JudgeOn(msgspec.Struct, forbid_unknown_fields=True):
+    """The result page's "Judge on" date: today when left blank."""
+
+    as_of: dt.date | None = None
+
+
+AS_OF_LABELS = {"as_of": "Judge on"}
+AS_OF_FIELDS = ("as_of", "as_of-day", "as_of-month", "as_of-year")
 
 
 SAVED.update(
     {
         "outcome": "The need's outcome was recorded.",
-        "evidence": "The evidence was recorded.",
     }
 )

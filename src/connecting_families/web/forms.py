@@ -104,7 +104,14 @@ def worded(label: str, message: str) -> str:
     if message[:1].isupper():
         return message
     lower = label[:1].lower() + label[1:]
-    if message in ("", "required", "must not be empty", "must not be blank", "missing"):
+    if message in (
+        "",
+        "required",
+        "is required",
+        "must not be empty",
+        "must not be blank",
+        "missing",
+    ):
         return f"Enter {lower}"
     if message.startswith(("must be one of", "unknown choice")):
         return f"Select {lower}"

@@ -53,7 +53,7 @@ def judge(
         relevant=earlier > 0,
         met=earlier > 0 and measurable and 100 * later <= (100 - percent) * earlier,
         measured={"before": earlier, "after": later},
-        thresholds={"reduction_percent": percent},
+        thresholds={"percent": percent, "months": months},
         windows={"before": before, "after": after},
         evidence={"observations": earlier_ids + later_ids},
         reason="" if measurable else "not measurable yet: too soon after attachment",
@@ -69,12 +69,27 @@ def check(params: Mapping[str, Any]) -> list[ConfigProblem]:
     return problems
 
 
+def still_needed(result: CriterionResult, names: Mapping[str, str]) -> str:
+    """What a result not met still needs, for the result page: at most how many incidents
+    in the latest window would make the fall."""
+    before, after = result.measured["before"], result.measured["after"]
+    percent = result.thresholds["percent"]
+    if result.reason:
+        return f"{result.reason}; then needs a fall of {percent}% from {before:g} incidents"
+    allowed = (100 - percent) * before / 100
+    return (
+        f"needs at most {allowed:g} domestic abuse incidents in the latest "
+        f"{result.thresholds['months']} months: {after:g} against {before:g} before attachment"
+    )
+
+
 CRITERION = Criterion(
     name="domestic_abuse_incidents_reduced",
-    description="police-reported domestic abuse incidents fell by `percent`% over `months`",
+    description="police-reported domestic abuse incidents down by `percent`% over `months` months",
     parameters={"percent": "the fall needed, 1-100", "months": "the window, in months"},
     judge=judge,
     check=check,
+    still_needed=still_needed,
 )
 
 

@@ -149,6 +149,11 @@ RULESET = RuleSet(
     evaluate=evaluate,
     check_config=check_config,
     claimable=one_claim_per_family,
+    descriptions={
+        ROUTE: "every need identified by the case's closure achieved, and none under the same "
+        "headline since, for the months the outcomes must be sustained"
+    },
+    still_needed=lambda result, names: f"needs {result.reason}" if result.reason else "",
 )
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cf_rulesets.common import employment_route, not_evaluated, out_of_work_adults, read_further
+from cf_rulesets.wording import TF2012_DESCRIPTIONS, TF2012_ROUTES, still_needed
 from connecting_families.domain.calendar import financial_year_start, months_before
 from connecting_families.domain.claims import Earlier, NewLines, payable
 from connecting_families.domain.evidence import FamilyEvidence, Member
@@ -419,6 +420,9 @@ RULESET = RuleSet(
     evaluate=evaluate,
     check_config=check_config,
     claimable=claimable,
+    descriptions=TF2012_DESCRIPTIONS,
+    route_criteria=TF2012_ROUTES,
+    still_needed=still_needed,
 )
 
 

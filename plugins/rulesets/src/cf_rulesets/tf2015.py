@@ -20,6 +20,7 @@ import attrs
 
 from cf_rulesets.common import employment_route, not_evaluated
 from cf_rulesets.criteria import BUILT_IN
+from cf_rulesets.wording import TF2012_DESCRIPTIONS, still_needed
 from connecting_families.domain.calendar import months_after
 from connecting_families.domain.claims import one_claim_per_family
 from connecting_families.domain.evidence import FamilyEvidence
@@ -246,6 +247,9 @@ RULESET = RuleSet(
     evaluate=evaluate,
     check_config=check_config,
     claimable=one_claim_per_family,
+    descriptions={"continuous_employment": TF2012_DESCRIPTIONS["continuous_employment"]},
+    route_criteria={"continuous_employment": ("continuous_employment",)},
+    still_needed=still_needed,
 )
 
 
