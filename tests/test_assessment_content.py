@@ -7,6 +7,7 @@ import datetime as dt
 
 import httpx
 import pytest
+from consent_world import consent_given
 from litestar import Litestar
 
 from connecting_families.assessments.records import LATE_REASONS
@@ -33,7 +34,10 @@ LATE = "2014-04-01"
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient, app: Litestar) -> World:
-    return await build_world(app.state.accounts)
+    built = await build_world(app.state.accounts)
+    # Without current consent, completing an assessment is refused (test_consent.py).
+    await consent_given(built.families["own"], built.users["kw_own"])
+    return built
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import re
 
 import httpx
 import pytest
+from consent_world import consent_given
 from litestar import Litestar
 from test_pages import post_form, sign_in
 from test_pages import text_of as tagless
@@ -25,7 +26,10 @@ LONG_AGO = {"started_on-day": "6", "started_on-month": "1", "started_on-year": "
 
 @pytest.fixture
 async def world(client: httpx.AsyncClient, app: Litestar) -> World:
-    return await build_page_world(client, app.state.accounts)
+    built = await build_page_world(client, app.state.accounts)
+    # Without current consent, completing an assessment is refused (test_consent.py).
+    await consent_given(built.families["fam1"], built.users["kw_own"])
+    return built
 
 
 @pytest.fixture
