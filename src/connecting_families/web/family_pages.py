@@ -25,7 +25,8 @@ from connecting_families.access.policy import (
 )
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
-from connecting_families.domain.dates import today
+from connecting_families.domain.dates import judging_day, today
+from connecting_families.domain.verdict import Verdict
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.recording import SINGLE_KINDS
 from connecting_families.evidence.service import EvidenceService
@@ -38,6 +39,7 @@ from connecting_families.http_params import RecordId
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
 from connecting_families.plans.service import RATINGS, PlanService
+from connecting_families.programmes.service import programme_ends
 from connecting_families.web.explain import explain
 from connecting_families.web.forms import SAVED, Form
 from connecting_families.web.templating import humanise, page
@@ -197,7 +199,7 @@ class FamilyPages(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         """The signed-in key worker's families, with the next review, what is overdue and
-        whether each is turned around today.
+        whether each is turned around today, or on its programme's last day once it has ended.
 
         Args:
             families: The family service.
@@ -216,17 +218,35 @@ class FamilyPages(Controller):
         overdue = await plans.overdue(principal, actor, key_worker=principal.username)
         reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
-        verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        ends = await programme_ends(family.programme for family in listed.families)
+        # A family is judged on its programme's judging day: today, or the programme's end.
+        judged_on = {f.id: judging_day(ends[f.programme], on) for f in listed.families}
+        verdicts: dict[int, Verdict] = {}
+        for day in sorted(set(judged_on.values())):
+            same_day = [family_id for family_id, judged in judged_on.items() if judged == day]
+            verdicts |= await evaluation.caseload_verdicts(principal, actor, same_day, day)
         rows = [
             {
                 "family": family,
+                "judged_on": judged_on[family.id],
                 "next_review": reviews.get(family.id),
-                "overdue": [item for item in overdue if item.family_id == family.id],
+                "overdue": [
+                    item
+                    for item in overdue
+                    if item.family_id == family.id and item.due_on < judged_on[family.id]
+                ],
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
         ]
-        return page("caseload.html", rows=rows, next_cursor=listed.next_cursor, today=on)
+        return page(
+            "caseload.html",
+            rows=rows,
+            next_cursor=listed.next_cursor,
+            today=on,
+            # The last days of the ended programmes, each said once above the table.
+            ended=sorted({day for day in judged_on.values() if day != on}),
+        )
 
     @get("/families/{family_id:int}", opt={"access": FAMILY_READ})
     async def summary_page(

@@ -29,7 +29,7 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.domain.calendar import months_before
-from connecting_families.domain.dates import today
+from connecting_families.domain.dates import judging_day, today
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import MAX_ID, CodeParam
 from connecting_families.imports.service import (
@@ -177,10 +177,12 @@ class ProgrammePages(Controller):
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             code: The programme.
-            as_of: The date to count at (today in England if omitted).
+            as_of: The date to count at (if omitted, today in England, or the programme's
+                last day once it has ended).
         """
         programme = await programmes.get_programme(principal, code)
-        on = as_of or today()
+        # An ended programme is counted at its end unless another day is asked for.
+        on = as_of or judging_day(programme.ends_on, today())
         totals = await reports.totals(principal, actor, code, on)
         month = Period.month(on.year, on.month)
         indicators = await reports.indicators(principal, actor, code, month)
@@ -195,6 +197,7 @@ class ProgrammePages(Controller):
             month_name=month.start.strftime("%B %Y"),
             charts=dashboard_charts(totals["by_month"]),
             last_month=f"{year:04d}-{number:02d}",
+            judged_at_end=programme.ends_on if as_of is None and on != today() else None,
         )
 
     @get("/programmes/{code:str}/imports", opt={"access": PROGRAMME_DATA})
