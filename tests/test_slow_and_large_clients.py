@@ -29,6 +29,8 @@ PIECE = b"x" * 65536
 
 
 PASSWORD = "a long enough password for tests"
+# Deadlines of a second or so and a worker's memory: measured by themselves (`make test`).
+pytestmark = pytest.mark.alone
 
 
 def _cli(url: str, cwd: Path, *argv: str, stdin: str = "") -> None:
