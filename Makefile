@@ -28,8 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs in parallel (pytest-xdist, a worker per core; `make test WORKERS=4` for
+# more): each worker starts its own PostgreSQL cluster, on its own port and folder, and its own
+# servers on free ports. The tests marked `alone` promise a speed (a restart under 2 s, a
+# header deadline, memory growth), so they run afterwards, by themselves; both parts always run.
+WORKERS ?= auto
 pytest: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup -m "not alone" --durations=15; parallel=$$?; \
+	$(BIN)/pytest -p no:xdist -m alone --durations=5; alone=$$?; \
+	test $$parallel -eq 0 && test $$alone -eq 0
 
 # The browser tests drive Debian's Chromium; install it (and its driver) when it is missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

@@ -62,7 +62,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from common import COMMAND, serve, server_environment  # noqa: E402
 
-from connecting_families.demo import PROGRAMMES, DemoProgramme  # noqa: E402
+from connecting_families.demo import DemoProgramme, demo_programmes  # noqa: E402
+from connecting_families.domain.dates import judging_day, today  # noqa: E402
 
 from postgres_server import PostgresServer  # noqa: E402
 
@@ -245,7 +246,7 @@ def kw_family_read(part: str, kind: str) -> Callable[[random.Random, World], Req
         user, family = _family(rng, world)
         path = f"/api/v1/families/{family}{part}"
         if part == "/verdict":
-            path += f"?as_of={user.programme.ends_on.isoformat()}"
+            path += f"?as_of={judging_day(user.programme.ends_on, today()).isoformat()}"
         return Request(kind, "GET", path, bearer(user.token))
 
     return build
@@ -319,7 +320,7 @@ def tm_team_page(rng: random.Random, world: World) -> Request:
 
 def pm_totals(rng: random.Random, world: World) -> Request:
     user = rng.choice(world.programme_managers)
-    code, as_of = user.programme.code, user.programme.ends_on.isoformat()
+    code, as_of = user.programme.code, judging_day(user.programme.ends_on, today()).isoformat()
     return Request(
         "pm GET totals",
         "GET",
@@ -643,7 +644,8 @@ def took_token(user: User, reply: Reply) -> None:
 
 async def sign_in(port: int, logins: dict[str, tuple[str, str]]) -> World:
     """Tokens and page sessions for every key worker and manager; what each needs to know."""
-    programmes = {p.code.split("-")[1].lower(): p for p in PROGRAMMES}
+    # The programmes as `load_demo` made them, today.
+    programmes = {p.code.split("-")[1].lower(): p for p in demo_programmes(today())}
     users = [
         User(username, role, programmes[username.split(".")[1]], password)
         for username, (role, password) in logins.items()
@@ -695,7 +697,8 @@ async def prepare(port: int, user: User, turns: asyncio.Semaphore) -> None:
             page = (await call(Request("setup", "GET", path, bearer(user.token)))).json()
             user.family_refs = [family["family_ref"] for family in page["families"]]
             # A claim for the programme, so that the claims list has lines to show.
-            claim = json.dumps({"as_of": user.programme.ends_on.isoformat()}).encode()
+            judged_on = judging_day(user.programme.ends_on, today())
+            claim = json.dumps({"as_of": judged_on.isoformat()}).encode()
             path = f"/api/v1/programmes/{user.programme.code}/claims"
             await call(Request("setup", "POST", path, bearer(user.token) + JSON, claim, 201))
     await connection.close()

@@ -19,7 +19,7 @@ from litestar import Litestar
 from connecting_families.accounts.tables import Team, User, UserRole
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.claims.tables import Claim, ClaimLine
-from connecting_families.demo import PROGRAMMES, load_demo
+from connecting_families.demo import CODES, TF2012, load_demo
 from connecting_families.evidence.recording import SINGLE_KINDS
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange, Membership
 from connecting_families.imports.service import IMPORT_KINDS
@@ -95,7 +95,7 @@ async def seed_world(app: Litestar) -> SchemaWorld:
                 into[role] = issued.token
                 ids.append(issued.id)
         # A draft claim and a claim window, so claim routes have something real to act on.
-        programme = PROGRAMMES[0]
+        programme = TF2012
         pm = {"Authorization": f"Bearer {tokens['programme_manager']}"}
         claim_url = f"/api/v1/programmes/{programme.code}/claims"
         prepared = await http.post(claim_url, json={"as_of": str(programme.ends_on)}, headers=pm)
@@ -116,8 +116,8 @@ async def seed_world(app: Litestar) -> SchemaWorld:
             spare_tokens=spare,
             families=await _family_parts(),
             values={
-                "code": [p.code for p in PROGRAMMES],
-                "programme": [p.code for p in PROGRAMMES],
+                "code": list(CODES),
+                "programme": list(CODES),
                 "team_id": [r["id"] for r in await Team.select(Team.id)],
                 "key_worker": [r["username"] for r in await User.select(User.username)],
                 "claim_id": [r["id"] for r in await Claim.select(Claim.id)],
@@ -138,7 +138,7 @@ async def _cast() -> dict[str, int]:
     counts: dict[int, int] = {}
     for row in live:
         counts[row["key_worker"]] = counts.get(row["key_worker"], 0) + 1
-    short = PROGRAMMES[0].code.split("-")[1].lower()
+    short = TF2012.code.split("-")[1].lower()
     workers = [u for name, u in by_name.items() if name.startswith(f"kw.{short}.")]
     worker = max(workers, key=lambda u: counts.get(u["id"], 0))
     managers = await UserRole.select(UserRole.user).where(UserRole.role == "team_manager")

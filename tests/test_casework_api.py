@@ -357,6 +357,7 @@ def test_programme_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "ruleset_id" in capsys.readouterr().err
 
 
+@pytest.mark.alone
 @pytest.mark.usefixtures("cli_env")
 def test_demo_of_500_families_is_quick_and_every_key_worker_has_a_caseload(
     settings: Settings, capsys: pytest.CaptureFixture[str]

@@ -365,6 +365,7 @@ def test_a_full_disk_answers_503_and_writes_resume_when_there_is_room(
 # PostgreSQL restarted under load ------------------------------------------------------------
 
 
+@pytest.mark.alone
 def test_postgresql_restarted_under_load_fails_clearly_and_recovers(
     tmp_path: Path, servers: list[Server]
 ) -> None:

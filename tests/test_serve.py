@@ -25,6 +25,7 @@ def servers(tmp_path: Path) -> Iterator[list[Server]]:
         server.kill()
 
 
+@pytest.mark.alone
 def test_fresh_database_is_migrated_and_restart_is_quick(
     servers: list[Server], tmp_path: Path
 ) -> None:
@@ -54,6 +55,7 @@ def test_server_database_with_pending_migrations_is_refused(
     assert "connecting-families db migrate" in stderr
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize("database_kind", ["sqlite", "postgresql"])
 def test_sigterm_stops_within_5_seconds_under_load(
     servers: list[Server], tmp_path: Path, database_url: str

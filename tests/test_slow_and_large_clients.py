@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +29,8 @@ PIECE = b"x" * 65536
 
 
 PASSWORD = "a long enough password for tests"
+# Deadlines of a second or so and a worker's memory: measured by themselves (`make test`).
+pytestmark = pytest.mark.alone
 
 
 def _cli(url: str, cwd: Path, *argv: str, stdin: str = "") -> None:
@@ -42,20 +46,31 @@ def _cli(url: str, cwd: Path, *argv: str, stdin: str = "") -> None:
     )
 
 
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    """One worker on SQLite with programme P1 and its manager `pm`; 1 MiB limits on bodies
-    and imports, and a 1 second header deadline."""
-    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
-    _cli(url, tmp_path, "db", "migrate")
-    _cli(url, tmp_path, "programme", "create", "P1", "--name", "P1", "--ruleset", "tf2012")
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database with programme P1 and its manager `pm`, made once for the module
+    through the CLI (each command a process start) and copied for each test."""
+    folder = tmp_path_factory.mktemp("prepared")
+    url = f"sqlite:///{folder / 'serve.sqlite3'}"
+    _cli(url, folder, "db", "migrate")
+    _cli(url, folder, "programme", "create", "P1", "--name", "P1", "--ruleset", "tf2012")
     _cli(
         url,
-        tmp_path,
+        folder,
         *("users", "create", "pm", "--display-name", "PM", "--role", "programme_manager"),
         *("--programme", "P1", "--password-stdin"),
         stdin=PASSWORD + "\n",
     )
+    # Every command has closed the database, so its write-ahead log is in the file.
+    return folder / "serve.sqlite3"
+
+
+@pytest.fixture
+def server(prepared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """One fresh worker on a copy of `prepared`; 1 MiB limits on bodies and imports, and a
+    1 second header deadline."""
+    shutil.copyfile(prepared, tmp_path / "serve.sqlite3")
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     monkeypatch.setenv("CF_MAX_BODY_BYTES", str(MIB))
     monkeypatch.setenv("CF_MAX_IMPORT_BYTES", str(MIB))
     monkeypatch.setenv("CF_HEADER_TIMEOUT_SECONDS", "1")
@@ -82,9 +97,21 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+def _answered(answer: bytes) -> bool:
+    """Whether `answer` holds a whole response: its head and the body its Content-Length
+    gives. A refusal that leaves the connection open is then over; waiting for the server to
+    close a kept-alive connection took the socket's whole 30 s timeout."""
+    head, found, body = answer.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    length = re.search(rb"^content-length:\s*(\d+)\s*$", head, re.IGNORECASE | re.MULTILINE)
+    return length is not None and len(body) >= int(length.group(1))
+
+
 def _post(server: Server, head: bytes, pieces: Iterator[bytes]) -> bytes:
     """Send a request and its body, reading the answer meanwhile (the server may answer
-    and close before the body is all sent); the bytes answered."""
+    and close before the body is all sent); the bytes answered, once the answer is whole or
+    the connection closed."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
         answer = bytearray()
 
@@ -92,6 +119,8 @@ def _post(server: Server, head: bytes, pieces: Iterator[bytes]) -> bytes:
             try:
                 while data := sock.recv(65536):
                     answer.extend(data)
+                    if _answered(bytes(answer)):
+                        return
             except OSError:
                 pass
 

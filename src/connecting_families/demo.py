@@ -2,8 +2,15 @@
 
 Three programmes (one per built-in rule set), their teams, managers and key workers (whose
 passwords are printed once), and families with members, assessments, needs, plans, notes and
-partner evidence. Every name and reference is made up; the same seed makes the same authority.
-The benchmarks use the same generator.
+partner evidence. Every name and reference is made up; the same seed makes the same authority
+on the same day. The benchmarks use the same generator.
+
+The two current rule sets' programmes run on the day the demo is loaded: their dates are
+counted back from it, so a key worker sees assessments and reviews due in the coming weeks,
+a few things overdue by days, and families turned around today. The tf2012 programme keeps
+its real dates (its payments are by the financial years 2012/13 to 2014/15), and everything
+in it is dated up to its last day, the day its pages judge it on (`dates.judging_day`).
+Nothing is dated after a programme's judging day.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, write_transaction
+from connecting_families.domain import dates
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
     Attendance,
@@ -117,29 +125,55 @@ class DemoProgramme:
     ends_on: dt.date
 
 
-PROGRAMMES = (
-    DemoProgramme(
-        "DEMO-TF12",
-        "Connecting Families (demo, 2012)",
-        "tf2012",
-        dt.date(2012, 4, 1),
-        dt.date(2015, 3, 31),
-    ),
-    DemoProgramme(
-        "DEMO-TF15",
-        "Connecting Families (demo, 2015)",
-        "tf2015",
-        dt.date(2015, 4, 1),
-        dt.date(2020, 3, 31),
-    ),
-    DemoProgramme(
-        "DEMO-SF22",
-        "Supporting Families (demo, 2022)",
-        "sf2022",
-        dt.date(2022, 4, 1),
-        dt.date(2025, 3, 31),
-    ),
+# The historic programme, as it ran.
+TF2012 = DemoProgramme(
+    "DEMO-TF12",
+    "Connecting Families (demo, 2012)",
+    "tf2012",
+    dt.date(2012, 4, 1),
+    dt.date(2015, 3, 31),
 )
+# The demo's programme codes, whatever the day.
+CODES = ("DEMO-TF12", "DEMO-TF15", "DEMO-SF22")
+# Plans are reviewed every six weeks; a family's latest reviews are written.
+REVIEW_EVERY = dt.timedelta(days=42)
+REVIEWS_KEPT = 3
+# A share of the open plans whose latest review was not held, so it is overdue by days.
+REVIEW_MISSED = 0.15
+
+
+def _years_later(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def demo_programmes(on: dt.date) -> tuple[DemoProgramme, ...]:
+    """The demo's programmes loaded on `on`: tf2012 as it was; the tf2015 programme (five
+    years) in its fourth year and the sf2022 one (three years) in its third, each starting on
+    1 April as the real ones did, so both are running on `on`."""
+    year_start = dt.date(on.year if on.month >= 4 else on.year - 1, 4, 1)
+    tf15 = _years_later(year_start, -3)
+    sf22 = _years_later(year_start, -2)
+    return (
+        TF2012,
+        DemoProgramme(
+            "DEMO-TF15",
+            "Connecting Families (demo, 2015 rules)",
+            "tf2015",
+            tf15,
+            _years_later(tf15, 5) - dt.timedelta(days=1),
+        ),
+        DemoProgramme(
+            "DEMO-SF22",
+            "Supporting Families (demo, 2022 rules)",
+            "sf2022",
+            sf22,
+            _years_later(sf22, 3) - dt.timedelta(days=1),
+        ),
+    )
 
 
 @attrs.frozen
@@ -160,30 +194,33 @@ async def load_demo(
     families: int = 120,
     seed: int = 2012,
     programmes: Sequence[str] | None = None,
+    on: dt.date | None = None,
 ) -> DemoResult:
-    """Load the demo authority unless it is there already.
+    """Load the demo authority unless it is there already, as if on `on` (today in England).
 
     The families are shared between the demo programmes, or only those in `programmes` (the
     benchmarks put a whole cohort into one); every programme and user is made either way.
     """
-    if await Programme.exists().where(Programme.code == PROGRAMMES[0].code):
+    on = on or dates.today()
+    every = demo_programmes(on)
+    if await Programme.exists().where(Programme.code == TF2012.code):
         return DemoResult(
             "The demo authority is already loaded; give a demo user a password with "
             "`connecting-families users set-password USERNAME`."
         )
     rng = random.Random(seed)  # noqa: S311 - repeatable made-up data, not a secret
-    users = _demo_users()
+    users = _demo_users(every)
     # Hashing is the slow part of making users: all of them, off the event loop, first.
     passwords = {u[0]: secrets.token_urlsafe(12) for u in users}
     hashes = await asyncio.gather(
         *(asyncio.to_thread(credentials.hash_password, passwords[u[0]]) for u in users)
     )
     async with write_transaction(engine) as transaction:
-        builder = _Builder(rng, Bulk(transaction))
+        builder = _Builder(rng, Bulk(transaction), every, on)
         user_ids = await builder.programmes_and_users(
             users, dict(zip(passwords, hashes, strict=True))
         )
-        chosen = [p for p in PROGRAMMES if programmes is None or p.code in programmes]
+        chosen = [p for p in every if programmes is None or p.code in programmes]
         per_programme = [families // len(chosen)] * len(chosen)
         per_programme[0] += families - sum(per_programme)
         for programme, count in zip(chosen, per_programme, strict=True):
@@ -194,7 +231,12 @@ async def load_demo(
             "demo.load",
             "programme",
             None,
-            detail={"families": families, "seed": seed, "programmes": [p.code for p in chosen]},
+            detail={
+                "families": families,
+                "seed": seed,
+                "programmes": [p.code for p in chosen],
+                "on": on.isoformat(),
+            },
         )
     logins = tuple(Login(u[0], ",".join(u[1]), passwords[u[0]]) for u in users)
     return DemoResult(
@@ -204,13 +246,15 @@ async def load_demo(
     )
 
 
-def _demo_users() -> list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]]:
+def _demo_users(
+    programmes: Sequence[DemoProgramme],
+) -> list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]]:
     """(username, roles, team, programme codes) for every demo user."""
     users: list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]] = [
         ("demo.admin", ("admin",), None, ()),
-        ("demo.auditor", ("auditor",), None, tuple(p.code for p in PROGRAMMES)),
+        ("demo.auditor", ("auditor",), None, tuple(p.code for p in programmes)),
     ]
-    for programme in PROGRAMMES:
+    for programme in programmes:
         short = programme.code.split("-")[1].lower()
         users.append((f"pm.{short}", ("programme_manager",), None, (programme.code,)))
         for team in ("north", "south"):
@@ -249,11 +293,21 @@ class _Builder:
     to write.
     """
 
-    def __init__(self, rng: random.Random, bulk: Bulk) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        bulk: Bulk,
+        programmes: Sequence[DemoProgramme],
+        on: dt.date,
+    ) -> None:
         self.rng = rng
         self.bulk = bulk
+        self.programmes = programmes
+        self.on = on
+        # The programme being built's judging day: nothing is dated after it.
+        self.until = on
         plugins = PluginHost()
-        self.headlines = {p.ruleset_id: plugins.headlines(p.ruleset_id) for p in PROGRAMMES}
+        self.headlines = {p.ruleset_id: plugins.headlines(p.ruleset_id) for p in programmes}
         self.pending: dict[type[Table], list[dict[str, Any]]] = {}
         self.programme_ids: dict[str, int] = {}
         self.team_ids: dict[str, int] = {}
@@ -294,7 +348,7 @@ class _Builder:
         users: list[tuple[str, tuple[str, ...], str | None, tuple[str, ...]]],
         hashes: dict[str, str],
     ) -> dict[str, int]:
-        for programme in PROGRAMMES:
+        for programme in self.programmes:
             row = await Programme.insert(
                 Programme(
                     code=programme.code,
@@ -357,20 +411,27 @@ class _Builder:
             for team in ("north", "south")
             for name in (f"kw.{short}.{team}{n}" for n in (1, 2, 3))
         ]
-        span = (programme.ends_on - programme.starts_on).days - 400
+        self.until = until = dates.judging_day(programme.ends_on, self.on)
+        running = until == self.on
+        # An ended programme had stopped taking families a year before its end, so that their
+        # results could show by then; a running one is still taking them, a fifth of them in
+        # the last three months, whose assessments and first reviews are due soon.
+        span = (until - programme.starts_on).days - (30 if running else 400)
         drafts = []
         for number in range(1, count + 1):
             identified = programme.starts_on + dt.timedelta(days=rng.randrange(0, max(span, 30)))
-            attached = (
-                identified + dt.timedelta(days=rng.randrange(7, 60))
-                if rng.random() < 0.85
-                else None
-            )
+            if running and rng.random() < 0.2:
+                identified = until - dt.timedelta(days=rng.randrange(8, 100))
+            attached: dt.date | None = identified + dt.timedelta(days=rng.randrange(7, 60))
+            if rng.random() >= 0.85 or (attached and attached > until):
+                attached = None
             closed = (
                 attached + dt.timedelta(days=rng.randrange(200, 420))
                 if attached and rng.random() < 0.3
                 else None
             )
+            if closed and closed > until:
+                closed = None
             drafts.append((f"{programme.code}-F{number:05d}", identified, attached, closed))
         self.add(
             _row(
@@ -482,23 +543,33 @@ class _Builder:
         for family_id, person_ref, is_adult, start in people:
             self._evidence(person_ids[person_ref], family_id, is_adult, start, provenance)
         await self.flush()
-        await self._write_plans()
+        await self._write_plans(until)
 
-    async def _write_plans(self) -> None:
-        """Plans, then their goals, then actions and reviews: each level needs the ids above."""
+    async def _write_plans(self, until: dt.date) -> None:
+        """Plans, then their goals, then actions and reviews: each level needs the ids above.
+
+        A plan is agreed two weeks after attachment and reviewed every six weeks up to
+        `until` (or its closure); an open plan's next review is due within six weeks, or,
+        for a few whose latest review was not held, overdue by days. An open plan's actions
+        are done, due in the coming weeks, or overdue by days.
+        """
         rng, plans, self._plans = self.rng, self._plans, []
         if not plans:
             return
+        schedules = {
+            family_id: self._reviews(min(attached + dt.timedelta(days=14), until), closed, until)
+            for family_id, attached, closed, _, _ in plans
+        }
         self.add(
             _row(
                 FamilyPlan,
                 family=family_id,
                 status="closed" if closed else "active",
-                agreed_on=attached + dt.timedelta(days=14),
+                agreed_on=schedules[family_id][0],
                 created_by=worker,
-                next_review_on=None if closed else attached + dt.timedelta(days=98),
+                next_review_on=schedules[family_id][2],
             )
-            for family_id, attached, closed, worker, _ in plans
+            for family_id, _attached, closed, worker, _ in plans
         )
         await self.flush([FamilyPlan])
         plan_ids = {
@@ -533,7 +604,9 @@ class _Builder:
         by_plan = {plan_id: family_id for family_id, plan_id in plan_ids.items()}
         facts = {p[0]: p for p in plans}
         for goal in goals:
-            _, attached, closed, worker, _ = facts[by_plan[goal["plan"]]]
+            family_id = by_plan[goal["plan"]]
+            _, _attached, closed, worker, _ = facts[family_id]
+            agreed = schedules[family_id][0]
             self.add(
                 _row(
                     PlanAction,
@@ -548,26 +621,61 @@ class _Builder:
                         ]
                     ),
                     owner=worker,
-                    due_on=attached + dt.timedelta(days=rng.randrange(14, 120)),
-                    completed_on=closed
-                    or (attached + dt.timedelta(days=20) if rng.random() < 0.5 else None),
+                    **self._action_dates(agreed, closed, until),
                 )
                 for _ in range(rng.randrange(1, 3))
             )
-        for family_id, attached, _closed, worker, _ in plans:
+        for family_id, _attached, _closed, worker, _ in plans:
+            _, held, next_review = schedules[family_id]
             self.add(
-                [
-                    _row(
-                        PlanReview,
-                        plan=plan_ids[family_id],
-                        reviewed_on=attached + dt.timedelta(days=56),
-                        reviewed_by=worker,
-                        summary="Plan reviewed with the family; steady progress.",
-                        next_review_on=attached + dt.timedelta(days=98),
-                    )
-                ]
+                _row(
+                    PlanReview,
+                    plan=plan_ids[family_id],
+                    reviewed_on=day,
+                    reviewed_by=worker,
+                    summary="Plan reviewed with the family; steady progress.",
+                    next_review_on=held[n + 1] if n + 1 < len(held) else next_review,
+                )
+                for n, day in enumerate(held)
             )
         await self.flush()
+
+    def _reviews(
+        self, agreed: dt.date, closed: dt.date | None, until: dt.date
+    ) -> tuple[dt.date, list[dt.date], dt.date | None]:
+        """(agreed on, the latest reviews held, the next review due or None once closed)."""
+        last = closed or until
+        due = [agreed + REVIEW_EVERY * n for n in range(1, (last - agreed) // REVIEW_EVERY + 1)]
+        if closed:
+            return agreed, due[-REVIEWS_KEPT:], None
+        upcoming = agreed + REVIEW_EVERY * (len(due) + 1)
+        if due and self.rng.random() < REVIEW_MISSED:
+            # The latest review was not held: it is the one due, overdue by under six weeks.
+            return agreed, due[:-1][-REVIEWS_KEPT:], due[-1]
+        return agreed, due[-REVIEWS_KEPT:], upcoming
+
+    def _action_dates(
+        self, agreed: dt.date, closed: dt.date | None, until: dt.date
+    ) -> dict[str, dt.date | None]:
+        """An action's due date and completion: done by a closed plan's end; in an open plan,
+        done, due in the next six weeks, or overdue by under three weeks."""
+        rng = self.rng
+        due = agreed + dt.timedelta(days=rng.randrange(14, 120))
+        if closed:
+            due = min(due, closed)
+            return {"due_on": due, "completed_on": closed}
+        chance = rng.random()
+        if chance < 0.45:
+            due = min(due, until)
+            done = min(max(due - dt.timedelta(days=rng.randrange(-7, 14)), agreed), until)
+            return {"due_on": due, "completed_on": done}
+        if chance < 0.8:
+            return {
+                "due_on": until + dt.timedelta(days=rng.randrange(1, 43)),
+                "completed_on": None,
+            }
+        overdue = max(until - dt.timedelta(days=rng.randrange(1, 21)), agreed)
+        return {"due_on": overdue, "completed_on": None}
 
     def _casework(
         self,
@@ -582,7 +690,9 @@ class _Builder:
         rng = self.rng
         headlines = self.headlines[programme.ruleset_id]
         chosen = rng.sample(headlines, min(len(headlines), rng.randrange(2, 5)))
-        completed = attached + dt.timedelta(days=rng.randrange(10, 70))
+        completed: dt.date | None = attached + dt.timedelta(days=rng.randrange(10, 70))
+        if completed and completed > self.until:
+            completed = None  # still being done: due soon, or a few days late
         self.add(
             [
                 _row(
@@ -593,7 +703,7 @@ class _Builder:
                     completed_on=completed,
                     agency="Family support",
                     late_reason="Family unavailable over the holidays"
-                    if (completed - attached).days > 60
+                    if completed and (completed - attached).days > 60
                     else None,
                     recorded_by=worker,
                     **provenance,
@@ -620,10 +730,11 @@ class _Builder:
                 family=family_id,
                 author=worker,
                 kind=rng.choice(["visit", "phone", "taf_meeting"]),
-                occurred_on=attached + dt.timedelta(days=14 * n),
+                occurred_on=day,
                 body=rng.choice(NOTE_TEXT),
             )
-            for n in range(rng.randrange(1, 4))
+            for day in (attached + dt.timedelta(days=14 * n) for n in range(rng.randrange(1, 4)))
+            if day <= self.until
         )
         self._plans.append((family_id, attached, closed, worker, chosen))
 
@@ -660,26 +771,28 @@ class _Builder:
                     )
                 ]
             )
-            if rng.random() < 0.35:
+            employment = start + dt.timedelta(days=rng.randrange(30, 300))
+            if rng.random() < 0.35 and employment <= self.until:
                 self.add(
                     [
                         _row(
                             EmploymentSpell,
                             person=person_id,
-                            start_date=start + dt.timedelta(days=rng.randrange(30, 300)),
+                            start_date=employment,
                             hours_per_week=float(rng.choice([16, 24, 37])),
                             **provenance,
                         )
                     ]
                 )
-            if rng.random() < 0.2:
+            work_programme = start + dt.timedelta(days=rng.randrange(10, 200))
+            if rng.random() < 0.2 and work_programme <= self.until:
                 self.add(
                     [
                         _row(
                             WorkProgrammeStart,
                             person=person_id,
                             provision=rng.choice(["work_programme", "esf"]),
-                            start_date=start + dt.timedelta(days=rng.randrange(10, 200)),
+                            start_date=work_programme,
                             **provenance,
                         )
                     ]
@@ -691,6 +804,9 @@ class _Builder:
             unauthorised = (
                 rng.randrange(15, 35) if term < 0 or not improving else rng.randrange(0, 12)
             )
+            authorised = rng.randrange(0, 8)
+            if period_start + dt.timedelta(days=100) > self.until:
+                continue  # a term not over yet has no attendance figures
             self.add(
                 [
                     _row(
@@ -699,7 +815,7 @@ class _Builder:
                         period_start=period_start,
                         period_end=period_start + dt.timedelta(days=100),
                         possible_sessions=120,
-                        authorised_absence_sessions=rng.randrange(0, 8),
+                        authorised_absence_sessions=authorised,
                         unauthorised_absence_sessions=unauthorised,
                         **provenance,
                     )

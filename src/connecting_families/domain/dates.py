@@ -15,6 +15,19 @@ def today() -> dt.date:
     return dt.datetime.now(ENGLAND).date()
 
 
+def judging_day(ends_on: dt.date | None, on: dt.date) -> dt.date:
+    """The day a programme's families are judged on when the page is read on `on`: `on`
+    itself while the programme runs, or its last day once it has ended.
+
+    A programme that has ended pays nothing for what happens afterwards, and its families'
+    reviews and actions stopped with it: judged today, an ended programme would show every
+    family years overdue and its charts empty. A page that judges at its end says so.
+    """
+    if ends_on is not None and ends_on < on:
+        return ends_on
+    return on
+
+
 def working_days_between(start: dt.date, end: dt.date) -> int:
     """Working days after `start` up to and including `end` (Mon-Fri, not bank holidays).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -253,6 +254,19 @@ async def worked_programme(
     if principal is not None:
         principal = attrs.evolve(principal, roles=principal.roles - {ADMIN})
     return await visible_programme(principal, code, *columns)
+
+
+async def programme_ends(codes: Iterable[str]) -> dict[str, dt.date | None]:
+    """Each programme's last day (None for none), by code, unchecked: for pages that judge
+    families the caller has already been shown on their programme's judging day
+    (`dates.judging_day`)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = await Programme.select(Programme.code, Programme.ends_on).where(
+        Programme.code.is_in(wanted)
+    )
+    return {row["code"]: row["ends_on"] for row in rows}
 
 
 def ruleset_config_of(value: Any) -> dict[str, Any]:

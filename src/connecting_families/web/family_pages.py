@@ -29,7 +29,8 @@ from connecting_families.assessments.due import assessments_due_of
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.service import ConsentSummary, consent_of
-from connecting_families.domain.dates import today
+from connecting_families.domain.dates import judging_day, today
+from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
@@ -41,6 +42,7 @@ from connecting_families.families.service import FamilyFilters, FamilyRecord, Fa
 from connecting_families.http_params import RecordId
 from connecting_families.plans.due import plans_due_of
 from connecting_families.plans.service import OverdueItem, PlanService
+from connecting_families.programmes.service import programme_ends
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
@@ -168,7 +170,7 @@ class FamilyPages(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         """The signed-in key worker's families, with the next review, what is overdue and
-        whether each is turned around today.
+        whether each is turned around today, or on its programme's last day once it has ended.
 
         Args:
             families: The family service.
@@ -187,7 +189,13 @@ class FamilyPages(Controller):
         overdue = await plans.overdue(principal, actor, key_worker=principal.username)
         reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
-        verdicts = await evaluation.caseload_verdicts(principal, actor, ids, on)
+        ends = await programme_ends(family.programme for family in listed.families)
+        # A family is judged on its programme's judging day: today, or the programme's end.
+        judged_on = {f.id: judging_day(ends[f.programme], on) for f in listed.families}
+        verdicts: dict[int, Verdict] = {}
+        for day in sorted(set(judged_on.values())):
+            same_day = [family_id for family_id, judged in judged_on.items() if judged == day]
+            verdicts |= await evaluation.caseload_verdicts(principal, actor, same_day, day)
         # Grouped once: a key worker's overdue items run to hundreds on an ended programme.
         overdue_by_family: dict[int, list[OverdueItem]] = {}
         for item in overdue:
@@ -198,13 +206,25 @@ class FamilyPages(Controller):
             {
                 "family": family,
                 "members": members[family.id],
+                "judged_on": judged_on[family.id],
                 "next_review": reviews.get(family.id),
-                "overdue": overdue_by_family.get(family.id, []),
+                "overdue": [
+                    item
+                    for item in overdue_by_family.get(family.id, [])
+                    if item.due_on < judged_on[family.id]
+                ],
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
         ]
-        return page("caseload.html", rows=rows, next_cursor=listed.next_cursor, today=on)
+        return page(
+            "caseload.html",
+            rows=rows,
+            next_cursor=listed.next_cursor,
+            today=on,
+            # The last days of the ended programmes, each said once above the table.
+            ended=sorted({day for day in judged_on.values() if day != on}),
+        )
 
     @get("/families/{family_id:int}", opt={"access": FAMILY_READ})
     async def summary_page(

@@ -31,7 +31,7 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.domain.calendar import months_before
-from connecting_families.domain.dates import today
+from connecting_families.domain.dates import judging_day, today
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import MAX_ID, CodeParam
 from connecting_families.imports.service import (
@@ -229,11 +229,13 @@ class ProgrammePages(Controller):
         programme = await programmes.get_programme(principal, code)
         values = with_dates({name: value.strip() for name, value in request.query_params.items()})
         problems: list[dict[str, Any]] = []
-        on = today()
+        asked = None
         try:
-            on = read(values, DashboardQuery, DASHBOARD_LABELS).as_of or on
+            asked = read(values, DashboardQuery, DASHBOARD_LABELS).as_of
         except Invalid as error:
             problems += error.errors
+        # An ended programme is counted at its end unless another day is asked for.
+        on = asked or judging_day(programme.ends_on, today())
         if "report-month" in values or "report-year" in values:
             try:
                 year, number = report_month(values)
@@ -271,6 +273,7 @@ class ProgrammePages(Controller):
             month_name=month.start.strftime("%B %Y"),
             charts=dashboard_charts(totals["by_month"]),
             form=form,
+            judged_at_end=programme.ends_on if asked is None and on != today() else None,
         )
 
     @get("/programmes/{code:str}/imports", opt={"access": PROGRAMME_DATA})
