@@ -7,7 +7,6 @@ import datetime as dt
 
 import httpx
 import pytest
-from consent_world import consent_given
 from litestar import Litestar
 
 from connecting_families.assessments.records import LATE_REASONS
@@ -25,6 +24,7 @@ from connecting_families.programmes.tables import Programme
 from connecting_families.settings import DatabaseUrl
 
 from access_world import World, build_world
+from consent_world import consent_given
 
 # tf2012's timescale is 45 working days: started on 6 January 2014, due by 10 March.
 STARTED = "2014-01-06"

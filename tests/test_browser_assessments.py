@@ -24,6 +24,7 @@ from test_browser import (  # noqa: F401 (fixtures, found by pytest by their nam
 from connecting_families.domain.dates import today
 
 from access_world import World
+from consent_world import consent_given
 from serve_process import Server
 
 
@@ -32,6 +33,8 @@ async def test_a_key_worker_completes_an_assessment_late_and_records_two_needs(
     world: World,  # noqa: F811
 ) -> None:
     """Start → draft → complete late (refused without a reason, then with one) → two needs."""
+    # Without current consent, completing is refused (test_browser_consent.py records it).
+    await consent_given(world.families["fam1"], world.users["kw_own"])
     async with tablet() as page:
         await sign_in(page, server, "kw_own")
         await page.goto(f"{server.url}/families/{world.families['fam1']}/assessments")

@@ -8,7 +8,6 @@ import re
 
 import httpx
 import pytest
-from consent_world import consent_given
 from litestar import Litestar
 from test_pages import post_form, sign_in
 from test_pages import text_of as tagless
@@ -18,6 +17,7 @@ from connecting_families.domain.dates import today
 from connecting_families.families.tables import Family
 
 from access_world import World
+from consent_world import consent_given
 from page_world import build_page_world
 
 # FAM-1 is in P1 (tf2012: 45 working days). Started then, any completion from today is late.
