@@ -11,6 +11,7 @@ import pytest
 
 from connecting_families.accounts import credentials
 from connecting_families.assessments.tables import Assessment
+from connecting_families.consent.tables import Consent
 from connecting_families.database.engine import AnyEngine
 from connecting_families.demo import CODES, TF2012, demo_programmes, load_demo
 from connecting_families.domain.dates import add_working_days, judging_day, today
@@ -169,3 +170,26 @@ async def test_nothing_is_dated_after_its_programmes_judging_day(
             dated = [r["day"] for r in await query if r["day"] is not None]
             assert dated, (code, what)
             assert max(dated) <= until, (code, what, max(dated))
+
+
+async def test_most_families_gave_consent_and_some_show_the_warning(
+    demo: dict[str, list[int]],
+) -> None:
+    """Nine in ten attached families gave consent to share, by a member of theirs, when they
+    joined; the others show the pages' "no current consent" warning."""
+    attached = {
+        row["id"]: row["attached_on"]
+        for row in await Family.select(Family.id, Family.attached_on).where(
+            Family.attached_on.is_not_null()
+        )
+    }
+    consents = await Consent.select(Consent.family, Consent.given_by, Consent.given_on)
+    given = {row["family"] for row in consents}
+    assert given <= set(attached)
+    assert 0.8 * len(attached) < len(given) < len(attached)
+    for row in consents:
+        assert row["given_on"] == attached[row["family"]]
+        member = await Membership.exists().where(
+            Membership.family == row["family"], Membership.person == row["given_by"]
+        )
+        assert member

@@ -32,6 +32,7 @@ from connecting_families.accounts import credentials
 from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
+from connecting_families.consent.tables import Consent
 from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.domain import dates
@@ -464,6 +465,8 @@ class _Builder:
             "recorded_at": self.now,
         }
         people: list[tuple[int, str, bool, dt.date]] = []
+        # (family id, the first adult's ref, given on, recorded by) of the consents to record.
+        consents: list[tuple[int, str, dt.date, int]] = []
         for ref, identified, attached, closed in drafts:
             family_id = family_ids[ref]
             start = attached or identified
@@ -500,6 +503,10 @@ class _Builder:
                     )
                 ]
             )
+            # Nine in ten attached families gave consent when they joined; the tenth shows
+            # the pages' warning. Chosen by id, not by `rng`, so the rest of the demo is as it was.
+            if attached and family_id % 10 != 7:
+                consents.append((family_id, f"{ref}-P1", attached, worker))
             if attached:
                 self.add(
                     [
@@ -542,6 +549,19 @@ class _Builder:
         }
         for family_id, person_ref, is_adult, start in people:
             self._evidence(person_ids[person_ref], family_id, is_adult, start, provenance)
+        self.add(
+            _row(
+                Consent,
+                family=family_id,
+                given_by=person_ids[person_ref],
+                given_on=given_on,
+                method="in_person",
+                agencies="school,health,police,housing",
+                recorded_by=worker,
+                recorded_at=self.now,
+            )
+            for family_id, person_ref, given_on, worker in consents
+        )
         await self.flush()
         await self._write_plans(until)
 
