@@ -19,7 +19,7 @@ import attrs
 
 from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import CriterionResult, Verdict, Window
-from connecting_families.web.templating import day, humanise, money
+from connecting_families.web.templating import day, headline_words, humanise, money
 
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _PARAMETER = re.compile(r"`([a-z_][a-z0-9_]*)`")
@@ -59,7 +59,7 @@ class Wording:
             lambda found: _value(result.thresholds.get(found.group(1), humanise(found.group(1)))),
             criterion.description,
         )
-        prefix = f"{humanise(headline)}: " if headline else ""
+        prefix = f"{headline_words(headline)}: " if headline else ""
         return _sentence_case(prefix + described)
 
     def route_name(self, route: str) -> str:

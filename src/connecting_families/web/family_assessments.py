@@ -49,19 +49,9 @@ from connecting_families.web.family_pages import (
     provide_family_page,
 )
 from connecting_families.web.forms import SAVED, Form, accepted, form_values, read, refused
-from connecting_families.web.templating import humanise, page, path_segment
+from connecting_families.web.templating import headline_words, page, path_segment
 
 SECTION = "assessments"
-
-# The headlines of the rule sets installed here, in words; any other is its key as words.
-HEADLINE_WORDS = {
-    "crime_asb": "Crime and anti-social behaviour",
-    "education": "Education",
-    "children_need_help": "Children who need help",
-    "worklessness": "Worklessness and financial exclusion",
-    "domestic_abuse": "Domestic abuse",
-    "health": "Health",
-}
 
 STATUS_TAGS = {
     "draft": ("Draft", "govuk-tag--grey"),
@@ -97,10 +87,6 @@ OUTCOME_LABELS = {"outcome": "Outcome", "outcome_on": "Date of the outcome"}
 # A headline's text on the content form posts as `headline_needs-<headline>`: the service
 # names it `headline_needs.<headline>`, which the form mechanism reads as that field.
 HEADLINE_FIELD = "headline_needs-"
-
-
-def headline_words(headline: str) -> str:
-    return HEADLINE_WORDS.get(headline) or humanise(headline)
 
 
 @attrs.frozen

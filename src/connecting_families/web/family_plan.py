@@ -48,7 +48,7 @@ from connecting_families.web.forms import (
     read_all,
     refused,
 )
-from connecting_families.web.templating import day, humanise, page
+from connecting_families.web.templating import day, headline_words, page
 
 # A review's progress on a goal, in the words the page uses.
 RATING_WORDS = {
@@ -122,7 +122,7 @@ def find_goal(plan: PlanRecord, goal_id: int) -> tuple[int, GoalRecord]:
 def need_choices(needs: list[NeedRecord]) -> list[tuple[str, str]]:
     """The family's needs as radios: the headline in words and when it was identified."""
     choices = [
-        (need.need_ref, f"{humanise(need.headline)}, identified {day(need.identified_on)}")
+        (need.need_ref, f"{headline_words(need.headline)}, identified {day(need.identified_on)}")
         for need in needs
     ]
     return [*choices, (NO_NEED, "It does not meet a recorded need")]

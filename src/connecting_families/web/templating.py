@@ -45,6 +45,25 @@ def humanise(name: str | None) -> str:
     return text[:1].upper() + text[1:]
 
 
+# The headlines of the rule sets installed here, in words; any other is its key as words.
+HEADLINE_WORDS = {
+    "crime_asb": "Crime and anti-social behaviour",
+    "education": "Education",
+    "children_need_help": "Children who need help",
+    "worklessness": "Worklessness and financial exclusion",
+    "domestic_abuse": "Domestic abuse",
+    "health": "Health",
+}
+
+
+def headline_words(headline: str | None) -> str:
+    """A rule set's headline in words, as every page names it: `crime_asb` → Crime and
+    anti-social behaviour."""
+    if not headline:
+        return ""
+    return HEADLINE_WORDS.get(headline) or humanise(headline)
+
+
 def path_segment(value: object) -> str:
     """`value` as exactly one segment of a URL path: `/`, `?`, `#`, `%` and every character
     outside the ref grammar percent-encoded, so a ref such as `../../6/needs/N2` stays inside
@@ -72,6 +91,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
         day=day,
         money=money,
         humanise=humanise,
+        headline=headline_words,
         pair_with_self=lambda v: (v, v),
         path_segment=path_segment,
     )
