@@ -12,8 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import extract_parameters
 from litestar import Litestar
 
+from connecting_families.accounts import credentials
 from connecting_families.accounts.service import ADDRESS_FAILURE_LIMIT, AccountService
 from connecting_families.accounts.tables import AuthToken, LoginAttempt
 from connecting_families.audit.service import Actor
@@ -405,3 +407,17 @@ def test_served_behind_a_trusted_tls_proxy_cookies_are_secure(
     assert headers["set-cookie"].startswith("csrftoken=")
     assert "; Secure" in headers["set-cookie"]
     assert "max-age" in headers["strict-transport-security"]
+
+
+def test_an_unknown_username_is_checked_against_a_hash_of_todays_parameters() -> None:
+    """The hash a miss is verified against is made with the hasher's own parameters, so an
+    unknown username takes as long as a known one."""
+    used = extract_parameters(credentials._DUMMY_HASH)
+    hasher = credentials._hasher
+    assert (used.time_cost, used.memory_cost, used.parallelism, used.hash_len) == (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+    )
+    assert not credentials.verify_password(None, "any password at all")
