@@ -59,8 +59,8 @@ async def test_a_key_worker_takes_a_family_from_search_to_closure_in_the_pages(
     world: World,  # noqa: F811
     javascript: bool,
 ) -> None:
-    """Search → new family (two members) → consent → late assessment → two needs → plan,
-    goal, two actions, one done → review → note → ask to close."""
+    """Search → new family (two members) → consent → late assessment → two needs, one
+    outcome → plan, goal, two actions, one done → review → note → ask to close → reopen."""
     async with tablet(javascript=javascript) as page:
         await sign_in(page, server, "kw_own")
 
@@ -131,6 +131,14 @@ async def test_a_key_worker_takes_a_family_from_search_to_closure_in_the_pages(
             await page.get_by_role("button", name="Record the need").click()
             await expect(success(page)).to_have_text("The need was recorded.")
 
+        # The second need's outcome, on its own page.
+        await page.get_by_role("link", name=re.compile("^Record the outcome")).last.click()
+        await look(page, "outcome", javascript=javascript)
+        await page.get_by_label("Achieved", exact=True).check()
+        await fill_date(page.locator("main form"), "Date of the outcome", today())
+        await page.get_by_role("button", name="Record outcome").click()
+        await expect(success(page)).to_have_text("The need's outcome was recorded.")
+
         # The plan: a goal meeting the first need, two actions, one of them done.
         await sections.get_by_role("link", name="Plan").click()
         await page.get_by_role("button", name="Make the plan").click()
@@ -194,3 +202,15 @@ async def test_a_key_worker_takes_a_family_from_search_to_closure_in_the_pages(
             "This family's case is closed"
         )
         await look(page, "closed", javascript=javascript)
+
+        # Reopened the same day: the page says it will count as a re-referral.
+        await (
+            page.locator("#family-closed")
+            .get_by_role("link", name="Reopen the family's case")
+            .click()
+        )
+        await look(page, "reopen", javascript=javascript)
+        await fill_date(page.locator("main form"), "Date of reopening", today())
+        await page.get_by_role("button", name="Reopen the case").click()
+        await expect(success(page)).to_have_text("The family's case was reopened.")
+        await expect(page.locator("#family-closed")).to_have_count(0)
