@@ -1,4 +1,4 @@
-"""Dependencies handlers ask for: the caller, as a principal and as an audit actor."""
+"""Dependencies handlers ask for: the caller (`caller`; older handlers: `principal`, `actor`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from connecting_families.access.caller import Caller
 from connecting_families.access.guard import client_address
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor
@@ -23,7 +24,12 @@ def provide_actor(request: Request[Any, Any, Any], principal: NamedDependency[Pr
     return Actor.of(principal, client_address(request))
 
 
+def provide_caller(principal: NamedDependency[Principal], actor: NamedDependency[Actor]) -> Caller:
+    return Caller(actor=actor, principal=principal)
+
+
 ACCESS_DEPENDENCIES = {
     "principal": Provide(provide_principal, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
+    "caller": Provide(provide_caller, sync_to_thread=False),
 }
