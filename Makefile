@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 # header deadline, memory growth), so they run afterwards, by themselves; both parts always run.
 WORKERS ?= auto
 pytest: $(STAMP) browser
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup -m "not alone" --durations=15; parallel=$$?; \
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup -m "not alone" --durations=30; parallel=$$?; \
 	$(BIN)/pytest -p no:xdist -m alone --durations=5; alone=$$?; \
 	test $$parallel -eq 0 && test $$alone -eq 0
 

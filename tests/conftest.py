@@ -106,18 +106,26 @@ def empty_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_p
 
 
 @pytest.fixture
-def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database_url(
+    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
     """A fresh, fully migrated database of the kind under test."""
     if database_kind == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "test.sqlite3"
         shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
+        yield f"sqlite:///{path}"
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"cf_test_{next(_database_numbers)}"
-    _admin(server, f"CREATE DATABASE {name} TEMPLATE {template_name}")
-    return server.url(name)
+    # FILE_COPY copies the template's files (a checkpoint, cheap with fsync off) instead of
+    # writing every block through the WAL: half the time of PostgreSQL 15's default.
+    _admin(server, f"CREATE DATABASE {name} TEMPLATE {template_name} STRATEGY FILE_COPY")
+    yield server.url(name)
+    # Dropped as each test ends, so a worker's cluster stays small (16 MB a database, some
+    # 700 of them a run otherwise) and its removal at the end of the session is quick.
+    _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def make_settings(database_url: str, data_dir: Path) -> Settings:
