@@ -87,6 +87,8 @@ class RuleSet:
     # merge them part by part. It is part of the rule set's behaviour: changing it is a new
     # `version`.
     configure: Configure = each_setting_replaced
+    # Each setting of `defaults` in words, for the programme's settings page.
+    setting_descriptions: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def key(self) -> str:
@@ -140,4 +142,16 @@ class Criterion:
             for p in parameters
             if p not in self.parameters
         ]
-        return missing + unknown or self.check(parameters)
+        if unknown:
+            return missing + unknown
+        if not missing:
+            return self.check(parameters)
+        # The parameters given are checked too, so that every problem is named at once: the
+        # check sees each missing one as None, and what it says of those is left out (they are
+        # "required"). A check that cannot judge without them says nothing more.
+        names = {name for name, _ in missing}
+        try:
+            found = self.check({**dict.fromkeys(names), **parameters})
+        except (KeyError, TypeError, ValueError):
+            found = []
+        return missing + [(name, message) for name, message in found if name not in names]

@@ -13,7 +13,9 @@ from connecting_families.http_params import ProgrammeCode, Version
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
 # Early help assessments a year per 10,000 children, to one decimal place.
 RateTarget = Annotated[float, Meta(ge=0, le=10_000)]
-Population = Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(max_length=100)]
+# Resident children aged 0-17 in a year.
+Children = Annotated[int, Meta(ge=0)]
+Population = Annotated[dict[str, Children], Meta(max_length=100)]
 
 
 class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -312,6 +312,18 @@ RULESET = RuleSet(
     route_criteria={"continuous_employment": ("continuous_employment",)},
     still_needed=still_needed,
     configure=merge_plan,
+    setting_descriptions={
+        "outcome_plan": "For each headline, the indicators that identify it at attachment "
+        "and the progress measures that show significant and sustained progress",
+        "need_grace_months": "A need identified within this many months of attachment makes "
+        "its headline present",
+        "min_headlines": "How many headlines must be present for a family to be eligible",
+        "employment_weeks": "Weeks in work that meet the continuous employment route",
+        "employment_weeks_jsa": "Weeks in work that meet it for an adult who was on "
+        "Jobseeker's Allowance",
+        "attachment_fee_gbp": "The attachment fee for each eligible family, in pounds",
+        "result_payment_gbp": "The results payment for the first route met, in pounds",
+    },
 )
 # Version 1, where a programme's outcome plan replaced the default plan whole, stays
 # registered so that a claim made under it is re-judged (reversals, verification) exactly as
