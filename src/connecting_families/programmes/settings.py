@@ -20,6 +20,7 @@ from connecting_families.access.caller import Caller
 from connecting_families.domain.rules import RuleSet
 from connecting_families.errors import Invalid, Unavailable
 from connecting_families.hooks.host import PluginHost
+from connecting_families.programmes import schemas
 from connecting_families.programmes.service import ProgrammeRecord, ProgrammeService
 
 # The setting of a rule set that holds an outcome plan (tf2015's), edited on its own pages.
@@ -107,6 +108,39 @@ class ProgrammeSettings:
 
     def headline(self, headline: str) -> PlanHeadline | None:
         return next((h for h in self.outcome_plan if h.headline == headline), None)
+
+
+def settings_schema(settings: ProgrammeSettings) -> schemas.ProgrammeSettings:
+    """The settings as the API answers them."""
+
+    def item(i: PlanItem) -> schemas.PlanItem:
+        return schemas.PlanItem(i.criterion, i.description, dict(i.parameters))
+
+    return schemas.ProgrammeSettings(
+        code=settings.programme.code,
+        version=settings.programme.version,
+        ruleset=settings.ruleset_key,
+        ruleset_name=settings.ruleset_name,
+        overrides=settings.programme.ruleset_config,
+        settings=[
+            schemas.RuleSetSetting(s.name, s.description, s.value, s.default, s.changed)
+            for s in settings.settings
+        ],
+        outcome_plan=[
+            schemas.PlanHeadline(
+                h.headline,
+                [item(i) for i in h.indicators],
+                [item(i) for i in h.progress],
+                h.progress_rule,
+                h.changed,
+            )
+            for h in settings.outcome_plan
+        ],
+        criteria=[
+            schemas.CriterionInfo(c.name, c.description, dict(c.parameters))
+            for c in settings.criteria
+        ],
+    )
 
 
 def overrides_of(defaults: Mapping[str, Any], configuration: Mapping[str, Any]) -> dict[str, Any]:
