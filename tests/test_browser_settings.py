@@ -70,7 +70,9 @@ async def test_a_programme_manager_changes_the_figures_and_the_outcome_plan(
         summary = page.locator(".govuk-error-summary")
         await expect(summary).to_contain_text("Target number of families must be 0 or more")
         await expect(summary).to_contain_text("Enter assessment timescale")
-        await expect(page.get_by_label("Children in the year to add (optional)")).to_have_value("41000")
+        await expect(page.get_by_label("Children in the year to add (optional)")).to_have_value(
+            "41000"
+        )
         if javascript:
             await expect(summary).to_be_focused()
         await look(page, "figures-refused", javascript=javascript)

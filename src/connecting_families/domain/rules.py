@@ -87,7 +87,9 @@ class RuleSet:
     # merge them part by part. It is part of the rule set's behaviour: changing it is a new
     # `version`.
     configure: Configure = each_setting_replaced
-    # Each setting of `defaults` in words, for the programme's settings page.
+    # Each setting of `defaults` named and described in words, for the programme's settings
+    # page (a setting without a label is shown by its name).
+    setting_labels: Mapping[str, str] = attrs.field(factory=dict)
     setting_descriptions: Mapping[str, str] = attrs.field(factory=dict)
 
     @property

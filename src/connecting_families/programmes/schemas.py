@@ -71,6 +71,7 @@ class RuleSetSetting(msgspec.Struct):
     """One setting of the programme's rule set: its value here, and the rule set's default."""
 
     name: str
+    label: str
     description: str
     value: Any
     default: Any

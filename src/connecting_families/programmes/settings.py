@@ -33,6 +33,7 @@ class Setting:
     """One setting of the rule set: the programme's value, and the rule set's default."""
 
     name: str
+    label: str
     description: str
     value: Any
     default: Any
@@ -123,7 +124,7 @@ def settings_schema(settings: ProgrammeSettings) -> schemas.ProgrammeSettings:
         ruleset_name=settings.ruleset_name,
         overrides=settings.programme.ruleset_config,
         settings=[
-            schemas.RuleSetSetting(s.name, s.description, s.value, s.default, s.changed)
+            schemas.RuleSetSetting(s.name, s.label, s.description, s.value, s.default, s.changed)
             for s in settings.settings
         ],
         outcome_plan=[
@@ -199,9 +200,15 @@ class ProgrammeSettingsService:
         ruleset = self._ruleset(record)
         own = record.ruleset_config if overrides is None else overrides
         config = ruleset.configuration(own)
-        words = ruleset.setting_descriptions
+        labels, words = ruleset.setting_labels, ruleset.setting_descriptions
         settings = tuple(
-            Setting(name, words.get(name, ""), config.get(name), default)
+            Setting(
+                name,
+                labels.get(name) or name.replace("_", " ").capitalize(),
+                words.get(name, ""),
+                config.get(name),
+                default,
+            )
             for name, default in ruleset.defaults.items()
         )
         criteria = self.plugins.criteria()

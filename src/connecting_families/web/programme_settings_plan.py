@@ -97,12 +97,16 @@ def editor_items(
         for index in range(_count(values, section)):
             name = values.get(f"{section}-{index}-criterion", "")
             criterion = criteria.get(name)
+            description = criterion.description if criterion else name
+            for parameter in criterion.parameters if criterion else ():
+                typed_in = values.get(f"{section}-{index}-{parameter}") or parameter
+                description = description.replace(f"`{parameter}`", typed_in)
             shown[section].append(
                 EditorItem(
                     section=section,
                     index=index,
                     criterion=name,
-                    description=(criterion.description if criterion else name).replace("`", ""),
+                    description=description.replace("`", ""),
                     parameters=tuple(criterion.parameters.items()) if criterion else (),
                 )
             )

@@ -28,7 +28,7 @@ from connecting_families.web.forms import (
     whole_number,
 )
 from connecting_families.web.programme_settings import SETTINGS_DEPENDENCIES, settings_path
-from connecting_families.web.templating import humanise, page
+from connecting_families.web.templating import page
 
 SAVED["programme-rules"] = "The rule set's settings were saved."
 # The rule set's settings page's own fields (its settings' fields are named by the settings).
@@ -37,7 +37,7 @@ NOTHING_CHANGED = "You have not changed any setting. Change one, or go back to t
 
 
 def rules_labels(settings: ProgrammeSettings) -> dict[str, str]:
-    return {s.name: humanise(s.name) for s in settings.settings if s.editable}
+    return {s.name: s.label for s in settings.settings if s.editable}
 
 
 def typed_value(text: str, default: Any) -> Any:
@@ -63,7 +63,8 @@ def read_rules(values: dict[str, str], settings: ProgrammeSettings) -> dict[str,
             continue
         text = values.get(setting.name, "")
         if not text:
-            problems.append(field_error(setting.name, f"Enter {labels[setting.name].lower()}"))
+            label = labels[setting.name]
+            problems.append(field_error(setting.name, f"Enter {label[:1].lower()}{label[1:]}"))
         config[setting.name] = typed_value(text, setting.default)
     if problems:
         raise Invalid("The form was refused; see the message beside each field.", errors=problems)

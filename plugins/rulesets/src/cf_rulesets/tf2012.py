@@ -423,6 +423,18 @@ RULESET = RuleSet(
     descriptions=TF2012_DESCRIPTIONS,
     route_criteria=TF2012_ROUTES,
     still_needed=still_needed,
+    setting_labels={
+        "identification_window_months": "Months before attachment that identify a family",
+        "result_window_months": "Months compared for crime and anti-social behaviour",
+        "youth_crime_reduction_percent": "Fall in youth crime",
+        "asb_reduction_percent": "Fall in anti-social behaviour",
+        "unauthorised_absence_percent": "Unauthorised absence",
+        "fixed_exclusions": "Fixed exclusions",
+        "attendance_periods": "Attendance periods",
+        "employment_weeks": "Weeks in work",
+        "employment_weeks_jsa": "Weeks in work after Jobseeker's Allowance",
+        "payments": "Payments by financial year",
+    },
     setting_descriptions={
         "identification_window_months": "Months before attachment in which offences, "
         "anti-social behaviour and school records identify a family",

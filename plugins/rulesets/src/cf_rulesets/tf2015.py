@@ -312,6 +312,15 @@ RULESET = RuleSet(
     route_criteria={"continuous_employment": ("continuous_employment",)},
     still_needed=still_needed,
     configure=merge_plan,
+    setting_labels={
+        "outcome_plan": "Outcome plan",
+        "need_grace_months": "Months to identify a need",
+        "min_headlines": "Headlines needed to be eligible",
+        "employment_weeks": "Weeks in work",
+        "employment_weeks_jsa": "Weeks in work after Jobseeker's Allowance",
+        "attachment_fee_gbp": "Attachment fee",
+        "result_payment_gbp": "Results payment",
+    },
     setting_descriptions={
         "outcome_plan": "For each headline, the indicators that identify it at attachment "
         "and the progress measures that show significant and sustained progress",
