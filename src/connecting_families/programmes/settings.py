@@ -216,7 +216,9 @@ class ProgrammeSettingsService:
         default_plan = ruleset.defaults.get(OUTCOME_PLAN)
         headlines: list[PlanHeadline] = []
         if isinstance(plan, dict) and isinstance(default_plan, dict):
-            for headline, entry in plan.items():
+            # In the rule set's order of its headlines, whatever order the programme named them.
+            order = {h: n for n, h in enumerate(ruleset.headlines)}
+            for headline, entry in sorted(plan.items(), key=lambda i: order.get(i[0], len(order))):
                 if not isinstance(entry, dict):
                     continue
                 items = {
