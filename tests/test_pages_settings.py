@@ -305,6 +305,18 @@ async def test_a_criterion_added_asks_for_its_parameters_and_each_is_named(
     assert (await p1())["ruleset_config"] == {}
 
 
+@pytest.mark.usefixtures("world")
+async def test_a_change_made_meanwhile_is_not_overwritten(client: httpx.AsyncClient) -> None:
+    """Sent for an older version, the figures are refused (409), kept, and nothing is saved."""
+    await sign_in(client, "pm")
+    assert (await post_form(client, f"{SETTINGS}/figures", await figures())).status_code == 303
+    stale = await post_form(client, f"{SETTINGS}/figures", await figures(target_families="7"))
+    assert stale.status_code == 409
+    assert 'value="7"' in stale.text
+    assert 'name="version" value="2"' in stale.text
+    assert (await p1())["target_families"] == 400
+
+
 @pytest.mark.parametrize("username", ["kw_own", "tm"])
 @pytest.mark.usefixtures("world")
 async def test_a_key_worker_and_a_team_manager_get_no_settings_page(

@@ -294,6 +294,9 @@ class OutcomePlanPages(Controller):
                 await service.change(caller, code, version, changes)
                 return accepted(settings_path(code), "programme-plan")
         except DomainError as error:
+            if error.status_code == 409:
+                # Changed by someone else meanwhile: sent again, the form is for the latest.
+                values["version"] = str(settings.programme.version)
             return refused(
                 placed(error, headline, kept),
                 values,

@@ -143,6 +143,9 @@ class RuleSetSettingsPages(Controller):
                 await programme_settings.change(caller, code, version, changes)
                 return accepted(settings_path(code), "programme-rules")
         except DomainError as error:
+            if error.status_code == 409:
+                # Changed by someone else meanwhile: sent again, the form is for the latest.
+                values["version"] = str(settings.programme.version)
             return refused(
                 by_field(error), values, labels, "programme/settings_rules.html", **context
             )
