@@ -48,6 +48,15 @@ def nothing_needed(result: CriterionResult, names: Mapping[str, str]) -> str:
 # (evidence, as_of, configuration with defaults applied, context) -> verdict
 Evaluate = Callable[[FamilyEvidence, dt.date, Mapping[str, Any], RuleContext], Verdict]
 CheckConfig = Callable[[Mapping[str, Any], RuleContext], list[ConfigProblem]]
+# (defaults, a programme's overrides) -> the configuration the rule set judges with
+Configure = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+def each_setting_replaced(
+    defaults: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The defaults with each setting a programme names replaced, whole."""
+    return {**defaults, **overrides}
 
 
 @attrs.frozen
@@ -73,6 +82,15 @@ class RuleSet:
     descriptions: Mapping[str, str] = attrs.field(factory=dict)
     route_criteria: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     still_needed: StillNeeded = nothing_needed
+    # How a programme's overrides apply to the defaults: by default each setting named
+    # replaces the default whole; a rule set with nested settings (tf2015's outcome plan) may
+    # merge them part by part. It is part of the rule set's behaviour: changing it is a new
+    # `version`.
+    configure: Configure = each_setting_replaced
+    # Each setting of `defaults` named and described in words, for the programme's settings
+    # page (a setting without a label is shown by its name).
+    setting_labels: Mapping[str, str] = attrs.field(factory=dict)
+    setting_descriptions: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def key(self) -> str:
@@ -80,7 +98,7 @@ class RuleSet:
 
     def configuration(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
         """The defaults with a programme's overrides applied."""
-        return {**self.defaults, **overrides}
+        return self.configure(self.defaults, overrides)
 
     def config_problems(
         self, overrides: Mapping[str, Any], context: RuleContext
@@ -126,4 +144,16 @@ class Criterion:
             for p in parameters
             if p not in self.parameters
         ]
-        return missing + unknown or self.check(parameters)
+        if unknown:
+            return missing + unknown
+        if not missing:
+            return self.check(parameters)
+        # The parameters given are checked too, so that every problem is named at once: the
+        # check sees each missing one as None, and what it says of those is left out (they are
+        # "required"). A check that cannot judge without them says nothing more.
+        names = {name for name, _ in missing}
+        try:
+            found = self.check({**dict.fromkeys(names), **parameters})
+        except (KeyError, TypeError, ValueError):
+            found = []
+        return missing + [(name, message) for name, message in found if name not in names]

@@ -6,6 +6,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from connecting_families.access.caller import Caller
 from connecting_families.access.policy import (
     ADMIN_ONLY,
     PROGRAMME_MANAGE,
@@ -13,9 +14,16 @@ from connecting_families.access.policy import (
     Principal,
 )
 from connecting_families.audit.service import Actor
+from connecting_families.hooks.host import PluginHost
 from connecting_families.http_params import CodeParam, sent_fields, to_schema
-from connecting_families.programmes.schemas import Programme, ProgrammeCreate, ProgrammeUpdate
+from connecting_families.programmes.schemas import (
+    Programme,
+    ProgrammeCreate,
+    ProgrammeSettings,
+    ProgrammeUpdate,
+)
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService, rate_target
+from connecting_families.programmes.settings import ProgrammeSettingsService, settings_schema
 
 
 class ProgrammeController(Controller):
@@ -104,3 +112,27 @@ class ProgrammeController(Controller):
             principal, actor, code, data.version, sent_fields(data)
         )
         return to_schema(updated, Programme)
+
+    @get("/{code:str}/settings", opt={"access": PROGRAMME_MANAGE})
+    async def get_programme_settings(
+        self,
+        programmes: NamedDependency[ProgrammeService],
+        plugins: NamedDependency[PluginHost],
+        caller: NamedDependency[Caller],
+        code: CodeParam,
+    ) -> ProgrammeSettings:
+        """The programme's rule-set configuration in full, as its settings page shows it.
+
+        Every setting with the programme's value and the rule set's default (`overrides` are
+        what the programme changed; a `PATCH` of `ruleset_config` replaces them), the outcome
+        plan as it applies (tf2015: the default plan for each headline not changed), and the
+        criteria a plan may name with their parameters.
+
+        Args:
+            programmes: The programme service.
+            plugins: The plugin host (the rule sets and criteria).
+            caller: The signed-in caller (an admin, or a manager of this programme).
+            code: The programme's code.
+        """
+        service = ProgrammeSettingsService(programmes, plugins)
+        return settings_schema(await service.settings(caller, code))

@@ -13,7 +13,9 @@ from connecting_families.http_params import ProgrammeCode, Version
 Text200 = Annotated[str, Meta(min_length=1, max_length=200)]
 # Early help assessments a year per 10,000 children, to one decimal place.
 RateTarget = Annotated[float, Meta(ge=0, le=10_000)]
-Population = Annotated[dict[str, Annotated[int, Meta(ge=0)]], Meta(max_length=100)]
+# Resident children aged 0-17 in a year.
+Children = Annotated[int, Meta(ge=0)]
+Population = Annotated[dict[str, Children], Meta(max_length=100)]
 
 
 class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -63,3 +65,54 @@ class Programme(msgspec.Struct):
     child_population: dict[str, int]
     version: int
     assessment_without_consent: bool
+
+
+class RuleSetSetting(msgspec.Struct):
+    """One setting of the programme's rule set: its value here, and the rule set's default."""
+
+    name: str
+    label: str
+    description: str
+    value: Any
+    default: Any
+    changed: bool
+
+
+class PlanItem(msgspec.Struct):
+    """A criterion an outcome plan's headline names, with its parameters."""
+
+    criterion: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class PlanHeadline(msgspec.Struct):
+    """A headline of the outcome plan as it applies: the default plan where not changed."""
+
+    headline: str
+    indicators: list[PlanItem]
+    progress: list[PlanItem]
+    progress_rule: str
+    changed: bool
+
+
+class CriterionInfo(msgspec.Struct):
+    """A registered criterion an outcome plan may name, and what each parameter means."""
+
+    name: str
+    description: str
+    parameters: dict[str, str]
+
+
+class ProgrammeSettings(msgspec.Struct):
+    """A programme's rule-set configuration in full: every setting with its default, the
+    outcome plan as it applies (tf2015), and the criteria a plan may name."""
+
+    code: str
+    version: int
+    ruleset: str
+    ruleset_name: str
+    overrides: dict[str, Any]
+    settings: list[RuleSetSetting]
+    outcome_plan: list[PlanHeadline]
+    criteria: list[CriterionInfo]

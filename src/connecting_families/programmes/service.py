@@ -76,12 +76,18 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
     ):
         problems.append(field_error("assessment_timescale_days", "1-365 working days"))
     for year, children in (values.get("child_population") or {}).items():
-        if (
-            not (re.fullmatch(r"[0-9]{4}", str(year)) and 1990 <= int(year) <= 2100)
-            or children < 0
-        ):
-            problems.append(field_error(f"child_population.{year}", "a year and a count >= 0"))
+        if not (re.fullmatch(r"[0-9]{4}", str(year)) and 1990 <= int(year) <= 2100):
+            problems.append(
+                field_error(f"child_population.{year}", "must be a year from 1990 to 2100")
+            )
+        elif children < 0:
+            problems.append(field_error(f"child_population.{year}", "must be 0 or more"))
     return problems
+
+
+def _changed_names(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The overrides that differ between two configurations, by name."""
+    return sorted(name for name in {*before, *after} if before.get(name) != after.get(name))
 
 
 def rate_target(value: float | Decimal | None) -> Decimal | None:
@@ -195,13 +201,21 @@ class ProgrammeService:
                 ChildPopulation(programme=programme_id, year=int(year), children=children)
             )
 
-    async def update_programme(
-        self, principal: Principal, actor: Actor, code: str, version: int, changes: dict[str, Any]
+    async def check_change(
+        self, principal: Principal | None, code: str, changes: dict[str, Any]
     ) -> ProgrammeRecord:
+        """The programme as it is, once `changes` are found right for it; otherwise `Invalid`
+        naming every field that is wrong. Nothing is saved: a page asks before it confirms."""
         current = await self.get_programme(principal, code)
         merged = {**attrs.asdict(current), **changes}
         merged.pop("code")
         refuse_if(_problems(merged) + self._ruleset_problems(merged), "The change")
+        return current
+
+    async def update_programme(
+        self, principal: Principal, actor: Actor, code: str, version: int, changes: dict[str, Any]
+    ) -> ProgrammeRecord:
+        await self.check_change(principal, code, changes)
         async with write_transaction(self.engine):
             await take_turns(self.engine, f"programme:{code}")
             current = await self._record(code)
@@ -217,15 +231,15 @@ class ProgrammeService:
                 row = await Programme.select(Programme.id).where(Programme.code == code).first()
                 assert row is not None
                 await self._set_population(row["id"], population)
-            await record(
-                actor,
-                "programme.update",
-                "programme",
-                code,
-                detail={
-                    "fields": sorted([*changes, *(["child_population"] if population else [])])
-                },
-            )
+            detail: dict[str, Any] = {
+                "fields": sorted([*changes, *(["child_population"] if population else [])])
+            }
+            if "ruleset_config" in changes:
+                # Which of the rule set's settings changed: their names, never their values.
+                detail["settings"] = _changed_names(
+                    current.ruleset_config, changes["ruleset_config"]
+                )
+            await record(actor, "programme.update", "programme", code, detail=detail)
         return await self._record(code)
 
 

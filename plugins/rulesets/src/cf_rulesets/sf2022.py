@@ -154,6 +154,17 @@ RULESET = RuleSet(
         "headline since, for the months the outcomes must be sustained"
     },
     still_needed=lambda result, names: f"needs {result.reason}" if result.reason else "",
+    setting_labels={
+        "min_headlines": "Headlines needed to be eligible",
+        "sustain_months": "Months the outcomes are sustained",
+        "payment_gbp": "Payment",
+    },
+    setting_descriptions={
+        "min_headlines": "How many headlines must have needs identified for a family to be "
+        "eligible",
+        "sustain_months": "How many months after closure the outcomes must be sustained",
+        "payment_gbp": "The payment for a successful family outcome, in pounds",
+    },
 )
 
 

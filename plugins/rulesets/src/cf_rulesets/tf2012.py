@@ -423,6 +423,38 @@ RULESET = RuleSet(
     descriptions=TF2012_DESCRIPTIONS,
     route_criteria=TF2012_ROUTES,
     still_needed=still_needed,
+    setting_labels={
+        "identification_window_months": "Months before attachment that identify a family",
+        "result_window_months": "Months compared for crime and anti-social behaviour",
+        "youth_crime_reduction_percent": "Fall in youth crime",
+        "asb_reduction_percent": "Fall in anti-social behaviour",
+        "unauthorised_absence_percent": "Unauthorised absence",
+        "fixed_exclusions": "Fixed exclusions",
+        "attendance_periods": "Attendance periods",
+        "employment_weeks": "Weeks in work",
+        "employment_weeks_jsa": "Weeks in work after Jobseeker's Allowance",
+        "payments": "Payments by financial year",
+    },
+    setting_descriptions={
+        "identification_window_months": "Months before attachment in which offences, "
+        "anti-social behaviour and school records identify a family",
+        "result_window_months": "Months of the windows before attachment and before the "
+        "result date that crime and anti-social behaviour are compared over",
+        "youth_crime_reduction_percent": "The fall in offending that meets the youth crime "
+        "result, in percent",
+        "asb_reduction_percent": "The fall in anti-social behaviour that meets its result, "
+        "in percent",
+        "unauthorised_absence_percent": "Unauthorised absence at or above this percentage "
+        "identifies a child; below it over the latest periods is a result",
+        "fixed_exclusions": "Fixed exclusions that identify a child; fewer is a result",
+        "attendance_periods": "How many of the latest attendance periods the education "
+        "result looks at",
+        "employment_weeks": "Weeks in work that meet the continuous employment route",
+        "employment_weeks_jsa": "Weeks in work that meet it for an adult who was on "
+        "Jobseeker's Allowance",
+        "payments": "The attachment fee and each route's payment, by the financial year of "
+        "attachment, in pounds",
+    },
 )
 
 

@@ -11,6 +11,7 @@ relevant has not shown progress. Criteria come from plugins: the built-in ones a
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,13 @@ from cf_rulesets.wording import TF2012_DESCRIPTIONS, still_needed
 from connecting_families.domain.calendar import months_after
 from connecting_families.domain.claims import one_claim_per_family
 from connecting_families.domain.evidence import FamilyEvidence
-from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
+from connecting_families.domain.rules import (
+    ConfigProblem,
+    Evaluate,
+    RuleContext,
+    RuleSet,
+    each_setting_replaced,
+)
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
 from connecting_families.hooks.hookspecs import hookimpl
 
@@ -90,6 +97,45 @@ DEFAULTS: dict[str, Any] = {
     "attachment_fee_gbp": "1000",
     "result_payment_gbp": "800",
 }
+
+
+# The parts of a headline's entry in an outcome plan, each merged on its own (`merge_plan`).
+PLAN_PARTS = ("indicators", "progress", "progress_rule")
+
+
+def merge_plan(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration with a programme's outcome plan merged onto the default plan.
+
+    A plan that names one headline changes that headline only, and within it only the parts
+    it names (`indicators`, `progress`, `progress_rule`); every other headline keeps the
+    default plan's entry. This is what a programme manager expects: the six headlines are
+    the framework's, not the council's, so a council's plan changes how a headline is shown
+    and judged, never whether it exists; before version 2 a plan naming one headline replaced
+    the whole plan, so the others were never present and no family could be eligible (two
+    headlines are needed). Refusing a partial plan instead would make every change restate
+    all six headlines, and leave each stored partial plan still judging nobody eligible.
+    An empty list is kept as it is: a headline may have no indicators (present by needs only).
+    Anything that is not a plan is left as it is for `check_config` to refuse by field.
+    """
+    config = each_setting_replaced(defaults, overrides)
+    plan = overrides.get("outcome_plan")
+    default_plan = defaults["outcome_plan"]
+    if "outcome_plan" not in overrides or not isinstance(plan, dict):
+        return config
+    # The headlines the plan names come first, in its order (so a whole plan is judged in the
+    # order it was written, as before), then the default plan's others.
+    merged: dict[str, Any] = {}
+    for headline, entry in plan.items():
+        default = default_plan.get(headline)
+        if isinstance(default, dict) and isinstance(entry, dict):
+            merged[headline] = {**default, **entry}
+        else:
+            merged[headline] = entry
+    for headline, default in default_plan.items():
+        merged.setdefault(headline, default)
+    # A copy: the rule set's own default plan is never shared with a programme's.
+    config["outcome_plan"] = copy.deepcopy(merged)
+    return config
 
 
 def check_config(config: Mapping[str, Any], context: RuleContext) -> list[ConfigProblem]:
@@ -159,10 +205,24 @@ def _judge(
     return attrs.evolve(result, name=f"{headline}:{result.name}")
 
 
-def evaluate(
-    evidence: FamilyEvidence, as_of: dt.date, config: Mapping[str, Any], context: RuleContext
+def judged_as(key: str) -> Evaluate:
+    """The rule set's evaluation, its verdicts naming the rule set by `key` (`id@version`)."""
+
+    def evaluate(
+        evidence: FamilyEvidence, as_of: dt.date, config: Mapping[str, Any], context: RuleContext
+    ) -> Verdict:
+        return _evaluate(key, evidence, as_of, config, context)
+
+    return evaluate
+
+
+def _evaluate(
+    key: str,
+    evidence: FamilyEvidence,
+    as_of: dt.date,
+    config: Mapping[str, Any],
+    context: RuleContext,
 ) -> Verdict:
-    key = RULESET.key
     attached = evidence.attached_on
     if attached is None or attached > as_of:
         return not_evaluated(key, evidence, as_of)
@@ -237,25 +297,55 @@ def evaluate(
     )
 
 
+# Version 2 merges a programme's outcome plan onto the default plan (`merge_plan`).
 RULESET = RuleSet(
     id="tf2015",
-    version=1,
+    version=2,
     name="Troubled Families expanded programme 2015-20",
     headlines=HEADLINES,
     routes=ROUTES,
     defaults=DEFAULTS,
-    evaluate=evaluate,
+    evaluate=judged_as("tf2015@2"),
     check_config=check_config,
     claimable=one_claim_per_family,
     descriptions={"continuous_employment": TF2012_DESCRIPTIONS["continuous_employment"]},
     route_criteria={"continuous_employment": ("continuous_employment",)},
     still_needed=still_needed,
+    configure=merge_plan,
+    setting_labels={
+        "outcome_plan": "Outcome plan",
+        "need_grace_months": "Months to identify a need",
+        "min_headlines": "Headlines needed to be eligible",
+        "employment_weeks": "Weeks in work",
+        "employment_weeks_jsa": "Weeks in work after Jobseeker's Allowance",
+        "attachment_fee_gbp": "Attachment fee",
+        "result_payment_gbp": "Results payment",
+    },
+    setting_descriptions={
+        "outcome_plan": "For each headline, the indicators that identify it at attachment "
+        "and the progress measures that show significant and sustained progress",
+        "need_grace_months": "A need identified within this many months of attachment makes "
+        "its headline present",
+        "min_headlines": "How many headlines must be present for a family to be eligible",
+        "employment_weeks": "Weeks in work that meet the continuous employment route",
+        "employment_weeks_jsa": "Weeks in work that meet it for an adult who was on "
+        "Jobseeker's Allowance",
+        "attachment_fee_gbp": "The attachment fee for each eligible family, in pounds",
+        "result_payment_gbp": "The results payment for the first route met, in pounds",
+    },
+)
+# Version 1, where a programme's outcome plan replaced the default plan whole, stays
+# registered so that a claim made under it is re-judged (reversals, verification) exactly as
+# it was made; a programme judges its families by the highest version.
+RULESET_1 = attrs.evolve(
+    RULESET, version=1, evaluate=judged_as("tf2015@1"), configure=each_setting_replaced
 )
 
 
 @hookimpl
 def cf_register_rulesets(register: Any) -> None:
     register(RULESET)
+    register(RULESET_1)
 
 
 @hookimpl
