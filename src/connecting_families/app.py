@@ -94,6 +94,9 @@ from connecting_families.web.family_search import FamilySearchPages
 from connecting_families.web.forms import reads_page_form
 from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_pages import ProgrammePages
+from connecting_families.web.sign_off_pages import AssessmentSignOffPages
+from connecting_families.web.team_allocation import AllocationPages
+from connecting_families.web.team_closure_sign_off import ClosureSignOffPages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
 
@@ -176,6 +179,9 @@ def create_app(settings: Settings) -> Litestar:
             ProgrammePages,
             ClaimPages,
             TeamPages,
+            AllocationPages,
+            AssessmentSignOffPages,
+            ClosureSignOffPages,
             AuditPages,
             create_static_files_router(
                 path="/static",
