@@ -1,4 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import ForeignKey
@@ -163,5 +164,13 @@ async def forwards():
         },
         schema=None,
     )
+
+    async def drop_indexes():
+        # SQLite cannot drop a column that has an index: the foreign keys' indexes go first.
+        engine = engine_finder()
+        for name in ("family_status_change_sent_back_by", "assessment_sent_back_by"):
+            await engine.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
+
+    manager.add_raw_backwards(drop_indexes)
 
     return manager
