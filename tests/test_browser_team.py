@@ -45,12 +45,12 @@ async def look(page: Page, name: str, *, javascript: bool) -> None:
 
 @pytest.fixture
 async def waiting(world: World) -> World:  # noqa: F811
-    """FAM-1's assessment completed and waiting for sign-off, and F-own (kw_own's too) closed
-    and waiting for its closure's sign-off; before the server starts."""
+    """F-own's assessment completed and waiting for sign-off, and FAM-1 (kw_own's too, with a
+    plan and a need) closed and waiting for its closure's sign-off; before the server starts."""
     await Assessment.insert(
         Assessment(
             programme=world.programmes["P1"],
-            family=world.families["fam1"],
+            family=world.families["own"],
             assessment_ref="EHA-7",
             started_on=today() - dt.timedelta(days=12),
             completed_on=today() - dt.timedelta(days=2),
@@ -62,10 +62,10 @@ async def waiting(world: World) -> World:  # noqa: F811
     closed_on = today() - dt.timedelta(days=1)
     await Family.update(
         {Family.status: "closed", Family.closed_on: closed_on, Family.closure_reason: "moved_away"}
-    ).where(Family.id == world.families["own"])
+    ).where(Family.id == world.families["fam1"])
     await FamilyStatusChange.insert(
         FamilyStatusChange(
-            family=world.families["own"],
+            family=world.families["fam1"],
             status="closed",
             changed_on=closed_on,
             reason="moved_away",
@@ -82,8 +82,8 @@ async def test_a_team_manager_sends_an_assessment_back_and_signs_off_a_closure(
     server: Server,  # noqa: F811
     javascript: bool,
 ) -> None:
-    """Team → kw_own's caseload → FAM-1 → the assessment's sign-off page → sent back with a
-    reason → the closure's sign-off page → signed off; kw_own reads why on the assessment."""
+    """Team → kw_own's caseload → FAM-1 → an assessment's sign-off page → sent back with a
+    reason → FAM-1's closure's sign-off page → signed off; kw_own reads why on the assessment."""
     async with tablet(javascript=javascript) as page:
         await sign_in(page, server, "tm")
         await page.get_by_role("link", name="My team").click()
@@ -101,7 +101,7 @@ async def test_a_team_manager_sends_an_assessment_back_and_signs_off_a_closure(
 
         # The assessment's sign-off page shows what it says; it goes back with a reason.
         await page.get_by_role("link", name="My team").click()
-        await page.get_by_role("link", name="Check and sign off EHA-7 of FAM-1").click()
+        await page.get_by_role("link", name="Check and sign off EHA-7 of F-own").click()
         await expect(page.locator("#assessment-content")).to_contain_text(
             "Attendance is the need to work on first."
         )
@@ -120,8 +120,9 @@ async def test_a_team_manager_sends_an_assessment_back_and_signs_off_a_closure(
         )
 
         # The closure's sign-off page shows why, the plan and the needs; it is signed off.
-        await page.get_by_role("link", name="Check and sign off the closure of F-own").click()
+        await page.get_by_role("link", name="Check and sign off the closure of FAM-1").click()
         await expect(page.locator("#closure-details")).to_contain_text("The family moved away")
+        await expect(page.locator("#needs-outcomes")).to_contain_text("No outcome recorded")
         await look(page, "closure-sign-off", javascript=javascript)
         await page.get_by_role("button", name="Sign off the closure").click()
         await expect(success(page)).to_have_text("The closure was signed off.")
@@ -131,6 +132,6 @@ async def test_a_team_manager_sends_an_assessment_back_and_signs_off_a_closure(
         # The key worker reads why the assessment came back.
         await sign_out(page)
         await sign_in(page, server, "kw_own")
-        await page.goto(f"{server.url}/families/{waiting.families['fam1']}/assessments/EHA-7")
+        await page.goto(f"{server.url}/families/{waiting.families['own']}/assessments/EHA-7")
         await expect(page.locator("#assessment-sent-back")).to_contain_text(REASON)
         await look(page, "assessment-sent-back", javascript=javascript)
