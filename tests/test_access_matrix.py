@@ -276,6 +276,18 @@ async def _closure(family_id: int) -> tuple[dict[str, object], object]:
     return {"closure_id": closure[0]["id"]}, None
 
 
+async def _send_back(family_id: int) -> tuple[dict[str, object], object]:
+    """A completed assessment to send back, with why."""
+    params, _ = await _sign_off(family_id)
+    return params, {"version": 1, "reason": "The child's voice is missing."}
+
+
+async def _send_back_closure(family_id: int) -> tuple[dict[str, object], object]:
+    """A closure to send back, with why."""
+    params, _ = await _closure(family_id)
+    return params, {"reason": "Two needs have no outcome yet."}
+
+
 def _fixed(body: object) -> Example:
     async def example(family_id: int) -> tuple[dict[str, object], object]:
         return {}, body
@@ -481,6 +493,14 @@ EXAMPLES |= {
     ("POST", PAGE + "/allocation"): _allocate,
     ("POST", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
     ("POST", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/sign-off"): _sign_off,
+    ("GET", PAGE + "/assessments/{assessment_ref:str}/send-back"): _sign_off,
+    ("POST", PAGE + "/assessments/{assessment_ref:str}/send-back"): _send_back,
+    ("GET", PAGE + "/closures/{closure_id:int}/sign-off"): _closure,
+    ("GET", PAGE + "/closures/{closure_id:int}/send-back"): _closure,
+    ("POST", PAGE + "/closures/{closure_id:int}/send-back"): _send_back_closure,
+    ("POST", FAMILY + "/assessments/{assessment_ref:str}/send-back"): _send_back,
+    ("POST", FAMILY + "/closures/{closure_id:int}/send-back"): _send_back_closure,
 }
 
 
@@ -689,7 +709,7 @@ async def test_unknown_records_inside_a_family_are_not_found(
         for name, value in params.items():
             kind = "int" if isinstance(value, int) else "str"
             path = path.replace(f"{{{name}:{kind}}}", "999999" if kind == "int" else "NOPE")
-        user = "tm" if template.endswith("sign-off") else "pm"
+        user = "tm" if template.endswith(("sign-off", "send-back")) else "pm"
         response = await send(client, world, user, method, path, body)
         assert response.status_code == 404, f"{method} {template}: {response.text}"
         checked += 1

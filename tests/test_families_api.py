@@ -307,7 +307,9 @@ async def test_allocation_rules_and_history(client: httpx.AsyncClient, world: Wo
     """A team manager allocates within the team; history keeps every allocation."""
     path = f"/api/v1/families/{world.families['own']}"
     tm = world.headers("tm")
-    moved = await client.put(f"{path}/allocation", json={"key_worker": "kw_spare"}, headers=tm)
+    moved = await client.put(
+        f"{path}/allocation", json={"key_worker": "kw_spare", "reason": "Capacity"}, headers=tm
+    )
     assert moved.status_code == 200
     assert moved.json()["key_worker"] == "kw_spare"
     again = await client.put(f"{path}/allocation", json={"key_worker": "kw_spare"}, headers=tm)

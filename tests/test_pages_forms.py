@@ -180,10 +180,10 @@ async def test_an_allocation_goes_back_to_the_team_page_with_a_banner(
     assert "The family was allocated." in await followed(client, response)
 
 
-async def test_a_stale_assessment_sign_off_is_409_on_the_team_page(
+async def test_a_stale_assessment_sign_off_is_409_on_its_sign_off_page(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """Signing off a version no longer current says why at the top of the team page."""
+    """Signing off a version no longer current says why at the top of its sign-off page."""
     await Assessment.insert(
         Assessment(
             programme=world.programmes["P1"],
@@ -200,7 +200,7 @@ async def test_a_stale_assessment_sign_off_is_409_on_the_team_page(
     assert title(stale.text).startswith("Error: ")
     [message] = summary_lines(stale.text)
     assert message.startswith("The assessment has changed since version 7")
-    assert "Waiting for your sign-off" in stale.text
+    assert "Sign off assessment EHA-1" in stale.text
     signed = await post_form(client, path, {"version": "1"})
     assert "The assessment was signed off." in await followed(client, signed)
 

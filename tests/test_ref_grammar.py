@@ -341,7 +341,7 @@ async def test_a_stored_bad_ref_stays_one_segment_of_its_form_address(
 async def test_a_team_page_sign_off_keeps_a_bad_assessment_ref_in_one_segment(
     client: httpx.AsyncClient, page_world: World
 ) -> None:
-    """The team manager's sign-off form encodes the assessment ref as one path segment."""
+    """The team page's link to an assessment's sign-off page encodes its ref as one segment."""
     family_id = page_world.families["fam1"]
     await Assessment.insert(
         Assessment(
@@ -356,7 +356,7 @@ async def test_a_team_page_sign_off_keeps_a_bad_assessment_ref_in_one_segment(
     team = await client.get("/team")
     assert team.status_code == 200, team.text
     assert (
-        f'action="/families/{family_id}/assessments/..%2F..%2F7%2Fassessments%2FA/sign-off"'
+        f'href="/families/{family_id}/assessments/..%2F..%2F7%2Fassessments%2FA/sign-off"'
         in team.text
     )
 

@@ -97,6 +97,9 @@ from connecting_families.web.programme_pages import ProgrammePages
 from connecting_families.web.programme_settings import ProgrammeSettingsPages
 from connecting_families.web.programme_settings_plan import OutcomePlanPages
 from connecting_families.web.programme_settings_rules import RuleSetSettingsPages
+from connecting_families.web.sign_off_pages import AssessmentSignOffPages
+from connecting_families.web.team_allocation import AllocationPages
+from connecting_families.web.team_closure_sign_off import ClosureSignOffPages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
 
@@ -179,6 +182,9 @@ def create_app(settings: Settings) -> Litestar:
             ProgrammePages,
             ClaimPages,
             TeamPages,
+            AllocationPages,
+            AssessmentSignOffPages,
+            ClosureSignOffPages,
             AuditPages,
             ProgrammeSettingsPages,
             RuleSetSettingsPages,

@@ -6,6 +6,7 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from connecting_families.access.caller import Caller
 from connecting_families.access.policy import FAMILY_READ, FAMILY_SIGN_OFF, FAMILY_WRITE, Principal
 from connecting_families.assessments.records import AssessmentContent
 from connecting_families.assessments.schemas import (
@@ -13,6 +14,7 @@ from connecting_families.assessments.schemas import (
     AssessmentCompletion,
     AssessmentContentUpdate,
     AssessmentCreate,
+    AssessmentSendBack,
     AssessmentSignOff,
     Need,
     NeedCreate,
@@ -174,6 +176,34 @@ class AssessmentController(Controller):
         """
         value = await assessments.sign_off(
             principal, actor, family_id, assessment_ref, data.version
+        )
+        return to_schema(value, Assessment)
+
+    @post(
+        "/assessments/{assessment_ref:str}/send-back",
+        opt={"access": FAMILY_SIGN_OFF},
+        status_code=200,
+    )
+    async def send_back_assessment(
+        self,
+        assessments: NamedDependency[AssessmentService],
+        caller: NamedDependency[Caller],
+        family_id: RecordId,
+        assessment_ref: RefParam,
+        data: JSONBody[AssessmentSendBack],
+    ) -> Assessment:
+        """A team manager sends a completed assessment back to the key worker, not signed off,
+        with a reason; it is a draft again. 409 if it is signed off, or not completed.
+
+        Args:
+            assessments: The assessment service.
+            caller: The signed-in team manager.
+            family_id: The family.
+            assessment_ref: The assessment.
+            data: Its version, and why it goes back.
+        """
+        value = await assessments.send_back(
+            caller, family_id, assessment_ref, version=data.version, reason=data.reason
         )
         return to_schema(value, Assessment)
 

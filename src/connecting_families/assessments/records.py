@@ -63,14 +63,19 @@ class AssessmentRecord:
     signed_off_at: dt.datetime | None
     content: AssessmentContent
     version: int
+    # The last time a team manager sent it back, not signed off: who, when and why.
+    sent_back_by: str | None = None
+    sent_back_at: dt.datetime | None = None
+    sent_back_reason: str | None = None
 
     @property
     def status(self) -> str:
-        """draft, completed, completed_late or signed_off: what the assessment's tag says."""
+        """draft, sent_back, completed, completed_late or signed_off: what the assessment's
+        tag says (sent back: a draft again, with the team manager's reason)."""
         if self.signed_off_at is not None:
             return "signed_off"
         if self.completed_on is None:
-            return "draft"
+            return "sent_back" if self.sent_back_at is not None else "draft"
         return "completed" if self.within_timescale else "completed_late"
 
     @property
@@ -116,6 +121,9 @@ ASSESSMENT_COLUMNS = (
     Assessment.signed_off_by.username.as_alias("signed_off_by_username"),
     Assessment.signed_off_at,
     Assessment.version,
+    Assessment.sent_back_by.username.as_alias("sent_back_by_username"),
+    Assessment.sent_back_at,
+    Assessment.sent_back_reason,
 )
 # With the programme's timescale, for a read that has no family row at hand.
 _WITH_TIMESCALE = (
@@ -161,6 +169,9 @@ def assessment_from_row(row: dict[str, Any], timescale_days: int) -> AssessmentR
             analysis=row["analysis"],
         ),
         version=row["version"],
+        sent_back_by=row["sent_back_by_username"],
+        sent_back_at=row["sent_back_at"],
+        sent_back_reason=row["sent_back_reason"],
     )
 
 

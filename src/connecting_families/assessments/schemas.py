@@ -69,6 +69,17 @@ class AssessmentSignOff(msgspec.Struct, forbid_unknown_fields=True):
     version: Version
 
 
+# Why a team manager sends work back to the key worker, not signed off.
+SendBackReason = Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class AssessmentSendBack(msgspec.Struct, forbid_unknown_fields=True):
+    """The version of the completed assessment that was read, and why it goes back."""
+
+    version: Version
+    reason: SendBackReason
+
+
 class Assessment(msgspec.Struct):
     assessment_ref: str
     family_id: int
@@ -85,9 +96,13 @@ class Assessment(msgspec.Struct):
     signed_off_by: str | None
     signed_off_at: dt.datetime | None
     content: AssessmentContent
-    # draft, completed, completed_late or signed_off
+    # draft, sent_back, completed, completed_late or signed_off
     status: str
     version: int
+    # The last time a team manager sent it back, not signed off: who, when and why.
+    sent_back_by: str | None = None
+    sent_back_at: dt.datetime | None = None
+    sent_back_reason: str | None = None
 
 
 class NeedCreate(msgspec.Struct, forbid_unknown_fields=True):

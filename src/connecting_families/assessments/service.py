@@ -20,7 +20,8 @@ from typing import Any
 
 import attrs
 
-from connecting_families.access.policy import Principal, family_scope
+from connecting_families.access.caller import Caller
+from connecting_families.access.policy import TEAM_MANAGER, Principal, family_scope
 from connecting_families.assessments.records import (
     ASSESSMENT_COLUMNS,
     CONTENT_LIMIT,
@@ -44,6 +45,7 @@ from connecting_families.database.engine import AnyEngine
 from connecting_families.domain import dates
 from connecting_families.errors import (
     Conflict,
+    Forbidden,
     NotFound,
     check_version,
     field_error,
@@ -143,6 +145,13 @@ def content_problems(
         elif len(text.strip()) > HEADLINE_LIMIT:
             problems.append(field_error(field, f"must be {HEADLINE_LIMIT:,} characters or fewer"))
     return problems
+
+
+def sending_back(caller: Caller) -> Principal:
+    """The team manager sending a record back; anyone else is refused (403)."""
+    if caller.principal is None or TEAM_MANAGER not in caller.principal.roles:
+        raise Forbidden("Only a team manager can send work back to a key worker.")
+    return caller.principal
 
 
 class AssessmentService:
@@ -398,6 +407,45 @@ class AssessmentService:
                 principal.user_id,
             )
             await record(actor, "assessment.sign_off", "family", family_id)
+            return await self._record_of(family, assessment_ref)
+
+    async def send_back(
+        self, caller: Caller, family_id: int, assessment_ref: str, *, version: int, reason: str
+    ) -> AssessmentRecord:
+        """A team manager sends a completed assessment back to the key worker, not signed
+        off, with a reason: its next version is a draft again (its content can change and it
+        is completed again), and carries who sent it back, when and why, for the key worker
+        to read on the assessment's page."""
+        principal = sending_back(caller)
+        words = reason.strip()
+        refuse_if([] if words else [field_error("reason", "must not be empty")], "Sending back")
+        async with writing_family(self.engine, principal, caller.actor, family_id) as family:
+            row = await self._current(family_id, assessment_ref)
+            check_version(
+                version,
+                row["version"],
+                await self._record_of(family, assessment_ref),
+                "The assessment",
+            )
+            if row["signed_off_at"] is not None:
+                raise Conflict("The assessment is signed off already; it cannot be sent back.")
+            if row["completed_on"] is None:
+                raise Conflict("Only a completed assessment can be sent back.")
+            await _supersede(
+                Assessment,
+                row,
+                {
+                    "completed_on": None,
+                    "late_reason_code": None,
+                    "late_reason": None,
+                    "no_consent_reason": None,
+                    "sent_back_by": principal.user_id,
+                    "sent_back_at": dt.datetime.now(dt.UTC),
+                    "sent_back_reason": words,
+                },
+                principal.user_id,
+            )
+            await record(caller.actor, "assessment.send_back", "family", family_id)
             return await self._record_of(family, assessment_ref)
 
     # Needs ---------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ class Assessment(Recorded, Table):
     headline_needs = JSON(null=True, default=None)
     child_voice = Text(null=True, default=None)
     analysis = Text(null=True, default=None)
+    # A team manager sent the completed assessment back to the key worker, not signed off:
+    # who, when and why (the next version is a draft again; these stay on it, to be seen).
+    sent_back_by = refers_to(User, null=True)
+    sent_back_at = Timestamptz(null=True, default=None)
+    sent_back_reason = Text(null=True, default=None)
 
 
 class Need(Recorded, Table):

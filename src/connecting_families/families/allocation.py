@@ -109,7 +109,7 @@ class AllocationService:
         """Make `key_worker` the family's key worker, ending the current allocation.
 
         A team manager allocates within their own team; a programme manager to any key
-        worker of the programme.
+        worker of the programme. A reallocation (the family has a key worker) needs a reason.
         """
         async with writing_family(self.engine, principal, actor, family_id) as family:
             worker = (
@@ -145,6 +145,13 @@ class AllocationService:
             )
             if current and current["key_worker"] == worker["id"]:
                 raise Conflict(f"The family is already allocated to {key_worker}.")
+            reason = (reason or "").strip() or None
+            if current and reason is None:
+                # A reallocation says why the family changes key worker; a first one need not.
+                raise Invalid(
+                    "reason: a reallocation needs a reason",
+                    errors=[field_error("reason", "must not be empty when reallocating")],
+                )
             now = dt.datetime.now(dt.UTC)
             if current:
                 await Allocation.update({Allocation.ended_at: now}).where(

@@ -9,6 +9,7 @@ from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
+from connecting_families.access.caller import Caller
 from connecting_families.access.policy import (
     FAMILY_CREATE,
     FAMILY_LIST,
@@ -24,6 +25,7 @@ from connecting_families.families.closures import ClosureService
 from connecting_families.families.members import MemberService
 from connecting_families.families.schemas import (
     Closure,
+    ClosureSendBack,
     Family,
     FamilyCreate,
     FamilyDetail,
@@ -234,3 +236,29 @@ class ClosureController(Controller):
         """
         signed = await closures.sign_off(principal, actor, family_id, closure_id)
         return to_schema(signed, Closure)
+
+    @post(
+        "/families/{family_id:int}/closures/{closure_id:int}/send-back",
+        opt={"access": FAMILY_SIGN_OFF},
+        status_code=200,
+    )
+    async def send_back_closure(
+        self,
+        closures: NamedDependency[ClosureService],
+        caller: NamedDependency[Caller],
+        family_id: RecordId,
+        closure_id: RecordId,
+        data: JSONBody[ClosureSendBack],
+    ) -> Closure:
+        """Send the family's closure back to the key worker, not signed off, with a reason:
+        the family is open again (not a reopening). 409 if it is signed off already.
+
+        Args:
+            closures: The closure service.
+            caller: The signed-in team manager.
+            family_id: The family.
+            closure_id: The closure (its status change's id).
+            data: Why it goes back.
+        """
+        sent = await closures.send_back(caller, family_id, closure_id, reason=data.reason)
+        return to_schema(sent, Closure)

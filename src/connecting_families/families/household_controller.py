@@ -175,7 +175,7 @@ class HouseholdController(Controller):
         family_id: RecordId,
         data: JSONBody[AllocationCreate],
     ) -> Allocation:
-        """Allocate or reallocate the family to a key worker.
+        """Allocate or reallocate the family to a key worker; a reallocation needs a reason (422).
 
         Args:
             allocations: The allocation service.

@@ -210,3 +210,13 @@ class Closure(msgspec.Struct):
     closed_by: str | None
     signed_off_by: str | None
     signed_off_at: dt.datetime | None
+    # Or sent back by a team manager, with why: the family was opened again.
+    sent_back_by: str | None = None
+    sent_back_at: dt.datetime | None = None
+    sent_back_reason: str | None = None
+
+
+class ClosureSendBack(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the closure goes back to the key worker, not signed off."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=1000)]

@@ -48,6 +48,11 @@ class FamilyStatusChange(Table):
     # A closure is signed off by a team manager (other changes need none).
     signed_off_by = refers_to(User, null=True)
     signed_off_at = Timestamptz(null=True, default=None)
+    # Or sent back by a team manager with a reason: the family is open again (a "sent_back"
+    # status change follows), and its page shows why.
+    sent_back_by = refers_to(User, null=True)
+    sent_back_at = Timestamptz(null=True, default=None)
+    sent_back_reason = Text(null=True, default=None)
 
 
 class FamilyRevision(Table):

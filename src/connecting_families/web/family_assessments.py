@@ -55,6 +55,7 @@ SECTION = "assessments"
 
 STATUS_TAGS = {
     "draft": ("Draft", "govuk-tag--grey"),
+    "sent_back": ("Sent back", "govuk-tag--red"),
     "completed": ("Completed", "govuk-tag--blue"),
     "completed_late": ("Completed late", "govuk-tag--yellow"),
     "signed_off": ("Signed off", "govuk-tag--green"),

@@ -35,6 +35,7 @@ from connecting_families.errors import Invalid
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
+from connecting_families.families.closures import sent_back_closure_of
 from connecting_families.families.members import Member, MemberService, current_members_of
 from connecting_families.families.notes import NoteService
 from connecting_families.families.scope import family_row, require_family
@@ -260,6 +261,8 @@ class FamilyPages(Controller):
             people=people_of(header.members, on),
             tasks=tasks,
             verdict=verdict,
+            # A closure a team manager sent back: why, until the family's status changes again.
+            sent_back=await sent_back_closure_of(family_id),
         )
 
     @get("/families/{family_id:int}/result", opt={"access": FAMILY_READ})

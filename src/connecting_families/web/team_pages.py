@@ -1,81 +1,77 @@
-"""A team manager's pages: the team's caseloads, allocation, and the sign-off queue.
+"""A team manager's pages: the team (caseloads with each key worker's overdue work, the
+families waiting for a key worker, the team's families, and what waits for sign-off), and one
+key worker's caseload, which opens onto their families.
 
-Allocation is a form page of its own, linked from the team page; the sign-offs are buttons
-on the team page, which a refusal (a stale version, 409) shows again with the reason on top.
+Allocation is a form page of its own (`web/team_allocation.py`); each sign-off is a page that
+shows what is signed, with a way to send it back (`web/sign_off_pages.py`,
+`web/team_closure_sign_off.py`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+import attrs
+from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
+from litestar.params import FromQuery, PathParameter
 from litestar.response import Template
 
-from connecting_families.access.policy import (
-    FAMILY_ALLOCATE,
-    FAMILY_SIGN_OFF,
-    TEAM_CASELOADS,
-    TEAM_MANAGER,
-    Principal,
-)
-from connecting_families.accounts.tables import Team
+from connecting_families.access.policy import TEAM_CASELOADS, TEAM_MANAGER, Principal
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor
-from connecting_families.errors import DomainError, Invalid, field_error
+from connecting_families.domain.dates import today
+from connecting_families.errors import NotFound
 from connecting_families.families.allocation import AllocationService
 from connecting_families.families.closures import ClosureService
-from connecting_families.families.schemas import AllocationCreate
-from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
-from connecting_families.http_params import RecordId, RefParam
-from connecting_families.web.forms import (
-    FORM_LABELS,
-    SAVED,
-    Form,
-    accepted,
-    form_values,
-    read,
-    refused,
-    whole_number,
+from connecting_families.families.members import current_members_of
+from connecting_families.families.service import FamilyFilters, FamilyService
+from connecting_families.families.team_work import (
+    LateAssessment,
+    key_worker_named,
+    late_assessments,
+    teams_in,
 )
+from connecting_families.plans.service import OverdueItem, PlanService
+from connecting_families.web.forms import Form
 from connecting_families.web.templating import page
 
-SAVED.update(
-    {
-        "allocation": "The family was allocated.",
-        "sign-off": "The assessment was signed off.",
-        "closure": "The closure was signed off.",
-    }
-)
+# A key worker's username in a path.
+Username = Annotated[str, PathParameter(min_length=1, max_length=64)]
 
 
-# The allocation form's fields as the team page labels them.
-ALLOCATION_LABELS = {"key_worker": "Key worker", "reason": "Reason"}
+@attrs.frozen
+class OverdueWork:
+    """What one key worker has overdue: plan actions, plan reviews, and assessments not
+    completed within their timescale."""
+
+    actions: int = 0
+    reviews: int = 0
+    assessments: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.actions or self.reviews or self.assessments)
 
 
-def read_allocation(values: dict[str, str]) -> AllocationCreate:
-    """The allocation form as the API's type; a key worker not chosen is "Select …", as the
-    Design System words a select left blank, beside any other field that is wrong."""
-    problems = []
-    if not values.get("key_worker"):
-        problems.append(field_error("key_worker", "Select a key worker"))
-    fields = {name: values.get(name, "") for name in ALLOCATION_LABELS}
-    try:
-        data = read(
-            {**fields, "key_worker": fields["key_worker"] or "-"},
-            AllocationCreate,
-            ALLOCATION_LABELS,
-        )
-    except Invalid as error:
-        problems += error.errors
-    if problems:
-        raise Invalid("The form was refused; see the message beside each field.", errors=problems)
-    return data
+def overdue_by_worker(
+    items: list[OverdueItem], late: list[LateAssessment]
+) -> dict[str, OverdueWork]:
+    """Each key worker's overdue work, counted from the plans' and the assessments'."""
+    counts: dict[str, dict[str, int]] = {}
+    for item in items:
+        if item.key_worker:
+            load = counts.setdefault(item.key_worker, {})
+            kind = "actions" if item.kind == "action" else "reviews"
+            load[kind] = load.get(kind, 0) + 1
+    for assessment in late:
+        load = counts.setdefault(assessment.key_worker, {})
+        load["assessments"] = load.get("assessments", 0) + 1
+    return {worker: OverdueWork(**load) for worker, load in counts.items()}
 
 
 class TeamPages(Controller):
-    """The team page and the two things a team manager does from it."""
+    """The team page and a key worker's caseload as their team manager sees it."""
 
     include_in_schema = False
 
@@ -86,228 +82,116 @@ class TeamPages(Controller):
         allocations: NamedDependency[AllocationService],
         assessments: NamedDependency[AssessmentService],
         closures: NamedDependency[ClosureService],
+        plans: NamedDependency[PlanService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         team: FromQuery[int | None] = None,
     ) -> Template:
-        """The team's key workers and their caseloads, its families, the families waiting
-        for a key worker, and the assessments waiting for sign-off.
+        """The team's key workers with their caseloads and overdue work, its families, the
+        families waiting for a key worker, and what waits for the team manager's sign-off.
 
         Args:
             families: The family service.
             allocations: The allocation service.
             assessments: The assessment service.
             closures: The closure service.
+            plans: The plan service.
             principal: The signed-in team or programme manager.
             actor: The caller, for the audit log.
             team: The team (a team manager's own team when not given).
         """
-        context = await team_context(
-            families,
-            allocations,
-            assessments,
-            closures,
+        team_id = team or principal.team_id
+        if team_id is None:
+            return page("team.html", team=None, teams=await teams_in(principal.programme_ids))
+        caseloads = await allocations.team_caseloads(principal, actor, team_id)
+        team_families = await families.list_families(
+            principal, actor, FamilyFilters(team_id=team_id, sort="family_ref", limit=200)
+        )
+        waiting = await families.list_families(
+            principal, actor, FamilyFilters(unallocated=True, sort="family_ref", limit=200)
+        )
+        workers = [w.username for w in caseloads.workers]
+        overdue = overdue_by_worker(
+            await plans.overdue(principal, actor, team_id=team_id),
+            await late_assessments(workers, today()),
+        )
+        # Only a team manager signs off; a programme manager looking at a team is not offered it.
+        signs_off = TEAM_MANAGER in principal.roles
+        return page(
+            "team.html",
+            team=caseloads,
+            teams=[],
+            overdue=overdue,
+            team_families=team_families.families,
+            unallocated=waiting.families,
+            signs_off=signs_off,
+            awaiting=await assessments.awaiting_sign_off(principal, actor) if signs_off else [],
+            closures=await closures.awaiting_sign_off(principal, actor) if signs_off else [],
+            form=Form(),
+        )
+
+    @get("/team/key-workers/{username:str}", opt={"access": TEAM_CASELOADS})
+    async def worker_page(
+        self,
+        families: NamedDependency[FamilyService],
+        allocations: NamedDependency[AllocationService],
+        plans: NamedDependency[PlanService],
+        principal: NamedDependency[Principal],
+        actor: NamedDependency[Actor],
+        username: Username,
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        """One key worker's caseload: each family's people by name, its status, next review
+        and overdue work (actions, reviews, assessments out of timescale), and a way to
+        reallocate it.
+
+        Args:
+            families: The family service.
+            allocations: The allocation service.
+            plans: The plan service.
+            principal: The signed-in team or programme manager.
+            actor: The caller, for the audit log.
+            username: The key worker.
+            cursor: The next page of families.
+        """
+        worker = await key_worker_named(username)
+        if worker is None or worker.team_id is None:
+            raise NotFound("There is no such key worker in your teams.")
+        # Refused (not found, audited) unless the worker's team is the caller's to see.
+        team = await allocations.team_caseloads(principal, actor, worker.team_id)
+        listed = await families.list_families(
             principal,
             actor,
-            team or principal.team_id,
+            FamilyFilters(key_worker=username, sort="family_ref", cursor=cursor),
         )
-        return page("team.html", **context, form=Form())
-
-    @get("/families/{family_id:int}/allocation/new", opt={"access": FAMILY_ALLOCATE})
-    async def allocation_form(
-        self,
-        families: NamedDependency[FamilyService],
-        allocations: NamedDependency[AllocationService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        team: FromQuery[int | None] = None,
-    ) -> Template:
-        """The form to allocate a family to a key worker of the team, or to reallocate it.
-
-        Args:
-            families: The family service.
-            allocations: The allocation service.
-            principal: The signed-in manager.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            team: The team whose key workers are offered (the manager's own when not given).
-        """
-        context = await allocation_context(
-            families, allocations, principal, actor, family_id, team or principal.team_id
-        )
-        family: FamilyRecord = context["family"]
+        ids = [family.id for family in listed.families]
+        on = today()
+        overdue: dict[int, list[Any]] = {family_id: [] for family_id in ids}
+        for item in await plans.overdue(principal, actor, key_worker=username):
+            if item.family_id in overdue:
+                overdue[item.family_id].append(item)
+        late: dict[int, list[LateAssessment]] = {family_id: [] for family_id in ids}
+        for assessment in await late_assessments([username], on, ids):
+            late[assessment.family_id].append(assessment)
+        reviews = await plans.next_reviews(principal, actor, ids)
+        members = await current_members_of(ids)
+        rows = [
+            {
+                "family": family,
+                "members": members[family.id],
+                "next_review": reviews.get(family.id),
+                "overdue": sorted(overdue[family.id], key=lambda item: item.due_on),
+                "late": late[family.id],
+            }
+            for family in listed.families
+        ]
+        load = next((w for w in team.workers if w.username == username), None)
         return page(
-            "team_allocation.html",
-            **context,
-            form=Form(values={"key_worker": family.key_worker or ""}),
+            "team/worker.html",
+            worker=worker,
+            load=load,
+            team=team,
+            rows=rows,
+            today=on,
+            next_cursor=listed.next_cursor,
         )
-
-    @post(
-        "/families/{family_id:int}/allocation",
-        opt={"access": FAMILY_ALLOCATE, FORM_LABELS: ALLOCATION_LABELS},
-    )
-    async def allocate(
-        self,
-        request: Request[Any, Any, Any],
-        families: NamedDependency[FamilyService],
-        allocations: NamedDependency[AllocationService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-    ) -> Response[Any]:
-        """Allocate the family to a key worker (or reallocate it), with a reason.
-
-        Args:
-            request: The form post: key_worker, reason and the team shown.
-            families: The family service.
-            allocations: The allocation service.
-            principal: The signed-in manager.
-            actor: The caller, for the audit log.
-            family_id: The family.
-        """
-        values = await form_values(request)
-        team = whole_number(values.get("team")) or principal.team_id
-        try:
-            data = read_allocation(values)
-            await allocations.allocate(principal, actor, family_id, data.key_worker, data.reason)
-        except DomainError as error:
-            context = await allocation_context(
-                families, allocations, principal, actor, family_id, team
-            )
-            return refused(error, values, ALLOCATION_LABELS, "team_allocation.html", **context)
-        return accepted(_team_address(team), "allocation")
-
-    @post(
-        "/families/{family_id:int}/assessments/{assessment_ref:str}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
-    )
-    async def sign_off_assessment(
-        self,
-        request: Request[Any, Any, Any],
-        families: NamedDependency[FamilyService],
-        allocations: NamedDependency[AllocationService],
-        assessments: NamedDependency[AssessmentService],
-        closures: NamedDependency[ClosureService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        assessment_ref: RefParam,
-    ) -> Response[Any]:
-        """Sign off a completed assessment.
-
-        Args:
-            request: The form post: the version of the assessment that was shown.
-            families: The family service.
-            allocations: The allocation service.
-            assessments: The assessment service.
-            closures: The closure service.
-            principal: The signed-in team manager.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            assessment_ref: The assessment.
-        """
-        values = await form_values(request)
-        version = whole_number(values.get("version")) or 0
-        try:
-            await assessments.sign_off(principal, actor, family_id, assessment_ref, version)
-        except DomainError as error:
-            context = await team_context(
-                families, allocations, assessments, closures, principal, actor, principal.team_id
-            )
-            return refused(error, {}, {}, "team.html", **context)
-        return accepted(_team_address(principal.team_id), "sign-off")
-
-    @post(
-        "/families/{family_id:int}/closures/{closure_id:int}/sign-off",
-        opt={"access": FAMILY_SIGN_OFF, FORM_LABELS: {}},
-    )
-    async def sign_off_closure(
-        self,
-        families: NamedDependency[FamilyService],
-        allocations: NamedDependency[AllocationService],
-        assessments: NamedDependency[AssessmentService],
-        closures: NamedDependency[ClosureService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        family_id: RecordId,
-        closure_id: RecordId,
-    ) -> Response[Any]:
-        """Sign off a family's closure.
-
-        Args:
-            families: The family service.
-            allocations: The allocation service.
-            assessments: The assessment service.
-            closures: The closure service.
-            principal: The signed-in team manager.
-            actor: The caller, for the audit log.
-            family_id: The family.
-            closure_id: The closure.
-        """
-        try:
-            await closures.sign_off(principal, actor, family_id, closure_id)
-        except DomainError as error:
-            context = await team_context(
-                families, allocations, assessments, closures, principal, actor, principal.team_id
-            )
-            return refused(error, {}, {}, "team.html", **context)
-        return accepted(_team_address(principal.team_id), "closure")
-
-
-def _team_address(team: int | None) -> str:
-    return f"/team?team={team}" if team else "/team"
-
-
-async def allocation_context(
-    families: FamilyService,
-    allocations: AllocationService,
-    principal: Principal,
-    actor: Actor,
-    family_id: int,
-    team_id: int | None,
-) -> dict[str, Any]:
-    """The allocation form's page: the family (read through its scope check, audited) and
-    the team's key workers to choose from."""
-    family = await families.get_family(principal, actor, family_id)
-    workers: list[tuple[str, str]] = []
-    if team_id is not None:
-        caseloads = await allocations.team_caseloads(principal, actor, team_id)
-        workers = [(w.username, w.display_name) for w in caseloads.workers]
-    return {"family": family, "team_id": team_id, "workers": workers}
-
-
-async def team_context(
-    families: FamilyService,
-    allocations: AllocationService,
-    assessments: AssessmentService,
-    closures: ClosureService,
-    principal: Principal,
-    actor: Actor,
-    team_id: int | None,
-) -> dict[str, Any]:
-    """What the team page shows; without a team, the teams the caller may choose from."""
-    if team_id is None:
-        teams = await Team.select(Team.id, Team.name).where(
-            Team.programme.is_in(sorted(principal.programme_ids) or [0])
-        )
-        return {"team": None, "teams": teams}
-    caseloads = await allocations.team_caseloads(principal, actor, team_id)
-    team_families = await families.list_families(
-        principal, actor, FamilyFilters(team_id=team_id, sort="family_ref", limit=200)
-    )
-    waiting = await families.list_families(
-        principal, actor, FamilyFilters(unallocated=True, sort="family_ref", limit=200)
-    )
-    # Only a team manager signs off; a programme manager looking at a team is not offered it.
-    signs_off = TEAM_MANAGER in principal.roles
-    return {
-        "team": caseloads,
-        "teams": [],
-        "workers": [(w.username, w.display_name) for w in caseloads.workers],
-        "team_families": team_families.families,
-        "unallocated": waiting.families,
-        "signs_off": signs_off,
-        "awaiting": await assessments.awaiting_sign_off(principal, actor) if signs_off else [],
-        "closures": await closures.awaiting_sign_off(principal, actor) if signs_off else [],
-    }
