@@ -75,7 +75,8 @@ async def test_a_queried_line_stops_submission_naming_the_line(
     submitted = await client.post(f"/api/v1/claims/{claim_id}/submit", headers=world.headers("pm"))
     assert submitted.status_code == 409, submitted.text
     detail = submitted.json()["detail"]
-    assert f"line {first})" in detail and "FAM-1" in detail
+    assert f"line {first})" in detail
+    assert "FAM-1" in detail
     assert "Answer the query before submitting" in detail
 
 
