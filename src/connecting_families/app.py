@@ -29,6 +29,7 @@ from connecting_families.accounts.service import AccountService
 from connecting_families.assessments.controller import AssessmentController
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.controller import AuditController
+from connecting_families.audit.page_views import page_view_middleware
 from connecting_families.claims.controller import (
     ClaimController,
     ClaimWindowController,
@@ -210,6 +211,7 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[HTMXPlugin()],
         middleware=[
             request_log_middleware,
+            page_view_middleware,
             DefineMiddleware(BodyLimitMiddleware, limits=_body_limits(settings)),
         ],
         request_class=CheckedRequest,
