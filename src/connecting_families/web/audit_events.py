@@ -32,6 +32,13 @@ _TYPED = re.compile(r"\{(\w+):\w+\}")
 ACTION_WORDS = {
     "auth.login": "Signed in",
     "auth.logout": "Signed out",
+    "auth.revoke_token": "Signed out, or revoked a token",
+    "auth.create_token": "Was issued a token",
+    "claim.read": "Read a claim",
+    "claim.list": "Listed a programme's claims",
+    "claim.line.read": "Read a claim line",
+    "claim.queries.read": "Read a claim's queries",
+    "claim.queue.read": "Opened the claims to audit",
     "access.denied": "Was refused a page or action their role does not allow",
     "family.read": "Read a family's record",
     "family.write": "Changed a family's record",
