@@ -20,7 +20,7 @@ from connecting_families.access.guard import route_access
 from connecting_families.access.policy import ADMIN, Access
 from connecting_families.accounts.tables import User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
-from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.claims.tables import Claim, ClaimLine, ClaimLineQuery, ClaimWindow
 from connecting_families.consent.tables import Consent
 from connecting_families.evidence.tables import AntisocialBehaviour
 from connecting_families.families.tables import (
@@ -811,6 +811,25 @@ async def _forecast(world: World, code: str) -> tuple[dict[str, object], object]
     return {"code": code}, None
 
 
+def _with_query(body: object) -> ClaimExample:
+    """A request to an open query by the auditor about the line of a new sampled claim."""
+
+    async def example(world: World, code: str) -> tuple[dict[str, object], object]:
+        claim_id, line_id = await _claim(world, code, "sampled")
+        query = await ClaimLineQuery.insert(
+            ClaimLineQuery(
+                claim=claim_id,
+                line=line_id,
+                raised_by=world.users["auditor"],
+                raised_at=dt.datetime.now(dt.UTC),
+                reason="Why?",
+            )
+        ).returning(ClaimLineQuery.id)
+        return {"claim_id": claim_id, "query_id": query[0]["id"]}, body
+
+    return example
+
+
 WINDOW = {
     "name": "Spring",
     "opens_on": "2014-05-01",
@@ -849,6 +868,18 @@ CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
     ),
     ("POST", "/claims/{claim_id:int}/submit"): _in_claim("sampled", signed=True),
     ("GET", "/claims/{claim_id:int}/export.csv"): _in_claim("draft"),
+    # Internal audit's line pages and queries.
+    ("GET", CLAIMS + "/queries"): _in_claim("draft"),
+    ("POST", CLAIMS + "/lines/{line_id:int}/queries"): _in_claim(
+        "sampled", {"reason": "x"}, line=True
+    ),
+    ("POST", CLAIMS + "/queries/{query_id:int}/answer"): _with_query({"answer": "x"}),
+    ("GET", "/claims/{claim_id:int}/lines/{line_id:int}"): _in_claim("sampled", line=True),
+    ("POST", "/claims/{claim_id:int}/lines/{line_id:int}/audit"): _in_claim(
+        "sampled", {"decision": "sign_off"}, line=True
+    ),
+    ("POST", "/claims/{claim_id:int}/queries/{query_id:int}/answer"): _with_query({"answer": "x"}),
+    ("GET", "/claims/{claim_id:int}/verify"): _in_claim("draft"),
 }
 # Preparing needs a newly claimable result (or a result to reverse, as an accepted line of
 # these made-up claims is), which these programmes may have none of: the refusal says so,
@@ -897,6 +928,11 @@ async def claim_footprint(programme_id: int) -> tuple[object, ...]:
             .order_by(ClaimLine.id)
         ),
         await ClaimWindow.count().where(ClaimWindow.programme == programme_id),
+        str(
+            await ClaimLineQuery.select(ClaimLineQuery.id, ClaimLineQuery.answered_at)
+            .where(ClaimLineQuery.claim.programme == programme_id)
+            .order_by(ClaimLineQuery.id)
+        ),
     )
 
 

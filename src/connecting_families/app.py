@@ -29,11 +29,14 @@ from connecting_families.accounts.service import AccountService
 from connecting_families.assessments.controller import AssessmentController
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.controller import AuditController
+from connecting_families.audit.page_views import page_view_middleware
 from connecting_families.claims.controller import (
     ClaimController,
     ClaimWindowController,
     ProgrammeClaimController,
 )
+from connecting_families.claims.query_controller import ClaimQueryController
+from connecting_families.claims.querying import QueryService
 from connecting_families.claims.service import ClaimService
 from connecting_families.consent.controller import ConsentController
 from connecting_families.consent.service import ConsentService
@@ -76,7 +79,9 @@ from connecting_families.request_limits import BodyLimitMiddleware, BodyLimits
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
+from connecting_families.web.audit_queue import AuditQueuePages
 from connecting_families.web.auth_pages import SignInPages
+from connecting_families.web.claim_lines import ClaimLinePages
 from connecting_families.web.claim_pages import ClaimPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
@@ -142,6 +147,7 @@ def create_app(settings: Settings) -> Litestar:
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
         "programmes": ProgrammeService(engine, plugins),
+        "claim_queries": QueryService(engine),
     }
     app = Litestar(
         route_handlers=[
@@ -189,6 +195,9 @@ def create_app(settings: Settings) -> Litestar:
             ProgrammeSettingsPages,
             RuleSetSettingsPages,
             OutcomePlanPages,
+            ClaimQueryController,
+            ClaimLinePages,
+            AuditQueuePages,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
@@ -214,6 +223,7 @@ def create_app(settings: Settings) -> Litestar:
         plugins=[HTMXPlugin()],
         middleware=[
             request_log_middleware,
+            page_view_middleware,
             DefineMiddleware(BodyLimitMiddleware, limits=_body_limits(settings)),
         ],
         request_class=CheckedRequest,

@@ -166,3 +166,7 @@ def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
     for clause in clauses[1:]:
         scope = Or(scope, clause)
     return scope
+
+
+# An auditor's queue of claims waiting for audit in their programmes (no one claim's page).
+AUDIT_QUEUE = Access(roles=frozenset({AUDITOR}))

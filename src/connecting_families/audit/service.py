@@ -12,6 +12,7 @@ from piccolo.custom_types import Combinable
 
 from connecting_families.access.policy import ADMIN, Principal
 from connecting_families.audit.chain import append
+from connecting_families.audit.page_views import page_view_mark
 from connecting_families.audit.tables import AuditEvent
 
 MAX_PAGE = 500
@@ -67,6 +68,8 @@ async def record(
     writes one, and building a Piccolo row and its insert cost several times what running it
     does.
     """
+    if mark := page_view_mark():
+        detail = {**(detail or {}), **mark}
     await append(
         AuditEvent._meta.db,
         {
@@ -93,6 +96,8 @@ class AuditQuery:
     action: str | None = None
     resource_type: str | None = None
     resource_id: str | None = None
+    # Any of these records (of `resource_type`): a family found by its reference, say.
+    resource_ids: tuple[str, ...] | None = None
     allowed: bool | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
@@ -130,6 +135,8 @@ async def search(query: AuditQuery, principal: Principal) -> list[dict[str, Any]
         conditions.append(AuditEvent.resource_type == query.resource_type)
     if query.resource_id is not None:
         conditions.append(AuditEvent.resource_id == query.resource_id)
+    if query.resource_ids is not None:
+        conditions.append(AuditEvent.resource_id.is_in(list(query.resource_ids) or [""]))
     if query.allowed is not None:
         conditions.append(AuditEvent.allowed == query.allowed)
     if query.since is not None:

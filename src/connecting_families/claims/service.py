@@ -37,6 +37,7 @@ import msgspec
 
 from connecting_families.access.policy import CLAIM_READ, Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.claims.queries import refuse_open_queries
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.claims import gbp, near_miss, payable, pence
@@ -786,6 +787,7 @@ class ClaimService:
     ) -> dict[str, Any]:
         async with write_transaction(self.engine):
             await self._transition(principal, actor, claim_id, ("sampled",), "submitted")
+            await refuse_open_queries(claim_id)
             waiting = await ClaimLine.count().where(
                 ClaimLine.claim == claim_id,
                 ClaimLine.sampled.eq(True),

@@ -73,3 +73,20 @@ class ClaimLine(Table):
     # A reversal line gives back the money of an earlier submitted line (`reverses`) whose
     # result, re-judged on corrected evidence, was not met; its amount is the negative.
     reverses = refers_to(LazyTableReference("ClaimLine", module_path=__name__), null=True)
+
+
+class ClaimLineQuery(Table):
+    """Internal audit's question about a sampled line, and the programme manager's answer.
+
+    Open while `answered_at` is null: the claim cannot be submitted while any is open.
+    """
+
+    id = Serial(primary_key=True)
+    claim = refers_to(Claim)
+    line = refers_to(ClaimLine)
+    raised_by = refers_to(User, null=True)
+    raised_at = Timestamptz()
+    reason = Text()
+    answered_by = refers_to(User, null=True)
+    answered_at = Timestamptz(null=True, default=None)
+    answer = Text(null=True, default=None)

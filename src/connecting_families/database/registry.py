@@ -12,7 +12,7 @@ from connecting_families.accounts.tables import (
 )
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.tables import AuditEvent
-from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
+from connecting_families.claims.tables import Claim, ClaimLine, ClaimLineQuery, ClaimWindow
 from connecting_families.consent.tables import Consent
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
@@ -86,4 +86,5 @@ TABLES: tuple[type[Table], ...] = (
     VerdictFamily,
     VerdictFact,
     AuditEvent,
+    ClaimLineQuery,
 )

@@ -23,6 +23,7 @@ from connecting_families.claims.controller import (
     SampleRequest,
     claim_return,
 )
+from connecting_families.claims.queries import open_queries_of
 from connecting_families.claims.service import ClaimService
 from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError, Invalid, field_error
@@ -91,6 +92,8 @@ async def _claim_context(
         "form": Form(),
         "refused_key": key,
         "blank": Form(),
+        # Internal audit's open queries, shown above the claim (`claim_queries.html`).
+        "queries": await open_queries_of(claim_id),
     }
 
 
