@@ -30,8 +30,8 @@ from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.service import ConsentSummary, consent_of
 from connecting_families.domain.dates import judging_day, today
-from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid
+from connecting_families.evaluation.kept import Result
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
@@ -192,7 +192,7 @@ class FamilyPages(Controller):
         ends = await programme_ends(family.programme for family in listed.families)
         # A family is judged on its programme's judging day: today, or the programme's end.
         judged_on = {f.id: judging_day(ends[f.programme], on) for f in listed.families}
-        verdicts: dict[int, Verdict] = {}
+        verdicts: dict[int, Result] = {}
         for day in sorted(set(judged_on.values())):
             same_day = [family_id for family_id, judged in judged_on.items() if judged == day]
             verdicts |= await evaluation.caseload_verdicts(principal, actor, same_day, day)
@@ -246,7 +246,7 @@ class FamilyPages(Controller):
         on = today()
         plans = await plans_due_of(family_id, on)
         assessments = await assessments_due_of(family_id)
-        verdict = await family_page.evaluation.verdict_of(family_id, on)
+        verdict = await family_page.evaluation.result_of(family_id, on)
         tasks = tasks_of(
             on,
             plans,
