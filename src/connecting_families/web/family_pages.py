@@ -41,8 +41,9 @@ from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
 from connecting_families.plans.due import plans_due_of
-from connecting_families.plans.service import OverdueItem, PlanService
+from connecting_families.plans.service import PlanService
 from connecting_families.programmes.service import programme_ends
+from connecting_families.web.caseload_due import due_on_caseload
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
@@ -163,7 +164,6 @@ class FamilyPages(Controller):
     async def caseload_page(
         self,
         families: NamedDependency[FamilyService],
-        plans: NamedDependency[PlanService],
         evaluation: NamedDependency[EvaluationService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
@@ -174,7 +174,6 @@ class FamilyPages(Controller):
 
         Args:
             families: The family service.
-            plans: The plan service.
             evaluation: The evaluation service.
             principal: The signed-in key worker.
             actor: The caller, for the audit log.
@@ -185,9 +184,6 @@ class FamilyPages(Controller):
             actor,
             FamilyFilters(key_worker=principal.username, sort="family_ref", cursor=cursor),
         )
-        ids = [family.id for family in listed.families]
-        overdue = await plans.overdue(principal, actor, key_worker=principal.username)
-        reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
         ends = await programme_ends(family.programme for family in listed.families)
         # A family is judged on its programme's judging day: today, or the programme's end.
@@ -196,23 +192,17 @@ class FamilyPages(Controller):
         for day in sorted(set(judged_on.values())):
             same_day = [family_id for family_id, judged in judged_on.items() if judged == day]
             verdicts |= await evaluation.caseload_verdicts(principal, actor, same_day, day)
-        # Grouped once: a key worker's overdue items run to hundreds on an ended programme.
-        overdue_by_family: dict[int, list[OverdueItem]] = {}
-        for item in overdue:
-            overdue_by_family.setdefault(item.family_id, []).append(item)
-        # The listing above checked and audited these families; their names in one query.
-        members = await current_members_of(ids)
+        # The listing above checked and audited these families: what is due and their names
+        # are read for them alone, unchecked.
+        due = await due_on_caseload(judged_on)
+        members = await current_members_of(list(judged_on))
         rows = [
             {
                 "family": family,
                 "members": members[family.id],
                 "judged_on": judged_on[family.id],
-                "next_review": reviews.get(family.id),
-                "overdue": [
-                    item
-                    for item in overdue_by_family.get(family.id, [])
-                    if item.due_on < judged_on[family.id]
-                ],
+                "next_review": due.next_reviews.get(family.id),
+                "overdue": due.overdue.get(family.id, []),
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
