@@ -8,6 +8,7 @@ as `web/forms.py` says; accepted, it goes back to its section, which shows a suc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -122,19 +123,23 @@ class FamilyPageServices:
         `detail`: what else the page was asked for, such as a date); the section's own
         records are then read unchecked (their `…_of` functions)."""
         row = await require_family(principal, actor, family_id, "read")
-        await record(
-            actor,
-            "family.page.read",
-            "family",
-            family_id,
-            detail={"section": section, **(detail or {})},
+        # The scope is checked: the audit entry is written while the page's reads run (each
+        # waits on its own connection), and the page fails if the entry cannot be written.
+        _, writable, family, members, consent = await asyncio.gather(
+            record(
+                actor,
+                "family.page.read",
+                "family",
+                family_id,
+                detail={"section": section, **(detail or {})},
+            ),
+            family_row(family_id, family_scope(principal, "write")),
+            self.families.record_of(row),
+            self.members.members_of(family_id),
+            consent_of(family_id),
         )
-        writable = await family_row(family_id, family_scope(principal, "write")) is not None
         return FamilyHeader(
-            family=await self.families.record_of(row),
-            members=await self.members.members_of(family_id),
-            may_write=writable,
-            consent=await consent_of(family_id),
+            family=family, members=members, may_write=writable is not None, consent=consent
         )
 
 
@@ -234,9 +239,11 @@ class FamilyPages(Controller):
         """
         header = await family_page.open(principal, actor, family_id, "summary")
         on = today()
-        plans = await plans_due_of(family_id, on)
-        assessments = await assessments_due_of(family_id)
-        verdict = await family_page.evaluation.result_of(family_id, on)
+        plans, assessments, verdict = await asyncio.gather(
+            plans_due_of(family_id, on),
+            assessments_due_of(family_id),
+            family_page.evaluation.result_of(family_id, on),
+        )
         tasks = tasks_of(
             on,
             plans,
