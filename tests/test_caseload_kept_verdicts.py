@@ -87,7 +87,9 @@ async def test_the_caseload_keeps_each_verdict_it_judges(
     """A caseload view keeps the verdicts it judged, at today's date and the evidence version."""
     await caseload_row(client)
     kept = await KeptVerdict.select().where(KeptVerdict.family == world.families["fam1"])
-    programme = await Programme.select(Programme.evidence_version).first()
+    programme = (
+        await Programme.select(Programme.evidence_version).where(Programme.code == "P1").first()
+    )
     assert programme is not None
     assert [(row["as_of"], row["evidence_version"]) for row in kept] == [
         (today(), programme["evidence_version"])
