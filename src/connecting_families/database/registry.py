@@ -14,6 +14,7 @@ from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimLineQuery, ClaimWindow
 from connecting_families.consent.tables import Consent
+from connecting_families.evaluation.tables import KeptVerdict
 from connecting_families.evidence.tables import (
     AntisocialBehaviour,
     Attendance,
@@ -87,4 +88,5 @@ TABLES: tuple[type[Table], ...] = (
     VerdictFact,
     AuditEvent,
     ClaimLineQuery,
+    KeptVerdict,
 )

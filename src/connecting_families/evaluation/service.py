@@ -18,6 +18,7 @@ from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid, NotFound, Unavailable
+from connecting_families.evaluation.kept import Result, Stamp, keep, kept_results
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.evaluation.processes import evaluate_in_processes
 from connecting_families.families.scope import require_family
@@ -66,6 +67,16 @@ SELECT programme.ruleset_id, programme.ruleset_config
 FROM family JOIN programme ON programme.id = family.programme
 WHERE family.id = {}
 """
+
+
+# What a family's kept result is judged on (`evaluation.kept.Stamp`), with its rule set.
+_STAMP_COLUMNS = (
+    Family.id,
+    Family.version,
+    Family.programme.ruleset_id.as_alias("ruleset_id"),
+    Family.programme.ruleset_config.as_alias("ruleset_config"),
+    Family.programme.evidence_version.as_alias("evidence_version"),
+)
 
 
 class EvaluationService:
@@ -137,29 +148,60 @@ class EvaluationService:
 
     async def caseload_verdicts(
         self, principal: Principal, actor: Actor, family_ids: list[int], as_of: dt.date
-    ) -> dict[int, Verdict]:
-        """Today's verdict of each family in `family_ids` the caller may read: one evidence
-        load and one audit entry for the lot, however many families a caseload page shows."""
-        rows = await Family.select(
-            Family.id,
-            Family.programme.ruleset_id.as_alias("ruleset_id"),
-            Family.programme.ruleset_config.as_alias("ruleset_config"),
-        ).where(Family.id.is_in(family_ids or [0]), family_scope(principal, "read"))
-        judges = {
-            row["id"]: self._judge_with(
-                self.ruleset(row["ruleset_id"]), ruleset_config_of(row["ruleset_config"])
-            )
-            for row in rows
-        }
-        evidence = await load_evidence(list(judges), None)
+    ) -> dict[int, Result]:
+        """The result at `as_of` of each family in `family_ids` the caller may read, kept or
+        judged now where the kept one is stale (`evaluation.kept`): one audit entry for the
+        lot, however many families a caseload page shows."""
+        rows = await Family.select(*_STAMP_COLUMNS).where(
+            Family.id.is_in(family_ids or [0]), family_scope(principal, "read")
+        )
         await record(
             actor,
             "family.verdict.read",
             "family",
             None,
-            detail={"as_of": as_of.isoformat(), "families": sorted(judges)},
+            detail={"as_of": as_of.isoformat(), "families": sorted(r["id"] for r in rows)},
         )
-        return {e.family_id: judges[e.family_id](e, as_of) for e in evidence}
+        return await self._results(rows, as_of)
+
+    async def result_of(self, family_id: int, as_of: dt.date) -> Result:
+        """The family's result at `as_of` (as known now), kept or judged now. Unchecked and
+        unaudited, as `verdict_of` is."""
+        rows = await Family.select(*_STAMP_COLUMNS).where(Family.id == family_id)
+        if not rows:
+            raise NotFound(f"There is no family {family_id}.")
+        return (await self._results(rows, as_of))[family_id]
+
+    async def _results(self, rows: list[dict[str, Any]], as_of: dt.date) -> dict[int, Result]:
+        """Each family's kept result where it is current, the others judged now and kept.
+
+        `rows` (their stamps) are read before any evidence: see `evaluation.kept`."""
+        rulesets = {row["ruleset_id"]: self.ruleset(row["ruleset_id"]) for row in rows}
+        stamps = {
+            row["id"]: Stamp(
+                as_of,
+                int(row["evidence_version"]),
+                int(row["version"]),
+                rulesets[row["ruleset_id"]].key,
+            )
+            for row in rows
+        }
+        found = await kept_results(stamps)
+        stale = [row for row in rows if row["id"] not in found]
+        if not stale:
+            return found
+        judges = {
+            row["id"]: self._judge_with(
+                rulesets[row["ruleset_id"]], ruleset_config_of(row["ruleset_config"])
+            )
+            for row in stale
+        }
+        judged = {
+            evidence.family_id: Result.of(judges[evidence.family_id](evidence, as_of))
+            for evidence in await load_evidence(list(judges), None)
+        }
+        await keep(self.engine, {f: (stamps[f], result) for f, result in judged.items()})
+        return found | judged
 
     async def judged(
         self,

@@ -8,6 +8,7 @@ as `web/forms.py` says; accepted, it goes back to its section, which shows a suc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -30,8 +31,8 @@ from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.service import ConsentSummary, consent_of
 from connecting_families.domain.dates import judging_day, today
-from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid
+from connecting_families.evaluation.kept import Result
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.service import EvidenceService
 from connecting_families.families.allocation import AllocationService
@@ -42,8 +43,9 @@ from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
 from connecting_families.plans.due import plans_due_of
-from connecting_families.plans.service import OverdueItem, PlanService
+from connecting_families.plans.service import PlanService
 from connecting_families.programmes.service import programme_ends
+from connecting_families.web.caseload_due import due_on_caseload
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of, people_of, tasks_of
 from connecting_families.web.forms import SAVED, Form, read, with_dates
@@ -122,19 +124,23 @@ class FamilyPageServices:
         `detail`: what else the page was asked for, such as a date); the section's own
         records are then read unchecked (their `…_of` functions)."""
         row = await require_family(principal, actor, family_id, "read")
-        await record(
-            actor,
-            "family.page.read",
-            "family",
-            family_id,
-            detail={"section": section, **(detail or {})},
+        # The scope is checked: the audit entry is written while the page's reads run (each
+        # waits on its own connection), and the page fails if the entry cannot be written.
+        _, writable, family, members, consent = await asyncio.gather(
+            record(
+                actor,
+                "family.page.read",
+                "family",
+                family_id,
+                detail={"section": section, **(detail or {})},
+            ),
+            family_row(family_id, family_scope(principal, "write")),
+            self.families.record_of(row),
+            self.members.members_of(family_id),
+            consent_of(family_id),
         )
-        writable = await family_row(family_id, family_scope(principal, "write")) is not None
         return FamilyHeader(
-            family=await self.families.record_of(row),
-            members=await self.members.members_of(family_id),
-            may_write=writable,
-            consent=await consent_of(family_id),
+            family=family, members=members, may_write=writable is not None, consent=consent
         )
 
 
@@ -164,7 +170,6 @@ class FamilyPages(Controller):
     async def caseload_page(
         self,
         families: NamedDependency[FamilyService],
-        plans: NamedDependency[PlanService],
         evaluation: NamedDependency[EvaluationService],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
@@ -175,7 +180,6 @@ class FamilyPages(Controller):
 
         Args:
             families: The family service.
-            plans: The plan service.
             evaluation: The evaluation service.
             principal: The signed-in key worker.
             actor: The caller, for the audit log.
@@ -186,34 +190,25 @@ class FamilyPages(Controller):
             actor,
             FamilyFilters(key_worker=principal.username, sort="family_ref", cursor=cursor),
         )
-        ids = [family.id for family in listed.families]
-        overdue = await plans.overdue(principal, actor, key_worker=principal.username)
-        reviews = await plans.next_reviews(principal, actor, ids)
         on = today()
         ends = await programme_ends(family.programme for family in listed.families)
         # A family is judged on its programme's judging day: today, or the programme's end.
         judged_on = {f.id: judging_day(ends[f.programme], on) for f in listed.families}
-        verdicts: dict[int, Verdict] = {}
+        verdicts: dict[int, Result] = {}
         for day in sorted(set(judged_on.values())):
             same_day = [family_id for family_id, judged in judged_on.items() if judged == day]
             verdicts |= await evaluation.caseload_verdicts(principal, actor, same_day, day)
-        # Grouped once: a key worker's overdue items run to hundreds on an ended programme.
-        overdue_by_family: dict[int, list[OverdueItem]] = {}
-        for item in overdue:
-            overdue_by_family.setdefault(item.family_id, []).append(item)
-        # The listing above checked and audited these families; their names in one query.
-        members = await current_members_of(ids)
+        # The listing above checked and audited these families: what is due and their names
+        # are read for them alone, unchecked.
+        due = await due_on_caseload(judged_on)
+        members = await current_members_of(list(judged_on))
         rows = [
             {
                 "family": family,
                 "members": members[family.id],
                 "judged_on": judged_on[family.id],
-                "next_review": reviews.get(family.id),
-                "overdue": [
-                    item
-                    for item in overdue_by_family.get(family.id, [])
-                    if item.due_on < judged_on[family.id]
-                ],
+                "next_review": due.next_reviews.get(family.id),
+                "overdue": due.overdue.get(family.id, []),
                 "verdict": verdicts.get(family.id),
             }
             for family in listed.families
@@ -245,9 +240,11 @@ class FamilyPages(Controller):
         """
         header = await family_page.open(principal, actor, family_id, "summary")
         on = today()
-        plans = await plans_due_of(family_id, on)
-        assessments = await assessments_due_of(family_id)
-        verdict = await family_page.evaluation.verdict_of(family_id, on)
+        plans, assessments, verdict = await asyncio.gather(
+            plans_due_of(family_id, on),
+            assessments_due_of(family_id),
+            family_page.evaluation.result_of(family_id, on),
+        )
         tasks = tasks_of(
             on,
             plans,
