@@ -35,6 +35,7 @@ from connecting_families.claims.controller import (
     ProgrammeClaimController,
 )
 from connecting_families.claims.service import ClaimService
+from connecting_families.claims.windows import ClaimWindows
 from connecting_families.consent.controller import ConsentController
 from connecting_families.consent.service import ConsentService
 from connecting_families.database.engine import (
@@ -77,7 +78,12 @@ from connecting_families.request_log import configure_logging, request_log_middl
 from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.auth_pages import SignInPages
+from connecting_families.web.claim_decision import ClaimDecisionPages
+from connecting_families.web.claim_list import ClaimListPages
 from connecting_families.web.claim_pages import ClaimPages
+from connecting_families.web.claim_submission import ClaimSubmissionPages
+from connecting_families.web.claim_windows import ClaimWindowPages
+from connecting_families.web.claim_withdrawal import ClaimWithdrawalPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_assessments import AssessmentPages
@@ -136,6 +142,7 @@ def create_app(settings: Settings) -> Litestar:
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),
         "programmes": ProgrammeService(engine, plugins),
+        "claim_windows": ClaimWindows(engine),
     }
     app = Litestar(
         route_handlers=[
@@ -175,6 +182,11 @@ def create_app(settings: Settings) -> Litestar:
             AssessmentPages,
             ProgrammePages,
             ClaimPages,
+            ClaimListPages,
+            ClaimWindowPages,
+            ClaimSubmissionPages,
+            ClaimDecisionPages,
+            ClaimWithdrawalPages,
             TeamPages,
             AuditPages,
             create_static_files_router(
