@@ -179,6 +179,8 @@ async def test_a_claim_prepared_in_an_open_window_is_judged_at_its_date(
     claim_id = await prepared(client, {"claim_at": "window", "window_id": str(window_id)})
     claim = await Claim.select(Claim.as_of, Claim.claim_window).where(Claim.id == claim_id).first()
     assert claim == {"as_of": today() - dt.timedelta(days=5), "claim_window": window_id}
+    shown = await client.get(f"/claims/{claim_id}")
+    assert ", in the claim window Spring round" in text_of(shown.text)
 
 
 async def test_opening_a_window_names_every_problem_at_once(

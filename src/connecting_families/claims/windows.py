@@ -130,3 +130,9 @@ class ClaimWindows:
                 detail={"window": window_id},
             )
         return attrs.evolve(window, closed_at=closed_at)
+
+
+async def window_name(window_id: int) -> str | None:
+    """The name of a claim's window, for a page that has already reached the claim."""
+    row = await ClaimWindow.select(ClaimWindow.name).where(ClaimWindow.id == window_id).first()
+    return None if row is None else str(row["name"])

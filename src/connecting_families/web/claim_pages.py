@@ -29,6 +29,7 @@ from connecting_families.claims.controller import (
     claim_return,
 )
 from connecting_families.claims.service import ClaimService
+from connecting_families.claims.windows import window_name
 from connecting_families.errors import DomainError
 from connecting_families.http_params import RecordId
 from connecting_families.web.forms import (
@@ -61,7 +62,9 @@ async def claim_context(
 ) -> dict[str, Any]:
     """The claim page; `key` names the one form refused (its fields' ids start with it)."""
     claim = await claims.show(principal, actor, claim_id)
+    window = claim["claim_window"]
     return {
+        "window_name": await window_name(window) if window else None,
         "code": claim["programme"],
         "claim": claim,
         "can": abilities(principal),
