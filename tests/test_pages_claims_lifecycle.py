@@ -412,3 +412,19 @@ async def test_a_window_named_as_another_is_refused_by_its_label(
     assert "The programme already has a claim window by that name" in text_of(response.text)
     assert f'name="closes_on-year" type="text" value="{today().year}"' in response.text
     assert await ClaimWindow.count() == 1
+
+
+async def test_the_forecast_skips_a_window_closed_early(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Closed in the page, next week's window is no longer the one the forecast goes to."""
+    window_id = await a_window(world, opens=7, closes=14)
+    await sign_in(client, "pm")
+    forecast = "/api/v1/programmes/P1/forecast"
+    before = await client.get(forecast, headers=world.headers("pm"))
+    assert before.json()["window"]["name"] == "Spring round", before.text
+    closing = await post_form(client, f"/programmes/P1/claim-windows/{window_id}/close")
+    assert closing.status_code == 303, closing.text
+    after = await client.get(forecast, headers=world.headers("pm"))
+    assert after.status_code == 422, after.text
+    assert "no claim window after" in after.text

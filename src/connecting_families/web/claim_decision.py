@@ -20,7 +20,7 @@ from connecting_families.claims.service import MAX_REASON, ClaimService
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import RecordId
 from connecting_families.web.claim_pages import back_to_claim, claim_context
-from connecting_families.web.forms import FORM_LABELS, SAVED, chosen, form_values, refused
+from connecting_families.web.forms import SAVED, chosen, form_values, refused
 from connecting_families.web.templating import humanise, page
 
 SAVED.update(
@@ -133,10 +133,9 @@ class ClaimDecisionPages(Controller):
         context = await decision_context(claims, caller, claim_id)
         return page("programme/claim_decision.html", **context)
 
-    @post(
-        "/claims/{claim_id:int}/decision",
-        opt={"access": CLAIM_MANAGE, FORM_LABELS: DECISION_LABELS},
-    )
+    # No FORM_LABELS: each line's reason is a field of its own, so a 403 page gives back
+    # every field typed (by its name) rather than only those a fixed list knows.
+    @post("/claims/{claim_id:int}/decision", opt={"access": CLAIM_MANAGE})
     async def record_decision(
         self,
         request: Request[Any, Any, Any],
