@@ -830,6 +830,20 @@ def _with_query(body: object) -> ClaimExample:
     return example
 
 
+async def _with_window(world: World, code: str) -> tuple[dict[str, object], object]:
+    """A claim window of the programme, open today."""
+    [row] = await ClaimWindow.insert(
+        ClaimWindow(
+            programme=world.programmes[code],
+            name=f"Open {next(_names)}",
+            opens_on=dt.date.today(),
+            closes_on=dt.date.today(),
+            as_of=CLAIM_AS_OF,
+        )
+    ).returning(ClaimWindow.id)
+    return {"code": code, "window_id": row["id"]}, None
+
+
 WINDOW = {
     "name": "Spring",
     "opens_on": "2014-05-01",
@@ -880,6 +894,20 @@ CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
     ),
     ("POST", "/claims/{claim_id:int}/queries/{query_id:int}/answer"): _with_query({"answer": "x"}),
     ("GET", "/claims/{claim_id:int}/verify"): _in_claim("draft"),
+    ("GET", "/programmes/{code:str}/claim-windows"): _of_programme(),
+    ("GET", "/programmes/{code:str}/claim-windows/new"): _of_programme(),
+    ("POST", "/programmes/{code:str}/claim-windows"): _of_programme(
+        {**WINDOW, "name": "Spring, by the page"}
+    ),
+    ("GET", "/programmes/{code:str}/claim-windows/{window_id:int}/close"): _with_window,
+    ("POST", "/programmes/{code:str}/claim-windows/{window_id:int}/close"): _with_window,
+    ("GET", "/claims/{claim_id:int}/submit"): _in_claim("sampled", signed=True),
+    ("GET", "/claims/{claim_id:int}/decision"): _in_claim("submitted", signed=True),
+    ("POST", "/claims/{claim_id:int}/decision"): _in_claim(
+        "submitted", {"outcome": "accepted"}, signed=True
+    ),
+    ("GET", "/claims/{claim_id:int}/withdraw"): _in_claim("draft"),
+    ("POST", "/claims/{claim_id:int}/withdraw"): _in_claim("draft", {"reason": "late"}),
 }
 # Preparing needs a newly claimable result (or a result to reverse, as an accepted line of
 # these made-up claims is), which these programmes may have none of: the refusal says so,
@@ -932,6 +960,9 @@ async def claim_footprint(programme_id: int) -> tuple[object, ...]:
             await ClaimLineQuery.select(ClaimLineQuery.id, ClaimLineQuery.answered_at)
             .where(ClaimLineQuery.claim.programme == programme_id)
             .order_by(ClaimLineQuery.id)
+        ),
+        await ClaimWindow.count().where(
+            ClaimWindow.programme == programme_id, ClaimWindow.closed_at.is_not_null()
         ),
     )
 

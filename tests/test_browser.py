@@ -387,6 +387,7 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
 
         await sign_in(page, server, "pm")
         await page.goto(claim_page)
+        await page.get_by_role("button", name="Check and submit the claim").click()
         await page.get_by_role("button", name="Submit the claim").click()
         await expect(page.locator("#claim-status")).to_have_text("Submitted")
         await screenshot(page, "claim-submitted")

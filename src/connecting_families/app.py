@@ -38,6 +38,7 @@ from connecting_families.claims.controller import (
 from connecting_families.claims.query_controller import ClaimQueryController
 from connecting_families.claims.querying import QueryService
 from connecting_families.claims.service import ClaimService
+from connecting_families.claims.windows import ClaimWindows
 from connecting_families.consent.controller import ConsentController
 from connecting_families.consent.service import ConsentService
 from connecting_families.database.engine import (
@@ -81,8 +82,13 @@ from connecting_families.settings import Settings
 from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.audit_queue import AuditQueuePages
 from connecting_families.web.auth_pages import SignInPages
+from connecting_families.web.claim_decision import ClaimDecisionPages
 from connecting_families.web.claim_lines import ClaimLinePages
+from connecting_families.web.claim_list import ClaimListPages
 from connecting_families.web.claim_pages import ClaimPages
+from connecting_families.web.claim_submission import ClaimSubmissionPages
+from connecting_families.web.claim_windows import ClaimWindowPages
+from connecting_families.web.claim_withdrawal import ClaimWithdrawalPages
 from connecting_families.web.cross_site import requires_same_origin, secure_cookies_over_https
 from connecting_families.web.errors import for_pages
 from connecting_families.web.family_assessments import AssessmentPages
@@ -148,6 +154,7 @@ def create_app(settings: Settings) -> Litestar:
         "plans": PlanService(engine),
         "programmes": ProgrammeService(engine, plugins),
         "claim_queries": QueryService(engine),
+        "claim_windows": ClaimWindows(engine),
     }
     app = Litestar(
         route_handlers=[
@@ -187,6 +194,11 @@ def create_app(settings: Settings) -> Litestar:
             AssessmentPages,
             ProgrammePages,
             ClaimPages,
+            ClaimListPages,
+            ClaimWindowPages,
+            ClaimSubmissionPages,
+            ClaimDecisionPages,
+            ClaimWithdrawalPages,
             TeamPages,
             AllocationPages,
             AssessmentSignOffPages,

@@ -356,6 +356,7 @@ class ClaimService:
                 ClaimWindow.opens_on,
                 ClaimWindow.closes_on,
                 ClaimWindow.as_of,
+                ClaimWindow.closed_at,
             )
             .where(ClaimWindow.programme == programme["id"])
             .order_by(ClaimWindow.opens_on)
@@ -374,6 +375,8 @@ class ClaimService:
         )
         if window is None:
             raise NotFound(f"Programme {code} has no claim window {window_id}.")
+        if window["closed_at"] is not None:
+            raise Conflict(f"The claim window {window['name']!r} was closed early.")
         if not window["opens_on"] <= today() <= window["closes_on"]:
             raise Conflict(
                 f"The claim window {window['name']!r} is open from {window['opens_on']} to "
@@ -482,14 +485,16 @@ class ClaimService:
         """A draft claim of every newly claimable result at `as_of` (or at the as-of date of
         an open claim window), with the near misses."""
         if (as_of is None) == (window_id is None):
+            # Neither given is a date left blank, not two answers.
+            both = as_of is not None
+            message = (
+                "Enter a date or choose a claim window, not both"
+                if both
+                else "Enter the date to claim results as of, or choose a claim window"
+            )
             raise Invalid(
                 "Give the date to claim at, or a claim window.",
-                errors=[
-                    {
-                        "field": "as_of",
-                        "message": "Enter a date or choose a claim window, not both",
-                    },
-                ],
+                errors=[{"field": "window_id" if both else "as_of", "message": message}],
             )
         if window_id is not None:
             as_of = await self.window_as_of(principal, code, window_id)

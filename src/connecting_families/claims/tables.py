@@ -24,6 +24,8 @@ class ClaimWindow(Table):
     opens_on = Date()
     closes_on = Date()
     as_of = Date()
+    # Closed early by a programme manager: no claim is prepared in it after this moment.
+    closed_at = Timestamptz(null=True, default=None)
 
 
 class Claim(Table):

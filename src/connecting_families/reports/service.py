@@ -113,7 +113,12 @@ class ReportService:
     async def _next_window(self, programme_id: int, after: dt.date) -> dict[str, Any]:
         window = (
             await ClaimWindow.select(ClaimWindow.id, ClaimWindow.name, ClaimWindow.as_of)
-            .where(ClaimWindow.programme == programme_id, ClaimWindow.as_of > after)
+            .where(
+                ClaimWindow.programme == programme_id,
+                ClaimWindow.as_of > after,
+                # A window closed early takes no claim, so nothing is forecast to it.
+                ClaimWindow.closed_at.is_null(),
+            )
             .order_by(ClaimWindow.as_of)
             .first()
         )

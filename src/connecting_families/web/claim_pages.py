@@ -1,5 +1,11 @@
-"""The claim pages: a programme's claims, preparing one, and a claim's review, audit sample,
-sign-off, submission and export. Auditors sign off the sampled lines here."""
+"""A claim's own page: its lines and near misses, leaving a line out of a draft, the audit
+sample, an auditor's sign-off of a sampled line, and the claim return's download.
+
+The other claim pages, by job: the programme's claims and preparing one (`claim_list`), claim
+windows (`claim_windows`), the check before submission (`claim_submission`), the department's
+decision (`claim_decision`) and withdrawing a claim (`claim_withdrawal`). Each is reached from
+this page's "What happens next".
+"""
 
 from __future__ import annotations
 
@@ -18,15 +24,14 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.claims.controller import (
-    PrepareRequest,
     ReasonRequest,
     SampleRequest,
     claim_return,
 )
 from connecting_families.claims.queries import open_queries_of
 from connecting_families.claims.service import ClaimService
-from connecting_families.domain.dates import today
-from connecting_families.errors import DomainError, Invalid, field_error
+from connecting_families.claims.windows import window_name
+from connecting_families.errors import DomainError
 from connecting_families.http_params import RecordId
 from connecting_families.web.forms import (
     FORM_LABELS,
@@ -37,55 +42,30 @@ from connecting_families.web.forms import (
     read,
     refused,
 )
-from connecting_families.web.programme_pages import Code, abilities
-from connecting_families.web.templating import day, page
+from connecting_families.web.programme_pages import abilities
+from connecting_families.web.templating import page
 
 SAVED.update(
     {
-        "claim-prepared": "The claim was prepared as a draft.",
         "claim-excluded": "The line was left out of the claim.",
         "claim-sampled": "The audit sample was drawn.",
         "claim-signed-off": "The line was signed off.",
-        "claim-submitted": "The claim was submitted. It cannot change now.",
     }
 )
 
 # Each claim form's fields as its page labels them.
-PREPARE_LABELS = {"as_of": "Results as of", "window_id": "Claim window"}
 EXCLUDE_LABELS = {"reason": "Reason for leaving the line out"}
 SAMPLE_LABELS = {"percent": "Percentage of lines", "count": "Number of lines"}
 
 
-def window_label(window: dict[str, Any]) -> str:
-    return (
-        f"{window['name']}: results as of {day(window['as_of'])}, "
-        f"open {day(window['opens_on'])} to {day(window['closes_on'])}"
-    )
-
-
-async def _claims_context(
-    claims: ClaimService, principal: Principal, actor: Actor, code: str
-) -> dict[str, Any]:
-    can = abilities(principal)
-    return {
-        "code": code,
-        "can": can,
-        "claims": await claims.list_claims(principal, actor, code),
-        "windows": [
-            (str(window["id"]), window_label(window))
-            for window in (
-                await claims.list_windows(principal, code) if can["manage_claims"] else []
-            )
-        ],
-    }
-
-
-async def _claim_context(
+async def claim_context(
     claims: ClaimService, principal: Principal, actor: Actor, claim_id: int, key: str = ""
 ) -> dict[str, Any]:
     """The claim page; `key` names the one form refused (its fields' ids start with it)."""
     claim = await claims.show(principal, actor, claim_id)
+    window = claim["claim_window"]
     return {
+        "window_name": await window_name(window) if window else None,
         "code": claim["programme"],
         "claim": claim,
         "can": abilities(principal),
@@ -97,7 +77,7 @@ async def _claim_context(
     }
 
 
-async def _claim_refused(
+async def claim_refused(
     claims: ClaimService,
     principal: Principal,
     actor: Actor,
@@ -108,81 +88,18 @@ async def _claim_refused(
     labels: dict[str, str],
 ) -> Template:
     """The claim page again, with the service's reason beside the action refused."""
-    context = await _claim_context(claims, principal, actor, claim_id, key)
+    context = await claim_context(claims, principal, actor, claim_id, key)
     return refused(error, values, labels, "programme/claim.html", **context)
 
 
-def _back_to_claim(claim_id: int, done: str) -> Redirect:
+def back_to_claim(claim_id: int, done: str) -> Redirect:
     return accepted(f"/claims/{claim_id}", f"claim-{done}")
 
 
-def read_prepare(values: dict[str, str]) -> PrepareRequest:
-    """The prepare form as the API's type: a date or a window, not both, said by label."""
-    data = read(values, PrepareRequest, PREPARE_LABELS)
-    if (data.as_of is None) == (data.window_id is None):
-        message = (
-            "Enter a date or choose a claim window, not both"
-            if data.as_of
-            else "Enter the date to claim results as of, or choose a claim window"
-        )
-        raise Invalid(message, errors=[field_error("as_of", message)])
-    return data
-
-
 class ClaimPages(Controller):
-    """A programme's claims, from preparation to submission."""
+    """A claim's page and the forms on it."""
 
     include_in_schema = False
-
-    @get("/programmes/{code:str}/claims", opt={"access": CLAIM_READ})
-    async def claims_page(
-        self,
-        claims: NamedDependency[ClaimService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        code: Code,
-    ) -> Template:
-        """The programme's claims and, for a programme manager, the form to prepare one.
-
-        Args:
-            claims: The claim service.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            code: The programme.
-        """
-        context = await _claims_context(claims, principal, actor, code)
-        return page(
-            "programme/claims.html", **context, form=Form(values={"as_of": today().isoformat()})
-        )
-
-    @post(
-        "/programmes/{code:str}/claims", opt={"access": CLAIM_MANAGE, FORM_LABELS: PREPARE_LABELS}
-    )
-    async def prepare_claim(
-        self,
-        request: Request[Any, Any, Any],
-        claims: NamedDependency[ClaimService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        code: Code,
-    ) -> Response[Any]:
-        """Prepare a draft claim at a date, or at an open claim window's date.
-
-        Args:
-            request: The form post.
-            claims: The claim service.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            code: The programme.
-        """
-        values = await form_values(request)
-        try:
-            data = read_prepare(values)
-            claim = await claims.prepare(principal, actor, code, data.as_of, data.window_id)
-        except DomainError as error:
-            context = await _claims_context(claims, principal, actor, code)
-            return refused(error, values, PREPARE_LABELS, "programme/claims.html", **context)
-        return _back_to_claim(claim["id"], "prepared")
 
     @get("/claims/{claim_id:int}", opt={"access": CLAIM_READ})
     async def claim_page(
@@ -200,7 +117,7 @@ class ClaimPages(Controller):
             actor: The caller, for the audit log.
             claim_id: The claim.
         """
-        context = await _claim_context(claims, principal, actor, claim_id)
+        context = await claim_context(claims, principal, actor, claim_id)
         return page("programme/claim.html", **context)
 
     @post(
@@ -231,7 +148,7 @@ class ClaimPages(Controller):
             data = read(values, ReasonRequest, EXCLUDE_LABELS)
             await claims.exclude_line(principal, actor, claim_id, line_id, data.reason)
         except DomainError as error:
-            return await _claim_refused(
+            return await claim_refused(
                 claims,
                 principal,
                 actor,
@@ -241,7 +158,7 @@ class ClaimPages(Controller):
                 error,
                 EXCLUDE_LABELS,
             )
-        return _back_to_claim(claim_id, "excluded")
+        return back_to_claim(claim_id, "excluded")
 
     @post(
         "/claims/{claim_id:int}/sample", opt={"access": CLAIM_SAMPLE, FORM_LABELS: SAMPLE_LABELS}
@@ -270,10 +187,10 @@ class ClaimPages(Controller):
                 principal, actor, claim_id, percent=data.percent, count=data.count, seed=data.seed
             )
         except DomainError as error:
-            return await _claim_refused(
+            return await claim_refused(
                 claims, principal, actor, claim_id, "sample", values, error, SAMPLE_LABELS
             )
-        return _back_to_claim(claim_id, "sampled")
+        return back_to_claim(claim_id, "sampled")
 
     @post(
         "/claims/{claim_id:int}/lines/{line_id:int}/sign-off",
@@ -299,34 +216,10 @@ class ClaimPages(Controller):
         try:
             await claims.sign_off(principal, actor, claim_id, line_id, principal.user_id)
         except DomainError as error:
-            return await _claim_refused(
+            return await claim_refused(
                 claims, principal, actor, claim_id, f"sign-off-{line_id}", {}, error, {}
             )
-        return _back_to_claim(claim_id, "signed-off")
-
-    @post("/claims/{claim_id:int}/submit", opt={"access": CLAIM_MANAGE, FORM_LABELS: {}})
-    async def submit_claim(
-        self,
-        claims: NamedDependency[ClaimService],
-        principal: NamedDependency[Principal],
-        actor: NamedDependency[Actor],
-        claim_id: RecordId,
-    ) -> Response[Any]:
-        """Submit a sampled claim whose sample is signed off.
-
-        Args:
-            claims: The claim service.
-            principal: The signed-in caller.
-            actor: The caller, for the audit log.
-            claim_id: The claim.
-        """
-        try:
-            await claims.submit(principal, actor, claim_id)
-        except DomainError as error:
-            return await _claim_refused(
-                claims, principal, actor, claim_id, "submit", {}, error, {}
-            )
-        return _back_to_claim(claim_id, "submitted")
+        return back_to_claim(claim_id, "signed-off")
 
     @get("/claims/{claim_id:int}/export.csv", opt={"access": CLAIM_READ})
     async def export_claim(
