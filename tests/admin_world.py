@@ -4,6 +4,7 @@ sending forms, for the administrator's and the account pages' tests."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import httpx
 from litestar import Litestar
@@ -47,7 +48,7 @@ async def post_form(
 
 def text_of(html: str) -> str:
     """The page's words, without tags, in single spaces."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def temporary_password_in(html: str) -> str:

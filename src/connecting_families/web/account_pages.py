@@ -7,9 +7,8 @@ Someone signed in with a temporary password is sent to the change-password page 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.response import Template
@@ -22,11 +21,10 @@ from connecting_families.accounts.passwords import PasswordService
 from connecting_families.accounts.service import AccountService, SignInThrottled
 from connecting_families.errors import DomainError
 from connecting_families.http_params import RecordId
-from connecting_families.web.forms import FORM_LABELS, SAVED, Form, accepted, form_values, read
+from connecting_families.web.forms import FORM_LABELS, SAVED, Form, accepted, form_values
 from connecting_families.web.templating import page
 
 PASSWORD_LABELS = {"current_password": "Current password", "new_password": "New password"}
-Typed = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 SAVED.update(
     {
@@ -36,11 +34,6 @@ SAVED.update(
         " revoked.",
     }
 )
-
-
-class PasswordForm(msgspec.Struct):
-    current_password: Typed
-    new_password: Typed
 
 
 class AccountPages(Controller):
@@ -105,11 +98,11 @@ class AccountPages(Controller):
         values = await form_values(request)
         must = request.scope["auth"].must_change_password
         try:
-            data = read(values, PasswordForm, PASSWORD_LABELS)
+            # The service checks both fields, and names every problem at once.
             await own_account.change_password(
                 caller,
-                data.current_password,
-                data.new_password,
+                values.get("current_password", ""),
+                values.get("new_password", ""),
                 keep_token=request.scope["auth"].token_id,
             )
         except SignInThrottled as error:
