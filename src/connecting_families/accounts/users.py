@@ -60,6 +60,8 @@ class TemporaryPassword:
 def new_temporary_password(username: str) -> str:
     """Four groups of five letters and digits: easy to read out, 100 bits of chance."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+    if not username:
+        raise ValueError("a temporary password is made for a username")
     while True:
         groups = ["".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4)]
         password = "-".join(groups)
@@ -111,14 +113,18 @@ class UserService:
         change when they first sign in. `create_team`: a team not known is made (the CLI)."""
         require_admin(caller)
         username = username.strip()
-        problems = [] if USERNAME.fullmatch(username) else [field_error("username", USERNAME_RULE)]
+        problems = []
+        if not username:
+            problems.append(field_error("username", "must not be empty"))
+        elif not USERNAME.fullmatch(username):
+            problems.append(field_error("username", USERNAME_RULE))
         problems += _draft_problems(draft, creating=True)
         temporary = password is None
-        chosen = new_temporary_password(username) if password is None else password
-        if problem := credentials.password_problem(chosen, username):
+        if password is not None and (problem := credentials.password_problem(password, username)):
             problems.append(field_error("password", problem))
         if problems:
             raise Invalid("The user cannot be created; see errors.", errors=problems)
+        chosen = new_temporary_password(username) if password is None else password
         password_hash = await asyncio.to_thread(credentials.hash_password, chosen)
         expires_at = repo.now() + TEMPORARY_PASSWORD_LIFETIME
         async with write_transaction(self.engine):
