@@ -24,7 +24,8 @@ async def test_the_header_leads_to_your_account(client: httpx.AsyncClient, world
     caseload = await client.get("/caseload")
     assert '<a class="govuk-service-navigation__link" href="/account"' in caseload.text
     account = text_of((await client.get("/account")).text)
-    assert "Username kw_own" in account
+    for shown in ("Username kw_own", "Full name kw_own", "Roles Key worker", "Team team_a"):
+        assert shown in account
     assert "This session" in account
 
 

@@ -61,7 +61,7 @@ class AccountPages(Controller):
         at = repo.now()
         return page(
             "account/account.html",
-            me=me,
+            mine=me,
             sessions=[t for t in tokens if t.kind == "session" and t.live(at)],
             personal=[t for t in tokens if t.kind == "personal"],
             this_session=request.scope["auth"].token_id,
