@@ -18,7 +18,7 @@ NEW_USER = {
     "display_name": "Nia Evans",
     "roles": ["key_worker"],
     "team": "team_a",
-    "programmes": ["P1"],
+    "programme_codes": ["P1"],
 }
 
 
@@ -192,7 +192,11 @@ async def test_teams_are_created_renamed_and_given_members_and_a_manager(
     team_id = made.json()["id"]
     changed = await client.patch(
         f"/api/v1/admin/teams/{team_id}",
-        json={"name": "East Locality", "members": ["kw_spare", "kw_other"], "manager": "kw_spare"},
+        json={
+            "name": "East Locality",
+            "member_usernames": ["kw_spare", "kw_other"],
+            "manager": "kw_spare",
+        },
         headers=admin,
     )
     assert changed.status_code == 200, changed.text
@@ -205,7 +209,7 @@ async def test_teams_are_created_renamed_and_given_members_and_a_manager(
     }
     not_a_member = await client.patch(
         f"/api/v1/admin/teams/{team_id}",
-        json={"name": "", "members": ["kw_other"], "manager": "tm"},
+        json={"name": "", "member_usernames": ["kw_other"], "manager": "tm"},
         headers=admin,
     )
     assert not_a_member.status_code == 422

@@ -26,7 +26,8 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     roles: list[RoleName]
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     team: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    programmes: list[Code] = []
+    # Not `programmes`: a body field may not share a dependency's name (the programme service).
+    programme_codes: list[Code] = []
 
 
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,7 +38,7 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
     roles: list[RoleName] | None = None
     team: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    programmes: list[Code] | None = None
+    programme_codes: list[Code] | None = None
 
 
 class User(msgspec.Struct):
@@ -102,7 +103,8 @@ class TeamUpdate(msgspec.Struct, forbid_unknown_fields=True):
     """A new name, and/or the members (usernames) and which of them manages the team."""
 
     name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    members: list[Annotated[str, msgspec.Meta(max_length=64)]] | None = None
+    # Not `members`: a body field may not share a dependency's name (the member service).
+    member_usernames: list[Annotated[str, msgspec.Meta(max_length=64)]] | None = None
     manager: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 

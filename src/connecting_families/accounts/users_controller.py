@@ -74,7 +74,7 @@ class UserController(Controller):
             email=data.email,
             roles=data.roles,
             team=data.team,
-            programmes=data.programmes,
+            programmes=data.programme_codes,
         )
         return UserWithPassword.of(await user_admin.create_user(caller, data.username, draft))
 
@@ -115,7 +115,7 @@ class UserController(Controller):
             email=data.email,
             roles=data.roles,
             team=data.team,
-            programmes=data.programmes,
+            programmes=data.programme_codes,
         )
         return User.of(await user_admin.update_user(caller, user_id, draft))
 
@@ -236,7 +236,7 @@ class TeamAdminController(Controller):
             data: The new name, or the members and manager.
         """
         team = await team_admin.update_team(
-            caller, team_id, name=data.name, members=data.members, manager=data.manager
+            caller, team_id, name=data.name, members=data.member_usernames, manager=data.manager
         )
         return Team.of(team)
 
