@@ -22,10 +22,24 @@ from litestar.static_files import create_static_files_router
 
 from connecting_families import __version__
 from connecting_families.access.dependencies import ACCESS_DEPENDENCIES
-from connecting_families.access.guard import API_PREFIX, requires_access, route_access
+from connecting_families.access.guard import (
+    API_PREFIX,
+    PasswordChangeRequired,
+    password_change_required,
+    requires_access,
+    route_access,
+)
 from connecting_families.access.policy import PUBLIC
 from connecting_families.accounts.controller import SessionController, TokenController
+from connecting_families.accounts.passwords import PasswordService
 from connecting_families.accounts.service import AccountService
+from connecting_families.accounts.teams import TeamService
+from connecting_families.accounts.users import UserService
+from connecting_families.accounts.users_controller import (
+    OwnPasswordController,
+    TeamAdminController,
+    UserController,
+)
 from connecting_families.assessments.controller import AssessmentController
 from connecting_families.assessments.service import AssessmentService
 from connecting_families.audit.controller import AuditController
@@ -79,6 +93,9 @@ from connecting_families.reports.service import ReportService
 from connecting_families.request_limits import BodyLimitMiddleware, BodyLimits
 from connecting_families.request_log import configure_logging, request_log_middleware
 from connecting_families.settings import Settings
+from connecting_families.web.account_pages import AccountPages
+from connecting_families.web.admin_teams import AdminTeamPages
+from connecting_families.web.admin_users import AdminUserPages
 from connecting_families.web.audit_pages import AuditPages
 from connecting_families.web.audit_queue import AuditQueuePages
 from connecting_families.web.auth_pages import SignInPages
@@ -155,6 +172,9 @@ def create_app(settings: Settings) -> Litestar:
         "programmes": ProgrammeService(engine, plugins),
         "claim_queries": QueryService(engine),
         "claim_windows": ClaimWindows(engine),
+        "user_admin": UserService(engine),
+        "team_admin": TeamService(engine),
+        "own_account": PasswordService(engine),
     }
     app = Litestar(
         route_handlers=[
@@ -210,6 +230,12 @@ def create_app(settings: Settings) -> Litestar:
             ClaimQueryController,
             ClaimLinePages,
             AuditQueuePages,
+            UserController,
+            TeamAdminController,
+            OwnPasswordController,
+            AdminUserPages,
+            AdminTeamPages,
+            AccountPages,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
@@ -230,7 +256,10 @@ def create_app(settings: Settings) -> Litestar:
         guards=[reads_page_form, requires_same_origin, requires_access],
         dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
         openapi_config=_openapi(),
-        exception_handlers={kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
+        exception_handlers={
+            **{kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
+            PasswordChangeRequired: password_change_required,
+        },
         template_config=template_config(),
         plugins=[HTMXPlugin()],
         middleware=[

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connecting_families import __version__
+from connecting_families.access.caller import Caller
 from connecting_families.access.policy import ROLES
-from connecting_families.accounts.service import AccountService, UserSummary
+from connecting_families.accounts.users import TemporaryPassword, UserDraft, UserService
 from connecting_families.audit.command import add_audit_commands, run_verify
 from connecting_families.audit.restore import entries_a_restore_removes
 from connecting_families.audit.service import Actor, record
@@ -250,15 +251,24 @@ def _add_user_commands(commands: Any) -> None:
     verbs.add_parser("list", help="list users").set_defaults(command=cmd_users_list)
 
 
-def _operator(args: argparse.Namespace) -> Actor:
+def _operator_name(args: argparse.Namespace) -> str:
     """The local operator: as named, else the login name, else the numeric user id."""
-    name = args.operator
+    name: str = args.operator
     if not name:
         try:
             name = getpass.getuser()
         except (KeyError, OSError):  # a container user with no name
             name = f"uid{os.getuid()}"
-    return Actor.operator(name)
+    return name
+
+
+def _operator(args: argparse.Namespace) -> Actor:
+    return Actor.operator(_operator_name(args))
+
+
+def _caller(args: argparse.Namespace) -> Caller:
+    """The local operator, as new services take them."""
+    return Caller.local_operator(_operator_name(args))
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -273,26 +283,22 @@ def _read_password(args: argparse.Namespace) -> str:
     return first
 
 
-def _accounts(settings: Settings, engine: AnyEngine) -> AccountService:
-    return AccountService(engine, settings.secret_key)
-
-
 def cmd_users_create(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args)
+    draft = UserDraft(
+        display_name=args.display_name,
+        email=args.email,
+        roles=args.role,
+        team=args.team,
+        programmes=args.programme,
+    )
 
-    async def create(engine: AnyEngine) -> UserSummary:
-        return await _accounts(settings, engine).create_user(
-            _operator(args),
-            username=args.username,
-            display_name=args.display_name,
-            password=password,
-            email=args.email,
-            roles=args.role,
-            team=args.team,
-            programmes=args.programme,
+    async def create(engine: AnyEngine) -> TemporaryPassword:
+        return await UserService(engine).create_user(
+            _caller(args), args.username, draft, password=password, create_team=True
         )
 
-    user = run_with_database(settings.database, create)
+    user = run_with_database(settings.database, create).user
     print(f"created {user.username} ({', '.join(user.roles)})")
     return 0
 
@@ -301,9 +307,7 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
     password = _read_password(args)
     revoked = run_with_database(
         settings.database,
-        lambda engine: _accounts(settings, engine).set_password(
-            _operator(args), args.username, password
-        ),
+        lambda engine: UserService(engine).set_password(_caller(args), args.username, password),
     )
     print(
         f"password set for {args.username}; revoked {revoked.sessions} session(s), "
@@ -313,17 +317,21 @@ def cmd_users_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_users_deactivate(settings: Settings, args: argparse.Namespace) -> int:
-    run_with_database(
-        settings.database,
-        lambda engine: _accounts(settings, engine).deactivate(_operator(args), args.username),
-    )
+    async def deactivate(engine: AnyEngine) -> None:
+        service = UserService(engine)
+        caller = _caller(args)
+        user = await service.find_user(caller, args.username)
+        await service.set_active(caller, user.id, active=False)
+
+    run_with_database(settings.database, deactivate)
     print(f"deactivated {args.username}; their sessions and tokens are revoked")
     return 0
 
 
 def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     users = run_with_database(
-        settings.database, lambda engine: _accounts(settings, engine).list_users()
+        settings.database,
+        lambda engine: UserService(engine).list_users(_caller(args)),
     )
     for user in users:
         state = "active" if user.is_active else "inactive"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Response
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.response import Redirect
 
 from connecting_families.access.policy import (
     ADMIN,
@@ -26,11 +27,35 @@ from connecting_families.access.policy import (
 )
 from connecting_families.accounts.service import SESSION_LIFETIME, AccountService
 from connecting_families.audit.service import Actor, record
+from connecting_families.problems import problem
 
 API_PREFIX = "/api/"
 SESSION_COOKIE = "cf_session"
 BEARER_KINDS = frozenset({"access", "personal"})
 COOKIE_KINDS = frozenset({"session"})
+
+
+# A route's `opt` key: the route may be used by someone signed in with a temporary password
+# (changing it, signing out). Every other route sends them to change it first.
+BEFORE_PASSWORD_CHANGE = "before_password_change"  # noqa: S105 - an opt key
+PASSWORD_CHANGE_PAGE = "/account/password"  # noqa: S105 - a page
+CHANGE_FIRST_WORDS = (
+    "You signed in with a temporary password: change it first, with"
+    " POST /api/v1/auth/password or on the page /account/password."
+)
+
+
+class PasswordChangeRequired(PermissionDeniedException):
+    """Signed in with a temporary password: pages go to the change-password page, the API
+    answers 403 saying what to do (`password_change_required`)."""
+
+
+def password_change_required(
+    request: Request[Any, Any, Any], exc: PasswordChangeRequired
+) -> Response[Any]:
+    if request.url.path.startswith(API_PREFIX):
+        return problem(403, "Forbidden", exc.detail, instance=request.scope.get("path_template"))
+    return Redirect(PASSWORD_CHANGE_PAGE)
 
 
 def set_session_cookie(
@@ -90,6 +115,13 @@ async def requires_access(
             connection.scope["user"] = principal
             connection.scope["auth"] = credential
     if access.allows(principal):
+        credential = connection.scope.get("auth")
+        if (
+            access.roles is not None
+            and getattr(credential, "must_change_password", False)
+            and not handler.opt.get(BEFORE_PASSWORD_CHANGE)
+        ):
+            raise PasswordChangeRequired(CHANGE_FIRST_WORDS)
         return
     if principal is None:
         raise NotAuthorizedException(

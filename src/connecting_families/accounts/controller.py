@@ -10,7 +10,12 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, JSONBody
 
-from connecting_families.access.guard import SESSION_COOKIE, client_address, set_session_cookie
+from connecting_families.access.guard import (
+    BEFORE_PASSWORD_CHANGE,
+    SESSION_COOKIE,
+    client_address,
+    set_session_cookie,
+)
 from connecting_families.access.policy import PUBLIC, SIGNED_IN, Principal
 from connecting_families.accounts.schemas import (
     AccessToken,
@@ -68,7 +73,7 @@ class SessionController(Controller):
         set_session_cookie(response, request, issued.token)
         return response
 
-    @get("/session", opt={"access": SIGNED_IN})
+    @get("/session", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True})
     async def get_session(self, principal: NamedDependency[Principal]) -> Me:
         """Who is signed in to the pages; also sets the CSRF cookie that forms send back.
 
@@ -77,7 +82,7 @@ class SessionController(Controller):
         """
         return Me.of(principal)
 
-    @post("/logout", opt={"access": SIGNED_IN}, status_code=204)
+    @post("/logout", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True}, status_code=204)
     async def log_out(
         self,
         request: Request[Any, Any, Any],
@@ -128,7 +133,7 @@ class TokenController(Controller):
             expires_in=expires_in,
         )
 
-    @delete("/token", opt={"access": SIGNED_IN}, status_code=204)
+    @delete("/token", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True}, status_code=204)
     async def revoke_current_token(
         self,
         request: Request[Any, Any, Any],
@@ -144,7 +149,7 @@ class TokenController(Controller):
         """
         await accounts.revoke_token(actor, request.scope["auth"].token_id, actor.user_id or 0)
 
-    @get("/me", opt={"access": SIGNED_IN})
+    @get("/me", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True})
     async def get_me(self, principal: NamedDependency[Principal]) -> Me:
         """Who the token belongs to, with their roles and programmes.
 

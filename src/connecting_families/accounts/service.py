@@ -1,26 +1,26 @@
-"""Users, sign-in with throttling, and tokens. Services own their transactions."""
+"""Sign-in with throttling, and tokens. Services own their transactions.
+
+Users are administered in `users.py`, teams in `teams.py`, a user's own password and
+sessions in `passwords.py`; their queries are in `repository.py`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 from piccolo.querystring import QueryString
 
-from connecting_families.access.policy import ROLES, Principal
+from connecting_families.access.caller import Caller
+from connecting_families.access.policy import Principal
 from connecting_families.accounts import credentials
-from connecting_families.accounts.tables import (
-    AuthToken,
-    LoginAttempt,
-    Team,
-    User,
-    UserProgramme,
-    UserRole,
-)
+from connecting_families.accounts import repository as repo
+from connecting_families.accounts.repository import RevokedTokens, UserSummary
+from connecting_families.accounts.tables import AuthToken, LoginAttempt, User
+from connecting_families.accounts.users import UserDraft, UserService
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import (
     AnyEngine,
@@ -28,8 +28,7 @@ from connecting_families.database.engine import (
     take_turns,
     write_transaction,
 )
-from connecting_families.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
-from connecting_families.programmes.tables import Programme
+from connecting_families.errors import DomainError, Forbidden, NotFound
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
 ACCESS_TOKEN_LIFETIME = dt.timedelta(minutes=15)
@@ -60,24 +59,11 @@ class SignInThrottled(DomainError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
-@attrs.frozen
-class UserSummary:
-    """A user as listed to administrators and the CLI."""
-
-    id: int
-    username: str
-    display_name: str
-    email: str
-    team: str | None
-    roles: tuple[str, ...]
-    programmes: tuple[str, ...]
-    is_active: bool
-
-
 # A token's row, its user and their roles and programmes, in one statement: it runs on every
 # request, where building it with Piccolo's query builder cost more than running it.
 _CREDENTIAL_SQL = """
 SELECT t.id, t.kind, t.expires_at, u.id AS user_id, u.username, u.team, u.is_active,
+       u.must_change_password,
        (SELECT {aggregate} FROM user_role r WHERE r."user" = u.id) AS roles,
        (SELECT {programmes} FROM user_programme p WHERE p."user" = u.id) AS programmes
 FROM auth_token t JOIN app_user u ON u.id = t."user"
@@ -104,31 +90,8 @@ class Credential:
     principal: Principal
     token_id: int
     kind: str
-
-
-@attrs.frozen
-class RevokedTokens:
-    """How many live credentials of each kind were revoked at once."""
-
-    sessions: int = 0
-    access: int = 0
-    personal: int = 0
-
-    @classmethod
-    def of(cls, kinds: Iterable[str]) -> RevokedTokens:
-        counts = Counter(kinds)
-        return cls(
-            sessions=counts["session"], access=counts["access"], personal=counts["personal"]
-        )
-
-    @property
-    def counts(self) -> dict[str, int]:
-        """For the audit entry: codes and counts only."""
-        return {"session": self.sessions, "access": self.access, "personal": self.personal}
-
-    @property
-    def total(self) -> int:
-        return self.sessions + self.access + self.personal
+    # Signed in with a temporary password: nothing but changing it is allowed (the guard).
+    must_change_password: bool = False
 
 
 @attrs.frozen
@@ -145,14 +108,24 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+TEMPORARY_EXPIRED = "The temporary password has expired. Ask an administrator to issue a new one."
+
+
+def _temporary_expired(user: dict[str, Any]) -> bool:
+    expires_at = user["temporary_password_expires_at"]
+    return bool(user["must_change_password"]) and (expires_at is None or expires_at <= _now())
+
+
 class AccountService:
     """Everything about accounts and credentials."""
 
     def __init__(self, engine: AnyEngine, secret_key: str) -> None:
         self.engine = engine
         self.secret_key = secret_key
+        self._users = UserService(engine)
 
-    # Users ---------------------------------------------------------------------------------
+    # Users, as callers written before `users.py` ask; each goes to the one `UserService`
+    # as the local operator (`actor`), which is how they were called: the CLI and tests.
 
     async def create_user(
         self,
@@ -166,155 +139,30 @@ class AccountService:
         team: str | None = None,
         programmes: Sequence[str] = (),
     ) -> UserSummary:
-        username = username.strip()
-        problems = []
-        if not username or len(username) > 64 or username != username.lower():
-            problems.append("username: 1-64 characters, lower case")
-        if not 1 <= len(display_name.strip()) <= 200:
-            problems.append("display_name: 1-200 characters")
-        if len(email) > 254:
-            problems.append("email: at most 254 characters")
-        if team is not None and not 1 <= len(team) <= 100:
-            problems.append("team: 1-100 characters")
-        unknown = sorted(set(roles) - set(ROLES))
-        if unknown:
-            problems.append(f"roles: unknown {', '.join(unknown)}; known: {', '.join(ROLES)}")
-        if not roles:
-            problems.append("roles: give at least one")
-        password_problem = credentials.password_problem(password, username)
-        if password_problem:
-            problems.append(f"password: {password_problem}")
-        if problems:
-            raise Invalid("The user cannot be created: " + "; ".join(problems))
-        password_hash = await asyncio.to_thread(credentials.hash_password, password)
-
-        async with write_transaction(self.engine):
-            if await User.exists().where(User.username == username):
-                raise Conflict(f"A user named {username!r} exists already.")
-            team_id = await self._team_id(team) if team else None
-            programme_ids = [await self._programme_id(code) for code in programmes]
-            inserted = await User.insert(
-                User(
-                    username=username,
-                    display_name=display_name.strip(),
-                    email=email.strip(),
-                    password_hash=password_hash,
-                    team=team_id,
-                )
-            ).returning(User.id)
-            user_id = inserted[0]["id"]
-            for role in sorted(set(roles)):
-                await UserRole.insert(UserRole(user=user_id, role=role))
-            for programme_id in sorted(set(programme_ids)):
-                await UserProgramme.insert(UserProgramme(user=user_id, programme=programme_id))
-            await record(actor, "user.create", "user", user_id, detail={"roles": sorted(roles)})
-        return await self.get_user(username)
-
-    async def _team_id(self, name: str) -> int:
-        row = await Team.select(Team.id).where(Team.name == name).first()
-        if row is None:
-            row = (await Team.insert(Team(name=name)).returning(Team.id))[0]
-        return int(row["id"])
-
-    async def _programme_id(self, code: str) -> int:
-        row = await Programme.select(Programme.id).where(Programme.code == code).first()
-        if row is None:
-            raise Invalid(f"programmes: there is no programme with the code {code!r}")
-        return int(row["id"])
+        draft = UserDraft(
+            display_name=display_name, email=email, roles=roles, team=team, programmes=programmes
+        )
+        created = await self._users.create_user(
+            self._operator(actor), username, draft, password=password, create_team=True
+        )
+        return created.user
 
     async def set_password(self, actor: Actor, username: str, password: str) -> RevokedTokens:
-        """Give the user a new password and revoke every credential issued before it.
-
-        A password is changed because the old one may be known to someone else, who may
-        already hold a session or token made with it: those end with the old password.
-        """
-        problem = credentials.password_problem(password, username)
-        if problem:
-            raise Invalid(f"password: {problem}")
-        password_hash = await asyncio.to_thread(credentials.hash_password, password)
-        async with write_transaction(self.engine):
-            user_id = await self._user_id(username)
-            await User.update({User.password_hash: password_hash, User.updated_at: _now()}).where(
-                User.id == user_id
-            )
-            revoked = await self._revoke_all(user_id)
-            await record(
-                actor, "user.set_password", "user", user_id, detail={"revoked": revoked.counts}
-            )
-        return revoked
+        return await self._users.set_password(self._operator(actor), username, password)
 
     async def deactivate(self, actor: Actor, username: str) -> RevokedTokens:
-        """Refuse the user from now on and revoke every credential they hold."""
-        async with write_transaction(self.engine):
-            user_id = await self._user_id(username)
-            await User.update({User.is_active: False, User.updated_at: _now()}).where(
-                User.id == user_id
-            )
-            revoked = await self._revoke_all(user_id)
-            await record(
-                actor, "user.deactivate", "user", user_id, detail={"revoked": revoked.counts}
-            )
-        return revoked
-
-    async def _revoke_all(self, user_id: int) -> RevokedTokens:
-        # Tokens are rows looked up on every request (`credential_for`), so revoking the rows
-        # ends them at once; RETURNING counts exactly what this statement revoked.
-        rows = await (
-            AuthToken.update({AuthToken.revoked_at: _now()})
-            .where(AuthToken.user == user_id, AuthToken.revoked_at.is_null())
-            .returning(AuthToken.kind)
-        )
-        return RevokedTokens.of(row["kind"] for row in rows)
-
-    async def _user_id(self, username: str) -> int:
-        row = await User.select(User.id).where(User.username == username).first()
-        if row is None:
-            raise NotFound(f"There is no user named {username!r}.")
-        return int(row["id"])
+        user = await self.get_user(username)
+        return await self._users.set_active(self._operator(actor), user.id, active=False)
 
     async def get_user(self, username: str) -> UserSummary:
-        users = await self.list_users(username=username)
-        if not users:
-            raise NotFound(f"There is no user named {username!r}.")
-        return users[0]
+        return await self._users.find_user(self._operator(Actor.operator("-")), username)
 
-    async def list_users(self, username: str | None = None) -> list[UserSummary]:
-        select = User.select(
-            User.id,
-            User.username,
-            User.display_name,
-            User.email,
-            User.is_active,
-            User.team.name.as_alias("team_name"),
-        ).order_by(User.username)
-        if username is not None:
-            select = select.where(User.username == username)
-        users = await select
-        ids = [u["id"] for u in users]
-        roles: dict[int, list[str]] = {i: [] for i in ids}
-        programmes: dict[int, list[str]] = {i: [] for i in ids}
-        if ids:
-            for row in await UserRole.select(UserRole.user, UserRole.role).where(
-                UserRole.user.is_in(ids)
-            ):
-                roles[row["user"]].append(row["role"])
-            for row in await UserProgramme.select(
-                UserProgramme.user, UserProgramme.programme.code.as_alias("code")
-            ).where(UserProgramme.user.is_in(ids)):
-                programmes[row["user"]].append(row["code"])
-        return [
-            UserSummary(
-                id=u["id"],
-                username=u["username"],
-                display_name=u["display_name"],
-                email=u["email"],
-                team=u["team_name"],
-                roles=tuple(sorted(roles[u["id"]])),
-                programmes=tuple(sorted(programmes[u["id"]])),
-                is_active=bool(u["is_active"]),
-            )
-            for u in users
-        ]
+    async def list_users(self) -> list[UserSummary]:
+        return await repo.users()
+
+    @staticmethod
+    def _operator(actor: Actor) -> Caller:
+        return Caller(actor=actor, principal=None)
 
     # Sign-in -------------------------------------------------------------------------------
 
@@ -330,7 +178,7 @@ class AccountService:
         actor = Actor.anonymous(username, address)
         async with write_transaction(self.engine):
             await take_turns(self.engine, f"login-user:{username}", f"login-address:{address}")
-            retry_after = await self._locked_for(username, address)
+            retry_after = await locked_for(username, address)
             if retry_after:
                 await record(
                     actor,
@@ -351,7 +199,13 @@ class AccountService:
             )
 
         user = (
-            await User.select(User.id, User.password_hash, User.is_active)
+            await User.select(
+                User.id,
+                User.password_hash,
+                User.is_active,
+                User.must_change_password,
+                User.temporary_password_expires_at,
+            )
             .where(User.username == username)
             .first()
         )
@@ -359,9 +213,11 @@ class AccountService:
         matched = await asyncio.to_thread(
             credentials.verify_password, user["password_hash"] if user else None, password
         )
+        expired = bool(user and matched and _temporary_expired(user))
         async with write_transaction(self.engine):
-            if not (user and matched and user["is_active"]):
+            if not (user and matched and user["is_active"]) or expired:
                 reason = "inactive" if user and matched else "bad_credentials"
+                reason = "temporary_password_expired" if expired else reason
                 await record(
                     actor,
                     "auth.login",
@@ -384,32 +240,12 @@ class AccountService:
                     detail={"credential": kind},
                 )
                 succeeded = True
+        if expired:
+            # Only someone who knew the temporary password is told it has expired.
+            raise SignInRefused(TEMPORARY_EXPIRED)
         if not succeeded:
             raise SignInRefused("The username or password is wrong.")
         return issued
-
-    async def _locked_for(self, username: str, address: str) -> int:
-        """Seconds until another attempt is allowed (0: allowed now)."""
-        since = _now() - THROTTLE_WINDOW
-        waits = []
-        for column, value, limit in (
-            (LoginAttempt.username, username, USERNAME_FAILURE_LIMIT),
-            (LoginAttempt.address, address, ADDRESS_FAILURE_LIMIT),
-        ):
-            failures = await (
-                LoginAttempt.select(LoginAttempt.attempted_at)
-                .where(
-                    column == value,
-                    LoginAttempt.attempted_at >= since,
-                    LoginAttempt.succeeded.eq(False),
-                )
-                .order_by(LoginAttempt.attempted_at, ascending=False)
-                .limit(limit)
-            )
-            if len(failures) >= limit:
-                oldest_counted = failures[-1]["attempted_at"]
-                waits.append((oldest_counted + THROTTLE_WINDOW - _now()).total_seconds())
-        return max(0, int(max(waits, default=0)) + 1) if waits else 0
 
     # Tokens --------------------------------------------------------------------------------
 
@@ -504,4 +340,33 @@ class AccountService:
             team_id=row["team"],
             programme_ids=frozenset(int(p) for p in _split(row["programmes"])),
         )
-        return Credential(principal=principal, token_id=int(row["id"]), kind=row["kind"])
+        return Credential(
+            principal=principal,
+            token_id=int(row["id"]),
+            kind=row["kind"],
+            must_change_password=bool(row["must_change_password"]),
+        )
+
+
+async def locked_for(username: str, address: str) -> int:
+    """Seconds until another attempt is allowed (0: allowed now)."""
+    since = _now() - THROTTLE_WINDOW
+    waits = []
+    for column, value, limit in (
+        (LoginAttempt.username, username, USERNAME_FAILURE_LIMIT),
+        (LoginAttempt.address, address, ADDRESS_FAILURE_LIMIT),
+    ):
+        failures = await (
+            LoginAttempt.select(LoginAttempt.attempted_at)
+            .where(
+                column == value,
+                LoginAttempt.attempted_at >= since,
+                LoginAttempt.succeeded.eq(False),
+            )
+            .order_by(LoginAttempt.attempted_at, ascending=False)
+            .limit(limit)
+        )
+        if len(failures) >= limit:
+            oldest_counted = failures[-1]["attempted_at"]
+            waits.append((oldest_counted + THROTTLE_WINDOW - _now()).total_seconds())
+    return max(0, int(max(waits, default=0)) + 1) if waits else 0

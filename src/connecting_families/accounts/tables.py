@@ -26,6 +26,10 @@ class User(Table, tablename="app_user"):
     password_hash = Varchar(length=255, null=True, default=None)
     team = refers_to(Team, null=True)
     is_active = Boolean(default=True)
+    # Set when an administrator issues a temporary password: until the user chooses their own,
+    # they may do nothing but change it, and the temporary one stops working at the expiry.
+    must_change_password = Boolean(default=False)
+    temporary_password_expires_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

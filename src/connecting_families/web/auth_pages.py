@@ -10,7 +10,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
-from connecting_families.access.guard import SESSION_COOKIE, client_address, set_session_cookie
+from connecting_families.access.guard import (
+    BEFORE_PASSWORD_CHANGE,
+    SESSION_COOKIE,
+    client_address,
+    set_session_cookie,
+)
 from connecting_families.access.policy import (
     ADMIN,
     AUDITOR,
@@ -94,7 +99,7 @@ class SignInPages(Controller):
         set_session_cookie(response, request, issued.token)
         return response
 
-    @post("/sign-out", opt={"access": SIGNED_IN})
+    @post("/sign-out", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True})
     async def sign_out(
         self,
         request: Request[Any, Any, Any],
@@ -140,6 +145,8 @@ async def home_of(principal: Principal) -> str | None:
         )
         if first:
             return f"/programmes/{path_segment(first['code'])}"
-    if principal.roles & {AUDITOR, ADMIN}:
+    if ADMIN in principal.roles:
+        return "/admin"
+    if AUDITOR in principal.roles:
         return "/audit"
     return None
