@@ -791,6 +791,21 @@ async def _forecast(world: World, code: str) -> tuple[dict[str, object], object]
     return {"code": code}, None
 
 
+async def _window_ahead(world: World, code: str) -> tuple[dict[str, object], object]:
+    """The forecast page's window: one more, a year and a day from now (names are unique)."""
+    ahead = dt.date.today() + dt.timedelta(days=366)
+    await ClaimWindow.insert(
+        ClaimWindow(
+            programme=world.programmes[code],
+            name="Next but one",
+            opens_on=ahead,
+            closes_on=ahead,
+            as_of=ahead,
+        )
+    )
+    return {"code": code}, None
+
+
 WINDOW = {
     "name": "Spring",
     "opens_on": "2014-05-01",
@@ -829,6 +844,7 @@ CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
     ),
     ("POST", "/claims/{claim_id:int}/submit"): _in_claim("sampled", signed=True),
     ("GET", "/claims/{claim_id:int}/export.csv"): _in_claim("draft"),
+    ("GET", "/programmes/{code:str}/forecast"): _window_ahead,
 }
 # Preparing needs a newly claimable result (or a result to reverse, as an accepted line of
 # these made-up claims is), which these programmes may have none of: the refusal says so,

@@ -816,9 +816,11 @@ async def check_refusal(
             said = error["text"].lower()
             assert not [secret for secret in SECRETS if secret in said], error
     after = await snapshot()
+    # A refused file leaves only its audit entry, and, unless a dry run, its refused run.
     assert changed(before, after) == {
         "audit_event": 1,
         "audit_event.last": after["audit_event.last"] - before["audit_event.last"],
+        **({} if file.dry_run else {"import_run": 1}),
     }
     [entry] = await audit_entries_after(before["audit_event.last"])
     assert (entry["action"], entry["allowed"], entry["resource_id"], entry["actor_name"]) == (

@@ -93,7 +93,10 @@ from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.family_search import FamilySearchPages
 from connecting_families.web.forms import reads_page_form
 from connecting_families.web.new_family import NewFamilyPages
+from connecting_families.web.programme_forecast import ForecastPage
+from connecting_families.web.programme_imports import ImportPages
 from connecting_families.web.programme_pages import ProgrammePages
+from connecting_families.web.programme_reports import ReportPages
 from connecting_families.web.team_pages import TeamPages
 from connecting_families.web.templating import STATIC, template_config
 
@@ -177,6 +180,9 @@ def create_app(settings: Settings) -> Litestar:
             ClaimPages,
             TeamPages,
             AuditPages,
+            ImportPages,
+            ReportPages,
+            ForecastPage,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],
