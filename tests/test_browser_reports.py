@@ -152,5 +152,5 @@ async def test_a_programme_manager_reads_the_programmes_figures_in_the_pages(
         newest = page.locator("#runs tbody tr").first
         await expect(newest).to_contain_text("spring-attendance.csv")
         await expect(newest).to_contain_text("Refused")
-        await expect(newest).to_contain_text("1 problem; nothing was written")
+        await expect(newest).to_contain_text("1 problem, nothing written")
         await look(page, "imports-refused", javascript=javascript)

@@ -92,10 +92,11 @@ async def test_the_totals_by_a_breakdown_show_the_apis_figures(
     assert totals[key], "the world has families to count"
     for row in totals[key]:
         name = row["key"] or ("Not recorded" if breakdown == "ward" else "Not allocated")
-        figures = (row["identified"], row["attached"], row["active"], row["closed"])
-        counts = " ".join(str(figure) for figure in figures)
-        claimed = f"{money(row['attachment_fees_gbp'])} {money(row['claimed_gbp'])}"
-        assert f"{name} {counts} {row['eligible']} {row['turned_around']} {claimed}" in words
+        measures = ("identified", "attached", "active", "closed", "eligible", "turned_around")
+        counts = " ".join(str(row[measure]) for measure in measures)
+        assert f"{name} {counts}" in words
+        fees, claimed = money(row["attachment_fees_gbp"]), money(row["claimed_gbp"])
+        assert f"{name} {fees} {row['claimed_families']} {claimed}" in words
     assert 'class="govuk-table__cell govuk-table__cell--numeric">' in html
     money_is_pounds(html)
 
@@ -272,7 +273,7 @@ async def test_the_imports_list_shows_a_refused_import_in_the_apis_words(
     assert {other["status"] for other in earlier} == {"completed"}
     html = await page(client, world, "/programmes/P1/imports")
     words = text_of(html)
-    assert "spring-attendance.csv Refused 1 problem; nothing was written pm" in words
+    assert "spring-attendance.csv Attendance Refused 1 problem, nothing written pm" in words
     assert '<strong class="govuk-tag govuk-tag--red">Refused</strong>' in html
     assert '<strong class="govuk-tag govuk-tag--green">Completed</strong>' in html
 

@@ -124,6 +124,7 @@ class ReportPages(Controller):
             sub_pages=sub_pages,
             # The rows of every breakdown but the headlines' add up to the programme's.
             claimed_total=sum((Decimal(row["claimed_gbp"]) for row in totals[key]), Decimal(0)),
+            claimed_families=sum(row["claimed_families"] for row in totals[key]),
             column=column,
             title=title,
             blank=blank,
