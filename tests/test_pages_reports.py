@@ -200,6 +200,7 @@ async def test_the_monthly_report_has_a_way_back(client: httpx.AsyncClient, worl
     assert 'id="back-to-programme"' in html
     assert 'href="/programmes/P1/reports/monthly?month=2014-04" rel="prev"' in html
     assert 'href="/programmes/P1/reports/monthly?month=2014-06" rel="next"' in html
+    assert "April 2014" in html
 
 
 async def test_the_monthly_report_links_its_downloads(
