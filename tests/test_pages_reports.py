@@ -203,6 +203,18 @@ async def test_the_monthly_report_has_a_way_back(client: httpx.AsyncClient, worl
     assert "April 2014" in html
 
 
+async def test_the_monthly_report_page_allows_no_inline_style(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The report's page is a GOV.UK page under the strict policy, unlike the API's
+    self-contained printable report."""
+    response = await client.get(
+        "/programmes/P1/reports/monthly?month=2014-05", headers=world.page_headers("pm")
+    )
+    assert response.status_code == 200, response.text
+    assert "unsafe-inline" not in response.headers["content-security-policy"]
+
+
 async def test_the_monthly_report_links_its_downloads(
     client: httpx.AsyncClient, world: World
 ) -> None:
