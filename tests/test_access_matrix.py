@@ -844,6 +844,21 @@ async def _with_window(world: World, code: str) -> tuple[dict[str, object], obje
     return {"code": code, "window_id": row["id"]}, None
 
 
+async def _window_ahead(world: World, code: str) -> tuple[dict[str, object], object]:
+    """The forecast page's window: one more, a year and a day from now (names are unique)."""
+    ahead = dt.date.today() + dt.timedelta(days=366)
+    await ClaimWindow.insert(
+        ClaimWindow(
+            programme=world.programmes[code],
+            name="Next but one",
+            opens_on=ahead,
+            closes_on=ahead,
+            as_of=ahead,
+        )
+    )
+    return {"code": code}, None
+
+
 WINDOW = {
     "name": "Spring",
     "opens_on": "2014-05-01",
@@ -908,6 +923,7 @@ CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
     ),
     ("GET", "/claims/{claim_id:int}/withdraw"): _in_claim("draft"),
     ("POST", "/claims/{claim_id:int}/withdraw"): _in_claim("draft", {"reason": "late"}),
+    ("GET", "/programmes/{code:str}/forecast"): _window_ahead,
 }
 # Preparing needs a newly claimable result (or a result to reverse, as an accepted line of
 # these made-up claims is), which these programmes may have none of: the refusal says so,

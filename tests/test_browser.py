@@ -393,5 +393,5 @@ async def test_a_programme_manager_imports_then_prepares_and_submits_a_claim(
         await screenshot(page, "claim-submitted")
 
         await page.get_by_role("link", name="Monthly report").click()
-        await expect(page.get_by_role("heading", level=1)).to_contain_text("monthly performance")
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Monthly performance")
         await screenshot(page, "monthly-report")

@@ -129,7 +129,10 @@ async def test_every_bad_row_is_reported_and_nothing_is_written(
             found,
         )
     assert await table_rows(case.table) == []
-    assert not await ImportRun.exists().where(ImportRun.kind == kind)
+    [run] = await ImportRun.select(ImportRun.status, ImportRun.problems).where(
+        ImportRun.kind == kind
+    )
+    assert (run["status"], run["problems"]) == ("refused", len(found))
     refusal = await AuditEvent.select().where(AuditEvent.action == f"import.{kind}").first()
     assert refusal is not None
     assert refusal["allowed"] is False

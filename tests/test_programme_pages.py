@@ -172,7 +172,8 @@ async def test_a_key_worker_cannot_open_the_dashboard(
 async def test_an_import_with_a_bad_row_lists_it_and_writes_nothing(
     client: httpx.AsyncClient, world: World
 ) -> None:
-    """The bad row's line, column and message are shown, and no row or run is written."""
+    """The bad row's line, column and message are shown, and no row is written: the one
+    run recorded is the refusal."""
     case = CASES["attendance"]
     bad_row, problem = case.bad[0]
     rows_before = await Attendance.count()
@@ -185,7 +186,9 @@ async def test_an_import_with_a_bad_row_lists_it_and_writes_nothing(
     column, _, message = problem.removeprefix("column ").partition(": ")
     assert f"{line} {column} {message}" in words
     assert "nothing was imported" in words
-    assert (await Attendance.count(), await ImportRun.count()) == (rows_before, runs_before)
+    assert (await Attendance.count(), await ImportRun.count()) == (rows_before, runs_before + 1)
+    newest = await ImportRun.select(ImportRun.status).order_by(ImportRun.id, ascending=False)
+    assert newest[0]["status"] == "refused"
 
 
 async def test_a_good_import_shows_its_summary(client: httpx.AsyncClient, world: World) -> None:
@@ -328,11 +331,11 @@ async def test_the_claim_return_downloads_as_csv(client: httpx.AsyncClient, worl
 
 
 async def test_the_monthly_report_renders(client: httpx.AsyncClient, world: World) -> None:
-    """The printable monthly report is served for the month asked for."""
+    """The monthly report is served for the month asked for."""
     await sign_in(client, "pm")
     response = await client.get("/programmes/P1/reports/monthly?month=2013-02")
     assert response.status_code == 200, response.text
-    assert "P1: monthly performance report, February 2013" in response.text
+    assert "Monthly performance report, February 2013" in response.text
 
 
 async def test_a_bad_month_gives_422(client: httpx.AsyncClient, world: World) -> None:

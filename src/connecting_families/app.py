@@ -121,7 +121,10 @@ from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.family_search import FamilySearchPages
 from connecting_families.web.forms import reads_page_form
 from connecting_families.web.new_family import NewFamilyPages
+from connecting_families.web.programme_forecast import ForecastPage
+from connecting_families.web.programme_imports import ImportPages
 from connecting_families.web.programme_pages import ProgrammePages
+from connecting_families.web.programme_reports import ReportPages
 from connecting_families.web.programme_settings import ProgrammeSettingsPages
 from connecting_families.web.programme_settings_plan import OutcomePlanPages
 from connecting_families.web.programme_settings_rules import RuleSetSettingsPages
@@ -236,6 +239,9 @@ def create_app(settings: Settings) -> Litestar:
             AdminUserPages,
             AdminTeamPages,
             AccountPages,
+            ImportPages,
+            ReportPages,
+            ForecastPage,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

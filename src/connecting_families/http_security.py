@@ -25,9 +25,10 @@ SCHEMA_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
 )
-# The monthly report is one self-contained, printable page with its own <style> block.
+# The API's monthly report (`format=html`) is one self-contained, printable page with its own
+# <style> block. The page of the same report is a GOV.UK page, under the strict policy.
 REPORT_CSP = STRICT_CSP + "; style-src 'self' 'unsafe-inline'"
-REPORT_PATH = re.compile(r"^(/api/v1)?/programmes/[^/]+/reports/monthly$")
+REPORT_PATH = re.compile(r"^/api/v1/programmes/[^/]+/reports/monthly$")
 HSTS = "max-age=31536000; includeSubDomains"
 
 

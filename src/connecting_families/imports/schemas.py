@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import msgspec
 
@@ -29,7 +30,8 @@ class ImportRun(msgspec.Struct):
     kind: str
     file_name: str
     sha256: str
-    status: str
+    # `imports.tables.RUN_STATUSES`: completed, or refused (nothing was written).
+    status: Literal["running", "completed", "refused"]
     started_at: dt.datetime
     finished_at: dt.datetime | None
     rows_total: int
@@ -37,3 +39,5 @@ class ImportRun(msgspec.Struct):
     rows_superseded: int
     rows_unchanged: int
     performed_by: str | None
+    # How many problems refused the file (0 for a completed import).
+    problems: int

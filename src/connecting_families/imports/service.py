@@ -238,20 +238,28 @@ class ImportService:
         return writer.counts
 
     async def _reject(self, run: _Run) -> None:
-        """Audit the refusal (outside the rolled-back write) and raise the problems."""
+        """Record the refusal, raise the problems.
+
+        No row of the file was written (the write never began). A file meant to be imported
+        leaves a refused import run, so the imports list shows it beside those that
+        completed; a dry run leaves none. Both are audited.
+        """
         problems = run.refs.problems
-        await record(
-            run.actor,
-            f"import.{run.request.kind}",
-            "programme",
-            run.refs.programme_code,
-            allowed=False,
-            detail={
-                "sha256": run.sha256,
-                "problems": problems.total,
-                "dry_run": run.request.dry_run,
-            },
-        )
+        async with write_transaction(self.engine):
+            if not run.request.dry_run:
+                await self._refused_run(run, problems.total)
+            await record(
+                run.actor,
+                f"import.{run.request.kind}",
+                "programme",
+                run.refs.programme_code,
+                allowed=False,
+                detail={
+                    "sha256": run.sha256,
+                    "problems": problems.total,
+                    "dry_run": run.request.dry_run,
+                },
+            )
         problems.listed.sort(key=lambda problem: problem.line)
         shown = len(problems.listed)
         more = "" if shown == problems.total else f" (the first {shown} are listed)"
@@ -298,6 +306,21 @@ class ImportService:
         )
         await import_run.save()
         return int(import_run.id)
+
+    async def _refused_run(self, run: _Run, problems: int) -> None:
+        now = dt.datetime.now(dt.UTC)
+        await ImportRun(
+            programme=run.refs.programme_id,
+            kind=run.request.kind,
+            file_name=run.request.file_name.replace("\x00", "")[:255],
+            sha256=run.sha256,
+            status="refused",
+            started_at=now,
+            finished_at=now,
+            problems=problems,
+            performed_by=run.actor.user_id,
+            operator=run.actor.name if run.actor.user_id is None else None,
+        ).save()
 
     async def _finish_run(self, run: _Run) -> None:
         """Complete the import run and audit it, in the import's transaction."""

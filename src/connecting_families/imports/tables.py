@@ -16,6 +16,8 @@ class ImportRun(Table):
     kind = Varchar(length=32)
     file_name = Varchar(length=255)
     sha256 = Varchar(length=64, index=True)
+    # `RUN_STATUSES`: running (inside its transaction), completed, or refused (nothing
+    # written; `problems` says how many the file had).
     status = Varchar(length=16, default="running")
     started_at = Timestamptz()
     finished_at = Timestamptz(null=True, default=None)
@@ -26,3 +28,8 @@ class ImportRun(Table):
     performed_by = refers_to(User, null=True)
     # The named local operator, when a CLI command rather than a signed-in user ran it.
     operator = Varchar(length=64, null=True, default=None)
+    problems = Integer(default=0)
+
+
+# An import run's status: the words the API returns and the imports page shows.
+RUN_STATUSES = ("running", "completed", "refused")
