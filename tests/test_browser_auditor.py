@@ -105,11 +105,12 @@ async def test_an_auditor_signs_off_queries_and_verifies_in_the_pages(
         await page.goto(claim_page)
         queries = page.locator("#open-queries")
         await expect(queries).to_contain_text("Which provider confirmed the start?")
-        await page.get_by_role("button", name="Submit the claim").click()
-        await expect(page.locator(".govuk-error-summary")).to_contain_text(
+        await page.locator("#check-and-submit").click()
+        await expect(page.locator("#submit-blocked")).to_contain_text(
             "Internal audit has queried the line of FAM-1 for progress to work"
         )
         await look(page, "claim-submit-refused", javascript=javascript)
+        await page.goto(claim_page)
         await page.locator("#open-queries").get_by_role("link").click()
         await page.get_by_label("Your answer").fill("Ingeus confirmed it on 1 March 2013.")
         await page.get_by_role("button", name="Send the answer").click()

@@ -372,7 +372,7 @@ class _Builder:
                     kind="demo",
                     file_name="demo",
                     sha256=hashlib.sha256(programme.code.encode()).hexdigest(),
-                    status="succeeded",
+                    status="completed",
                     finished_at=self.now,
                     operator="demo",
                 )

@@ -96,15 +96,21 @@ def line_words(family_ref: str, route: str, line_id: int) -> str:
     return f"the line of {family_ref} for {route.replace('_', ' ')} (line {line_id})"
 
 
+async def open_queries_words(claim_id: int) -> tuple[str, list[int]] | None:
+    """Why the claim cannot be submitted while internal audit's queries are open, in words,
+    with the queried lines' ids; None when no query is open."""
+    waiting = await open_queries_of(claim_id)
+    if not waiting:
+        return None
+    lines = sorted({(q.family_ref, q.route, q.line_id) for q in waiting})
+    named = "; ".join(line_words(*line) for line in lines)
+    words = f"Internal audit has queried {named}. Answer the query before submitting the claim."
+    return words, [line_id for _, _, line_id in lines]
+
+
 async def refuse_open_queries(claim_id: int) -> None:
     """`Conflict` naming each line of the claim with an open query: such a claim cannot be
     submitted until the programme manager has answered internal audit."""
-    waiting = await open_queries_of(claim_id)
-    if not waiting:
-        return
-    lines = sorted({(q.family_ref, q.route, q.line_id) for q in waiting})
-    named = "; ".join(line_words(*line) for line in lines)
-    raise Conflict(
-        f"Internal audit has queried {named}. Answer the query before submitting the claim.",
-        extra={"queried_lines": [line_id for _, _, line_id in lines]},
-    )
+    queried = await open_queries_words(claim_id)
+    if queried is not None:
+        raise Conflict(queried[0], extra={"queried_lines": queried[1]})

@@ -12,6 +12,7 @@ from litestar.response import Template
 
 from connecting_families.access.caller import Caller
 from connecting_families.access.policy import CLAIM_MANAGE
+from connecting_families.claims.queries import open_queries_words
 from connecting_families.claims.service import ClaimService
 from connecting_families.errors import DomainError
 from connecting_families.http_params import RecordId
@@ -47,7 +48,9 @@ async def submission_context(
         for line in claim["lines"]
         if line["is_live"] and not line["excluded_reason"] and not line["rejected_reason"]
     ]
-    context["blocked"] = why_not_submittable(claim)
+    queried = await open_queries_words(claim_id)
+    # An open query is named first: answering it is the programme manager's own next step.
+    context["blocked"] = (queried[0] if queried else None) or why_not_submittable(claim)
     return context
 
 
