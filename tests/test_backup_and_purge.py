@@ -50,14 +50,15 @@ def cli_env(
     if template is None:
         # The first test of each kind makes it (hashing the demo's passwords takes a while).
         assert main(["demo", "--families", "30"]) == 0
-        demo_templates[database_kind] = database_url
         if database_kind == "sqlite":
             kept = tmp_path.parent / "demo-template.sqlite3"
             shutil.copyfile(DatabaseUrl.parse(database_url).sqlite_path or "", kept)
             demo_templates[database_kind] = str(kept)
         else:
-            # Later tests copy it as a template; this test works on a copy too.
-            database_url = _copy_postgres(request, database_url)
+            # The template is a copy of its own: this test's database is dropped as it ends.
+            # Later tests copy the template; this test works on a copy too.
+            demo_templates[database_kind] = _copy_postgres(request, database_url)
+            database_url = _copy_postgres(request, demo_templates[database_kind])
         monkeypatch.setenv("CF_DATABASE_URL", database_url)
         return database_url
     if database_kind == "sqlite":
