@@ -13,6 +13,7 @@ from test_pages import text_of as tagless
 
 from connecting_families.domain.dates import today
 from connecting_families.families.tables import Family, FamilyStatusChange
+from connecting_families.plans.tables import FamilyPlan
 from connecting_families.web.templating import day
 
 from access_world import World
@@ -125,6 +126,46 @@ async def test_a_closed_family_shows_as_closed_without_add_forms(
     assert (form.status_code, form.headers["location"]) == (303, f"/families/{family_id}/plan")
     again = await client.get(f"/families/{family_id}/close")
     assert again.status_code == 303
+
+
+async def _plan_statuses(family_id: int) -> list[str]:
+    rows = await (
+        FamilyPlan.select(FamilyPlan.status)
+        .where(FamilyPlan.family == family_id)
+        .order_by(FamilyPlan.id)
+    )
+    return [row["status"] for row in rows]
+
+
+async def test_closing_closes_the_plans_and_sending_back_opens_them_again(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Closing the case closes the family's plans; a team manager sending the closure back
+    opens again the plan the closure closed (agreed: active), not one closed before it."""
+    family_id = world.families["fam1"]
+    plan = await FamilyPlan.select(FamilyPlan.all_columns()).where(FamilyPlan.family == family_id)
+    earlier = {**plan[0], "status": "closed", "agreed_on": None}
+    del earlier["id"]
+    await FamilyPlan.insert(FamilyPlan(**earlier))
+    assert await _plan_statuses(family_id) == ["active", "closed"]
+    await sign_in(client, "kw_own")
+    assert (await _close(client, family_id)).status_code == 303
+    assert await _plan_statuses(family_id) == ["closed", "closed"]
+    closure = await FamilyStatusChange.select(FamilyStatusChange.id).where(
+        FamilyStatusChange.family == family_id, FamilyStatusChange.status == "closed"
+    )
+    await sign_in(client, "tm")
+    sent = await post_form(
+        client,
+        f"/families/{family_id}/closures/{closure[0]['id']}/send-back",
+        {"reason": "The school has not confirmed attendance yet."},
+    )
+    assert sent.status_code == 303, sent.text
+    assert await _plan_statuses(family_id) == ["active", "closed"]
+    await sign_in(client, "kw_own")
+    page = text_of((await client.get(f"/families/{family_id}/plan")).text)
+    assert "Plan 1 Active" in page
+    assert "Plan 2 Closed" in page
 
 
 async def test_a_stale_closure_is_refused(client: httpx.AsyncClient, world: World) -> None:

@@ -18,6 +18,7 @@ from connecting_families.domain import dates
 from connecting_families.errors import Conflict, NotFound, field_error, refuse_if
 from connecting_families.families.scope import writing_family
 from connecting_families.families.tables import Family, FamilyStatusChange
+from connecting_families.plans.closing import reopen_plans_closed_with
 
 AWAITING_LIMIT = 200
 # Only a family's latest status change can be a closure that stands.
@@ -192,6 +193,7 @@ class ClosureService:
             await Family.update(next_version_values(Family, opened, family["version"])).where(
                 Family.id == family_id
             )
+            await reopen_plans_closed_with(family_id, closure_id)
             await FamilyStatusChange.insert(
                 FamilyStatusChange(
                     family=family_id,

@@ -43,6 +43,7 @@ from connecting_families.families.existence import audited_refusals, refuse_take
 from connecting_families.families.scope import family_row, require_family, writing_family
 from connecting_families.families.tables import Allocation, Family, FamilyStatusChange
 from connecting_families.http_params import MAX_ID
+from connecting_families.plans.closing import close_plans_with
 from connecting_families.programmes.tables import Programme
 from connecting_families.programmes.versions import evidence_changed
 
@@ -484,9 +485,11 @@ class FamilyService:
             changes, history = _transition(row, change)
             values = next_version_values(Family, changes, row["version"])
             await Family.update(values).where(Family.id == family_id)
-            await FamilyStatusChange.insert(
+            inserted = await FamilyStatusChange.insert(
                 FamilyStatusChange(family=family_id, changed_by=principal.user_id, **history)
             )
+            if change.status == "closed":
+                await close_plans_with(family_id, inserted[0]["id"])
             await record(
                 actor,
                 f"family.{change.status}",

@@ -20,6 +20,9 @@ class FamilyPlan(Table):
     created_at = Timestamptz()
     updated_at = Timestamptz()
     version = Integer(default=1)
+    # The family's closure (its status change) that closed the plan, if one did: sending that
+    # closure back opens the plan again (`plans.closing`).
+    closed_with = Integer(null=True, default=None)
 
 
 class PlanGoal(Table):
