@@ -385,7 +385,9 @@ class AssessmentService:
         self, principal: Principal, actor: Actor, family_id: int, assessment_ref: str, version: int
     ) -> AssessmentRecord:
         """A team manager signs off a completed assessment."""
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        async with writing_family(
+            self.engine, principal, actor, family_id, even_if_closed=True
+        ) as family:
             row = await self._current(family_id, assessment_ref)
             check_version(
                 version,

@@ -343,7 +343,7 @@ class ConsentService:
                 field_error("reason", f"must be {MAX_REASON_LENGTH:,} characters or fewer")
             )
         refuse_if(problems, "The withdrawal")
-        async with writing_family(self.engine, principal, actor, family_id):
+        async with writing_family(self.engine, principal, actor, family_id, even_if_closed=True):
             current = await self._consent(family_id, consent_id)
             check_version(withdrawal.version, current.version, current, "The consent")
             if current.withdrawn_on is not None:

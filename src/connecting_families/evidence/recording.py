@@ -205,7 +205,11 @@ class EvidenceRecorder:
                     for name in unknown
                 ],
             )
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        # Partners' evidence is what happened to the family, not casework: outcomes go on being
+        # measured after the case closes (a sustained outcome is proved months later).
+        async with writing_family(
+            self.engine, principal, actor, family_id, even_if_closed=True
+        ) as family:
             values = await self._validate(kind, fields, family)
             await take_turns(self.engine, f"import:{family['programme_code']}:{kind.name}")
             bulk = Bulk(self.engine.current_transaction.get())

@@ -111,7 +111,9 @@ class AllocationService:
         A team manager allocates within their own team; a programme manager to any key
         worker of the programme. A reallocation (the family has a key worker) needs a reason.
         """
-        async with writing_family(self.engine, principal, actor, family_id) as family:
+        async with writing_family(
+            self.engine, principal, actor, family_id, even_if_closed=True
+        ) as family:
             worker = (
                 await User.select(User.id, User.team, User.is_active)
                 .where(User.username == key_worker)

@@ -122,7 +122,7 @@ class ClosureService:
         self, principal: Principal, actor: Actor, family_id: int, closure_id: int
     ) -> Closure:
         """A team manager signs off the family's closure `closure_id`."""
-        async with writing_family(self.engine, principal, actor, family_id):
+        async with writing_family(self.engine, principal, actor, family_id, even_if_closed=True):
             row = (
                 await FamilyStatusChange.select(*_COLUMNS)
                 .where(
@@ -171,7 +171,9 @@ class ClosureService:
         principal = sending_back(caller)
         words = reason.strip()
         refuse_if([] if words else [field_error("reason", "must not be empty")], "Sending back")
-        async with writing_family(self.engine, principal, caller.actor, family_id) as family:
+        async with writing_family(
+            self.engine, principal, caller.actor, family_id, even_if_closed=True
+        ) as family:
             row = await _closure_of(family_id, closure_id)
             if row["signed_off_at"] is not None:
                 raise Conflict(

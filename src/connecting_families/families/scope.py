@@ -17,7 +17,7 @@ from connecting_families.database.engine import (
     take_turns,
     write_transaction,
 )
-from connecting_families.errors import NotFound
+from connecting_families.errors import Conflict, NotFound
 from connecting_families.programmes.versions import evidence_changed
 
 # Every family route reads its family through here first, so this is one plain statement
@@ -55,14 +55,29 @@ async def require_family(
     return row
 
 
+# A closed case's record is what the team manager signed off: a key worker changes it by
+# reopening the case first (which is audited, and counts as a re-referral within 12 months),
+# so that an auditor reading a closed family reads what was true when it closed.
+CLOSED_CASE = "The family's case is closed: reopen it to change its records."
+
+
 @asynccontextmanager
 async def writing_family(
-    engine: AnyEngine, principal: Principal, actor: Actor, family_id: int
+    engine: AnyEngine,
+    principal: Principal,
+    actor: Actor,
+    family_id: int,
+    *,
+    even_if_closed: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
     """A write transaction on a family the caller may write, yielding its fresh row.
 
     The scope is checked first, outside the transaction, so that a refusal's audit entry is
-    committed rather than rolled back with the refused write.
+    committed rather than rolled back with the refused write. A closed family is refused
+    (409, `CLOSED_CASE`, after the scope check, so it tells no one outside the scope that
+    the family exists) unless the write is one of the few a closed case still takes
+    (`even_if_closed`: reopening it, signing off its closure or an assessment done before
+    it, allocating it, correcting its own details, a family withdrawing its consent).
     """
     family = await require_family(principal, actor, family_id, "write")
     async with write_transaction(engine):
@@ -75,4 +90,6 @@ async def writing_family(
         row = await family_row(family_id, family_scope(principal, "write"))
         if row is None:  # reallocated away in the moment between the two reads
             raise NotFound(f"There is no family {family_id}, or it is not in your caseload.")
+        if row["status"] == "closed" and not even_if_closed:
+            raise Conflict(CLOSED_CASE)
         yield row

@@ -456,7 +456,11 @@ class FamilyService:
         if "postcode" in changes:
             changes["postcode"] = checked_postcode(changes["postcode"])
         refuse_if(problems, "The change")
-        async with writing_family(self.engine, principal, actor, family_id) as row:
+        # A correction of who and where the family is (its ref, postcode, dates) is data
+        # quality, not casework: claims are checked against it after the case has closed.
+        async with writing_family(
+            self.engine, principal, actor, family_id, even_if_closed=True
+        ) as row:
             check_version(version, row["version"], await self.record_of(row), "The family")
             identified_on = changes.get("identified_on", row["identified_on"])
             later = row["attached_on"] or row["closed_on"]
@@ -480,7 +484,9 @@ class FamilyService:
         """Attach, close (with a reason) or reopen; a reopening within 12 months of closing
         is recorded as a re-referral."""
         refuse_if(not_in_future("on", change.on), "The status change")
-        async with writing_family(self.engine, principal, actor, family_id) as row:
+        async with writing_family(
+            self.engine, principal, actor, family_id, even_if_closed=True
+        ) as row:
             check_version(change.version, row["version"], await self.record_of(row), "The family")
             changes, history = _transition(row, change)
             values = next_version_values(Family, changes, row["version"])
