@@ -94,7 +94,7 @@ class SignInPages(Controller):
         set_session_cookie(response, request, issued.token)
         return response
 
-    @post("/sign-out", opt={"access": SIGNED_IN})
+    @post("/sign-out", opt={"access": SIGNED_IN, FORM_LABELS: {}})
     async def sign_out(
         self,
         request: Request[Any, Any, Any],
