@@ -118,7 +118,7 @@ class AccountPages(Controller):
             return page("account/password.html", status=422, form=form, must_change=must)
         return accepted("/account", "password-changed")
 
-    @post("/account/tokens/{token_id:int}/revoke", opt={"access": SIGNED_IN})
+    @post("/account/tokens/{token_id:int}/revoke", opt={"access": SIGNED_IN, FORM_LABELS: {}})
     async def revoke_token(
         self,
         accounts: NamedDependency[AccountService],
@@ -136,7 +136,10 @@ class AccountPages(Controller):
         await accounts.revoke_token(caller.actor, token_id, caller.principal.user_id)
         return accepted("/account", "token-revoked")
 
-    @post("/account/sign-out-everywhere", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True})
+    @post(
+        "/account/sign-out-everywhere",
+        opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True, FORM_LABELS: {}},
+    )
     async def sign_out_everywhere(
         self, own_account: NamedDependency[PasswordService], caller: NamedDependency[Caller]
     ) -> Response[Any]:

@@ -214,7 +214,7 @@ class AdminUserPages(Controller):
             )
         return accepted(f"/admin/users/{user_id}", "user-changed")
 
-    @post("/admin/users/{user_id:int}/deactivate", opt={"access": ADMIN_ONLY})
+    @post("/admin/users/{user_id:int}/deactivate", opt={"access": ADMIN_ONLY, FORM_LABELS: {}})
     async def deactivate_user(
         self,
         user_admin: NamedDependency[UserService],
@@ -231,7 +231,7 @@ class AdminUserPages(Controller):
         await user_admin.set_active(caller, user_id, active=False)
         return accepted(f"/admin/users/{user_id}", "user-deactivated")
 
-    @post("/admin/users/{user_id:int}/reactivate", opt={"access": ADMIN_ONLY})
+    @post("/admin/users/{user_id:int}/reactivate", opt={"access": ADMIN_ONLY, FORM_LABELS: {}})
     async def reactivate_user(
         self,
         user_admin: NamedDependency[UserService],
@@ -265,7 +265,10 @@ class AdminUserPages(Controller):
         user = await user_admin.get_user(caller, user_id)
         return page("admin/confirm_reset.html", user=user)
 
-    @post("/admin/users/{user_id:int}/temporary-password", opt={"access": ADMIN_ONLY})
+    @post(
+        "/admin/users/{user_id:int}/temporary-password",
+        opt={"access": ADMIN_ONLY, FORM_LABELS: {}},
+    )
     async def reset_password(
         self,
         user_admin: NamedDependency[UserService],

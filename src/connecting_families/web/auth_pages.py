@@ -99,7 +99,7 @@ class SignInPages(Controller):
         set_session_cookie(response, request, issued.token)
         return response
 
-    @post("/sign-out", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True})
+    @post("/sign-out", opt={"access": SIGNED_IN, BEFORE_PASSWORD_CHANGE: True, FORM_LABELS: {}})
     async def sign_out(
         self,
         request: Request[Any, Any, Any],

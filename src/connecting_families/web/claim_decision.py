@@ -8,6 +8,7 @@ its family and route can be claimed again in a later claim (`ClaimService.decide
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -20,7 +21,8 @@ from connecting_families.claims.service import MAX_REASON, ClaimService
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import RecordId
 from connecting_families.web.claim_pages import back_to_claim, claim_context
-from connecting_families.web.forms import SAVED, chosen, form_values, refused
+from connecting_families.web.family_form_labels import NumberedLabels
+from connecting_families.web.forms import FORM_LABELS, SAVED, chosen, form_values, refused
 from connecting_families.web.templating import humanise, page
 
 SAVED.update(
@@ -39,6 +41,19 @@ OUTCOMES = (
     (REJECTED, "The department rejected some lines"),
 )
 DECISION_LABELS = {"outcome": "What did the department decide?", "rejected": "Rejected lines"}
+
+
+# A 403 page (before the handler reads the claim) names each line's reason by the line's
+# number in the form; the lines' own names are the claim's, which the page has not read.
+TYPED_DECISION_LABELS = NumberedLabels(
+    DECISION_LABELS,
+    (
+        (
+            re.compile(r"reason-(\d{1,12})"),
+            lambda line: f"Reason the department rejected line {line}",
+        ),
+    ),
+)
 
 
 def decided_lines(claim: dict[str, Any]) -> list[dict[str, Any]]:
@@ -133,9 +148,10 @@ class ClaimDecisionPages(Controller):
         context = await decision_context(claims, caller, claim_id)
         return page("programme/claim_decision.html", **context)
 
-    # No FORM_LABELS: each line's reason is a field of its own, so a 403 page gives back
-    # every field typed (by its name) rather than only those a fixed list knows.
-    @post("/claims/{claim_id:int}/decision", opt={"access": CLAIM_MANAGE})
+    @post(
+        "/claims/{claim_id:int}/decision",
+        opt={"access": CLAIM_MANAGE, FORM_LABELS: TYPED_DECISION_LABELS},
+    )
     async def record_decision(
         self,
         request: Request[Any, Any, Any],

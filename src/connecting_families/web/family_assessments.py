@@ -10,6 +10,7 @@ every error by its label; accepted, a redirect to the page that shows the result
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -43,12 +44,21 @@ from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError, Forbidden, Invalid, NotFound
 from connecting_families.families.members import Member
 from connecting_families.http_params import RecordId, RefParam
+from connecting_families.web.family_form_labels import NumberedLabels, typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
     provide_family_page,
 )
-from connecting_families.web.forms import SAVED, Form, accepted, form_values, read, refused
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+)
 from connecting_families.web.templating import headline_words, page, path_segment
 
 SECTION = "assessments"
@@ -117,6 +127,14 @@ def content_labels(headlines: tuple[str, ...]) -> dict[str, str]:
     }
 
 
+# The content form's labels as its route declares them: each headline's field is named by the
+# headline's words, as `content_labels` names it on the page.
+TYPED_CONTENT_LABELS = NumberedLabels(
+    CONTENT_LABELS,
+    ((re.compile(re.escape(HEADLINE_FIELD) + r"(.+)"), lambda h: f"Needs: {headline_words(h)}"),),
+)
+
+
 class AssessmentPages(Controller):
     """The assessments and needs section of a family's record, and its forms."""
 
@@ -172,7 +190,10 @@ class AssessmentPages(Controller):
         values = {"started_on": today().isoformat()}
         return page("family/assessment_start.html", **_start_context(header), form=Form(values))
 
-    @post("/families/{family_id:int}/assessments/new", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/assessments/new",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(START_LABELS)},
+    )
     async def start_assessment(
         self,
         request: Request[Any, Any, Any],
@@ -271,7 +292,7 @@ class AssessmentPages(Controller):
 
     @post(
         "/families/{family_id:int}/assessments/{assessment_ref:str}/edit",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: TYPED_CONTENT_LABELS},
     )
     async def save_content(
         self,
@@ -355,7 +376,7 @@ class AssessmentPages(Controller):
 
     @post(
         "/families/{family_id:int}/assessments/{assessment_ref:str}/complete",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(COMPLETE_LABELS)},
     )
     async def complete_assessment(
         self,
@@ -420,7 +441,10 @@ class AssessmentPages(Controller):
         context = await _need_context(family_page, header)
         return page("family/need_form.html", **context, form=Form())
 
-    @post("/families/{family_id:int}/needs/new", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/needs/new",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(NEED_LABELS)},
+    )
     async def add_need(
         self,
         request: Request[Any, Any, Any],
@@ -482,7 +506,10 @@ class AssessmentPages(Controller):
             values["outcome_on"] = need.outcome_on.isoformat()
         return page("family/outcome_form.html", **context, form=Form(values))
 
-    @post("/families/{family_id:int}/needs/{need_ref:str}/outcome", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/needs/{need_ref:str}/outcome",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(OUTCOME_LABELS)},
+    )
     async def record_outcome(
         self,
         request: Request[Any, Any, Any],

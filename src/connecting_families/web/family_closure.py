@@ -28,12 +28,14 @@ from connecting_families.families.service import (
     StatusChange,
 )
 from connecting_families.http_params import RecordId
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
     provide_family_page,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -116,7 +118,10 @@ class ClosurePages(Controller):
         values = {"version": str(header.family.version), "on": today().isoformat()}
         return page("family/close_form.html", **close_context(header), form=Form(values=values))
 
-    @post("/families/{family_id:int}/close", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/close",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(CLOSE_LABELS)},
+    )
     async def close_family(
         self,
         request: Request[Any, Any, Any],
@@ -172,7 +177,10 @@ class ClosurePages(Controller):
         context = await reopen_context(header)
         return page("family/reopen_form.html", **context, form=Form(values=values))
 
-    @post("/families/{family_id:int}/reopen", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/reopen",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(REOPEN_LABELS)},
+    )
     async def reopen_family(
         self,
         request: Request[Any, Any, Any],

@@ -28,12 +28,14 @@ from connecting_families.consent.service import (
 )
 from connecting_families.errors import DomainError, Invalid, NotFound, field_error
 from connecting_families.http_params import RecordId
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
     provide_family_page,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -104,7 +106,10 @@ class ConsentPages(Controller):
         header = await family_page.open(principal, actor, family_id, "consent")
         return page("family/consent_form.html", **_context(header), form=Form())
 
-    @post("/families/{family_id:int}/consent/new", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/consent/new",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(CONSENT_LABELS)},
+    )
     async def record_consent(
         self,
         request: Request[Any, Any, Any],
@@ -169,7 +174,7 @@ class ConsentPages(Controller):
 
     @post(
         "/families/{family_id:int}/consents/{consent_id:int}/withdraw",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(WITHDRAWAL_LABELS)},
     )
     async def withdraw_consent(
         self,

@@ -35,7 +35,7 @@ from connecting_families.web.family_pages import (
     provide_family_page,
 )
 from connecting_families.web.family_summary import names_of
-from connecting_families.web.forms import SAVED, Form, accepted, form_values, refused
+from connecting_families.web.forms import FORM_LABELS, SAVED, Form, accepted, form_values, refused
 from connecting_families.web.templating import day, humanise, page
 
 # The columns a key worker does not type: the subject is chosen from the household, and the
@@ -167,6 +167,13 @@ def _form_context(header: FamilyHeader, kind: str) -> dict[str, Any]:
     }
 
 
+# The evidence form's labels as its route declares them: every kind's fields, which the 403
+# page gives back whichever kind was chosen.
+EVERY_KIND_LABELS = {
+    name: label for kind in SINGLE_KINDS for name, label in evidence_labels(kind).items()
+}
+
+
 class EvidencePages(Controller):
     """The evidence section of a family's record."""
 
@@ -252,7 +259,10 @@ class EvidencePages(Controller):
             form=Form(values={"evidence_kind": kind}),
         )
 
-    @post("/families/{family_id:int}/evidence", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/evidence",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: EVERY_KIND_LABELS},
+    )
     async def record_evidence(
         self,
         request: Request[Any, Any, Any],

@@ -30,12 +30,14 @@ from connecting_families.families.members import (
 from connecting_families.families.search import search_people
 from connecting_families.http_params import RecordId
 from connecting_families.programmes.tables import Programme
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
     provide_family_page,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -127,7 +129,10 @@ class HouseholdPages(Controller):
         header = await self._writable(family_page, principal, actor, family_id)
         return page("family/member_form.html", **member_context(header), form=Form())
 
-    @post("/families/{family_id:int}/household", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/household",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(MEMBER_LABELS)},
+    )
     async def add_member(
         self,
         request: Request[Any, Any, Any],
@@ -214,7 +219,9 @@ class HouseholdPages(Controller):
         )
 
     @post(
-        "/families/{family_id:int}/household/known", opt={"access": FAMILY_WRITE}, status_code=200
+        "/families/{family_id:int}/household/known",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: {"name": "Name"}},
+        status_code=200,
     )
     async def find_known_person(
         self,
@@ -286,7 +293,7 @@ class HouseholdPages(Controller):
 
     @post(
         "/families/{family_id:int}/household/{membership_id:int}/leave",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(LEAVING_LABELS)},
     )
     async def record_leaving(
         self,
@@ -368,7 +375,10 @@ class HouseholdPages(Controller):
             changed=[],
         )
 
-    @post("/families/{family_id:int}/people/{person_id:int}", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/people/{person_id:int}",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(CORRECTION_LABELS)},
+    )
     async def correct_person(
         self,
         request: Request[Any, Any, Any],

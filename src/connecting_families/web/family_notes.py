@@ -18,6 +18,7 @@ from connecting_families.errors import DomainError
 from connecting_families.families.notes import NOTE_KINDS, NoteDraft, notes_of
 from connecting_families.families.schemas import NoteCreate
 from connecting_families.http_params import RecordId
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
@@ -96,7 +97,8 @@ class NotePages(Controller):
         return page("family/note_form.html", **context, form=Form(values=values))
 
     @post(
-        "/families/{family_id:int}/notes", opt={"access": FAMILY_WRITE, FORM_LABELS: NOTE_LABELS}
+        "/families/{family_id:int}/notes",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(NOTE_LABELS)},
     )
     async def add_note(
         self,

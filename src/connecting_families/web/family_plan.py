@@ -34,12 +34,14 @@ from connecting_families.plans.service import (
     action_owners_of,
     plans_of,
 )
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
     provide_family_page,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -175,7 +177,10 @@ class PlanPages(Controller):
             return closed_family(family_id)
         return page("family/plan_form.html", **header.context(), form=Form())
 
-    @post("/families/{family_id:int}/plans", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/plans",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(PLAN_LABELS)},
+    )
     async def create_plan(
         self,
         request: Request[Any, Any, Any],
@@ -235,7 +240,10 @@ class PlanPages(Controller):
         context = await goal_form_context(header, plan_id)
         return page("family/goal_form.html", **context, form=Form())
 
-    @post("/families/{family_id:int}/plans/{plan_id:int}/goals", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/plans/{plan_id:int}/goals",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(GOAL_LABELS)},
+    )
     async def add_goal(
         self,
         request: Request[Any, Any, Any],

@@ -23,6 +23,7 @@ from connecting_families.plans.service import (
     action_owners_of,
     plans_of,
 )
+from connecting_families.web.family_form_labels import typed
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
@@ -35,6 +36,7 @@ from connecting_families.web.family_plan import (
     plan_view,
 )
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -91,7 +93,7 @@ class ActionPages(Controller):
 
     @post(
         "/families/{family_id:int}/plans/{plan_id:int}/goals/{goal_id:int}/actions",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(ACTION_LABELS)},
     )
     async def add_action(
         self,
@@ -136,7 +138,7 @@ class ActionPages(Controller):
 
     @post(
         "/families/{family_id:int}/plans/{plan_id:int}/actions/{action_id:int}/done",
-        opt={"access": FAMILY_WRITE},
+        opt={"access": FAMILY_WRITE, FORM_LABELS: typed(DONE_LABELS)},
     )
     async def mark_done(
         self,

@@ -26,6 +26,7 @@ from connecting_families.plans.service import (
     ProgressDraft,
     plans_of,
 )
+from connecting_families.web.family_form_labels import NumberedLabels
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
@@ -33,6 +34,7 @@ from connecting_families.web.family_pages import (
 )
 from connecting_families.web.family_plan import RATING_WORDS, closed_family, find_plan
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -120,6 +122,16 @@ def review_labels(plan: PlanRecord) -> dict[str, str]:
     return labels
 
 
+# The review form's labels as its route declares them, each goal's fields by its number.
+TYPED_REVIEW_LABELS = NumberedLabels(
+    REVIEW_LABELS,
+    (
+        (re.compile(r"progress-(\d{1,3})-rating"), lambda n: f"Progress on goal {n}"),
+        (re.compile(r"progress-(\d{1,3})-comment"), lambda n: f"Comment on goal {n}"),
+    ),
+)
+
+
 class ReviewPages(Controller):
     """The reviews of a family's plan."""
 
@@ -152,7 +164,10 @@ class ReviewPages(Controller):
         form = Form(values={"reviewed_on": today().isoformat()})
         return page("family/review_form.html", **context, form=form)
 
-    @post("/families/{family_id:int}/plans/{plan_id:int}/reviews", opt={"access": FAMILY_WRITE})
+    @post(
+        "/families/{family_id:int}/plans/{plan_id:int}/reviews",
+        opt={"access": FAMILY_WRITE, FORM_LABELS: TYPED_REVIEW_LABELS},
+    )
     async def add_review(
         self,
         request: Request[Any, Any, Any],

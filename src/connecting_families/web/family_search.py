@@ -20,7 +20,7 @@ from connecting_families.access.policy import FAMILY_LIST, Principal
 from connecting_families.audit.service import Actor
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.families.search import FamilySearch, search_families
-from connecting_families.web.forms import Form, form_values, read, refused
+from connecting_families.web.forms import FORM_LABELS, Form, form_values, read, refused
 from connecting_families.web.templating import page
 
 
@@ -51,7 +51,11 @@ class FamilySearchPages(Controller):
         """The search form, with nothing searched yet."""
         return page("families/search.html", form=Form(), result=None)
 
-    @post("/families/search", opt={"access": FAMILY_LIST}, status_code=200)
+    @post(
+        "/families/search",
+        opt={"access": FAMILY_LIST, FORM_LABELS: SEARCH_LABELS},
+        status_code=200,
+    )
     async def search(
         self,
         request: Request[Any, Any, Any],

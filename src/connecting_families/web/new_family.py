@@ -10,6 +10,7 @@ and "Remove" are submit buttons that show the household again with one more, or 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -32,7 +33,16 @@ from connecting_families.families.schemas import FamilyCreate, Name
 from connecting_families.families.service import FamilyDraft, FamilyService
 from connecting_families.http_params import Ref
 from connecting_families.programmes.tables import Programme
-from connecting_families.web.forms import SAVED, Form, accepted, form_values, read, refused
+from connecting_families.web.family_form_labels import NumberedLabels
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    read,
+    refused,
+)
 from connecting_families.web.journey import Journey, member_labels
 from connecting_families.web.templating import page
 
@@ -170,6 +180,16 @@ def draft_of(data: FamilyCreate) -> FamilyDraft:
     )
 
 
+def _member_label(number: str, field: str) -> str | None:
+    return member_labels(int(number)).get(f"member-{number}-{field}")
+
+
+# The journey's labels as its route declares them: each person's fields by their number.
+TYPED_FAMILY_LABELS = NumberedLabels(
+    FAMILY_LABELS, ((re.compile(r"member-(\d{1,3})-(\w+)"), _member_label),)
+)
+
+
 class NewFamilyPages(Controller):
     """The new-family journey."""
 
@@ -185,7 +205,11 @@ class NewFamilyPages(Controller):
         journey = Journey()
         return await self._step("family", journey, principal, Form())
 
-    @post("/families/new", opt={"access": FAMILY_CREATE}, status_code=200)
+    @post(
+        "/families/new",
+        opt={"access": FAMILY_CREATE, FORM_LABELS: TYPED_FAMILY_LABELS},
+        status_code=200,
+    )
     async def new_family_step(
         self,
         request: Request[Any, Any, Any],

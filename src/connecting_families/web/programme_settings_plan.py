@@ -31,7 +31,16 @@ from connecting_families.programmes.settings import (
     ProgrammeSettings,
     ProgrammeSettingsService,
 )
-from connecting_families.web.forms import SAVED, Form, accepted, form_values, refused, whole_number
+from connecting_families.web.family_form_labels import NumberedLabels
+from connecting_families.web.forms import (
+    FORM_LABELS,
+    SAVED,
+    Form,
+    accepted,
+    form_values,
+    refused,
+    whole_number,
+)
 from connecting_families.web.programme_settings import SETTINGS_DEPENDENCIES, settings_path
 from connecting_families.web.templating import humanise, page, path_segment
 
@@ -170,6 +179,22 @@ def placed(error: DomainError, headline: str, kept: dict[str, list[int]]) -> Dom
     return error
 
 
+# A 403 page names the editor's fields as its labels do, without the counts and the version.
+TYPED_PLAN_LABELS = NumberedLabels(
+    {"progress_rule": "How progress is shown"},
+    (
+        (
+            re.compile(r"(indicators|progress)-(\d{1,3})-(?!remove$)([a-z_]{1,64})"),
+            lambda section, index, parameter: parameter_label(section, int(index), parameter),
+        ),
+        (
+            re.compile(r"add-(indicators|progress)"),
+            lambda section: f"The {SECTION_WORDS[section]} to add",
+        ),
+    ),
+)
+
+
 class OutcomePlanPages(Controller):
     """One headline of the outcome plan: the editor, the check of the changes, saving them."""
 
@@ -247,7 +272,7 @@ class OutcomePlanPages(Controller):
         context = self._editor(programme_settings, code, headline, Form(values=values))
         return page("programme/settings_plan.html", **context)
 
-    @post(PLAN_PATH, opt={"access": PROGRAMME_MANAGE})
+    @post(PLAN_PATH, opt={"access": PROGRAMME_MANAGE, FORM_LABELS: TYPED_PLAN_LABELS})
     async def change_plan(
         self,
         request: Request[Any, Any, Any],

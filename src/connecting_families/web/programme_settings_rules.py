@@ -8,6 +8,7 @@ checked by the rule set as the API's `PATCH` checks it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -19,7 +20,9 @@ from connecting_families.access.policy import PROGRAMME_MANAGE
 from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.http_params import CodeParam
 from connecting_families.programmes.settings import ProgrammeSettings, ProgrammeSettingsService
+from connecting_families.web.family_form_labels import NumberedLabels
 from connecting_families.web.forms import (
+    FORM_LABELS,
     SAVED,
     Form,
     accepted,
@@ -28,7 +31,7 @@ from connecting_families.web.forms import (
     whole_number,
 )
 from connecting_families.web.programme_settings import SETTINGS_DEPENDENCIES, settings_path
-from connecting_families.web.templating import page
+from connecting_families.web.templating import humanise, page
 
 SAVED["programme-rules"] = "The rule set's settings were saved."
 # The rule set's settings page's own fields (its settings' fields are named by the settings).
@@ -38,6 +41,13 @@ NOTHING_CHANGED = "You have not changed any setting. Change one, or go back to t
 
 def rules_labels(settings: ProgrammeSettings) -> dict[str, str]:
     return {s.name: s.label for s in settings.settings if s.editable}
+
+
+# The settings are the rule set's own, known once the handler reads the programme: a 403 page
+# (before it) names each by its words, and leaves out the version and the button pressed.
+TYPED_RULES_LABELS = NumberedLabels(
+    {}, ((re.compile(r"(?!version$|decision$)([a-z][a-z0-9_]{0,63})"), humanise),)
+)
 
 
 def typed_value(text: str, default: Any) -> Any:
@@ -108,7 +118,10 @@ class RuleSetSettingsPages(Controller):
             "programme/settings_rules.html", code=code, settings=settings, form=form_of(settings)
         )
 
-    @post("/programmes/{code:str}/settings/rules", opt={"access": PROGRAMME_MANAGE})
+    @post(
+        "/programmes/{code:str}/settings/rules",
+        opt={"access": PROGRAMME_MANAGE, FORM_LABELS: TYPED_RULES_LABELS},
+    )
     async def change_rules(
         self,
         request: Request[Any, Any, Any],
