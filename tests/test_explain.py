@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import attrs
 import httpx
 import pytest
 from cf_example_local_criteria import CRITERION
 from cf_rulesets.tf2012 import RULESET as TF2012
+from cf_rulesets.tf2015 import RULESET as TF2015
 from litestar import Litestar
 from test_pages import sign_in, text_of
 
@@ -154,3 +156,24 @@ async def test_a_judge_on_date_that_is_not_real_is_refused(
     assert "There is a problem Judge on must be a real date" in words
     assert "<title>Error: " in response.text
     assert 'value="31"' in response.text
+
+
+def test_a_tf2015_headline_not_progressed_says_so_in_words() -> None:
+    """tf2015 names a headline's result in words, and its sustained progress route not met
+    says which headline still needs progress."""
+    headline = CriterionResult(name="crime_asb", relevant=True, met=False)
+    verdict = attrs.evolve(
+        _verdict(headline, routes=(RouteResult("sustained_progress", False),)),
+        ruleset="tf2015@2",
+    )
+    explained = explain(verdict, Wording(ruleset=TF2015))
+    [line] = explained.criteria
+    assert (
+        line.name
+        == "Crime and anti-social behaviour: present, with significant and sustained progress"
+    )
+    [route] = explained.routes
+    assert route.name == "Significant and sustained progress on every headline present"
+    assert route.needed == (
+        "Needs significant and sustained progress on crime and anti-social behaviour."
+    )

@@ -44,6 +44,23 @@ HEADLINES = (
     "health",
 )
 ROUTES = ("sustained_progress", "continuous_employment")
+HEADLINE_NAMES = {
+    "crime_asb": "Crime and anti-social behaviour",
+    "education": "Education",
+    "children_need_help": "Children who need help",
+    "worklessness": "Worklessness and financial exclusion",
+    "domestic_abuse": "Domestic abuse",
+    "health": "Health",
+}
+# The route and each headline's own result (present, and progressed), in words.
+DESCRIPTIONS = {
+    "continuous_employment": TF2012_DESCRIPTIONS["continuous_employment"],
+    "sustained_progress": "significant and sustained progress on every headline present",
+    **{
+        headline: f"{name}: present, with significant and sustained progress"
+        for headline, name in HEADLINE_NAMES.items()
+    },
+}
 
 
 def _need_achieved(headline: str) -> dict[str, Any]:
@@ -297,6 +314,13 @@ def _evaluate(
     )
 
 
+def headline_or_employment_needed(result: CriterionResult, names: Mapping[str, str]) -> str:
+    """What a headline present but not progressed still needs, or the employment route."""
+    if result.name in HEADLINE_NAMES:
+        return f"needs significant and sustained progress on {HEADLINE_NAMES[result.name].lower()}"
+    return still_needed(result, names)
+
+
 # Version 2 merges a programme's outcome plan onto the default plan (`merge_plan`).
 RULESET = RuleSet(
     id="tf2015",
@@ -308,9 +332,12 @@ RULESET = RuleSet(
     evaluate=judged_as("tf2015@2"),
     check_config=check_config,
     claimable=one_claim_per_family,
-    descriptions={"continuous_employment": TF2012_DESCRIPTIONS["continuous_employment"]},
-    route_criteria={"continuous_employment": ("continuous_employment",)},
-    still_needed=still_needed,
+    descriptions=DESCRIPTIONS,
+    route_criteria={
+        "sustained_progress": HEADLINES,
+        "continuous_employment": ("continuous_employment",),
+    },
+    still_needed=headline_or_employment_needed,
     configure=merge_plan,
     setting_labels={
         "outcome_plan": "Outcome plan",
