@@ -177,3 +177,18 @@ def test_a_tf2015_headline_not_progressed_says_so_in_words() -> None:
     assert route.needed == (
         "Needs significant and sustained progress on crime and anti-social behaviour."
     )
+
+
+def test_thresholds_and_the_route_met_are_in_the_rule_sets_words() -> None:
+    """What a rule needs is named by the rule set's setting labels, and the summary names
+    the route met by its description, not its key."""
+    met = RouteResult("crime_asb_education", True, Decimal("700.00"))
+    verdict = attrs.evolve(_verdict(EMPLOYMENT, routes=(met,)), turned_around=True)
+    explained = explain(verdict, WORDS)
+    [line] = explained.criteria
+    assert "needs weeks in work 26, weeks in work after Jobseeker's Allowance 13" in line.text
+    assert "jsa" not in line.text
+    assert explained.summary == (
+        "Turned around on 3 Dec 2026: crime, anti-social behaviour and school: every result "
+        "that applies to the family met."
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -67,6 +67,12 @@ class Wording:
         own = self.ruleset.descriptions.get(route) if self.ruleset else None
         return _sentence_case(own) if own else humanise(route)
 
+    def setting_name(self, key: str) -> str:
+        """A threshold by the rule set's label for the setting it comes from ("weeks in work
+        after Jobseeker's Allowance"), or its key in words."""
+        own = self.ruleset.setting_labels.get(key) if self.ruleset else None
+        return _lower_first(own) if own else _key(key)
+
     def still_needed(self, result: CriterionResult) -> str:
         """What a result not met still needs, in one sentence; "" when met or not known."""
         if result.met or not result.relevant:
@@ -115,7 +121,7 @@ def explain(verdict: Verdict, wording: Wording | None = None) -> Explained:
         needed = "" if route.met else _route_needed(words, by_name, route.route)
         routes.append(Line(words.route_name(route.route), route.met, text, needed))
     return Explained(
-        summary=_summary(verdict),
+        summary=_summary(verdict, words),
         routes=tuple(routes),
         criteria=tuple(
             Line(words.describe(c), c.met, _criterion(c, words), words.still_needed(c))
@@ -150,19 +156,18 @@ def _route_needed(words: Wording, by_name: Mapping[str, CriterionResult], route:
     return ""
 
 
-def _summary(verdict: Verdict) -> str:
+def _summary(verdict: Verdict, words: Wording) -> str:
     on = day(verdict.as_of)
     if not verdict.evaluated:
         reason = _ISO_DATE.sub(lambda found: day(found.group(1)), verdict.reason)
         return f"Not evaluated on {on}: {reason or 'no reason given'}."
     if verdict.turned_around:
-        routes = ", ".join(humanise(r).lower() for r in verdict.routes_met)
-        return f"Turned around on {on}: the {routes} result is met."
+        routes = "; ".join(_lower_first(words.route_name(r)) for r in verdict.routes_met)
+        return f"Turned around on {on}: {routes}."
     if not verdict.eligible:
         return f"Not eligible on {on}: the family does not meet the programme's criteria."
-    open_routes = [humanise(r.route).lower() for r in verdict.routes]
-    if open_routes:
-        return f"Not yet turned around on {on}: no route is met yet ({', '.join(open_routes)})."
+    if verdict.routes:
+        return f"Not yet turned around on {on}: no route to a result is met yet."
     return f"Not yet turned around on {on}."
 
 
@@ -170,16 +175,17 @@ def _criterion(result: CriterionResult, words: Wording) -> str:
     return _join(
         "met" if result.met else "not met",
         words.named(_listed("measured", result.measured)),
-        words.named(_listed("needs", result.thresholds)),
+        words.named(_listed("needs", result.thresholds, words.setting_name)),
         _windows(result.windows),
         words.named(result.reason),
     )
 
 
-def _listed(label: str, values: dict[str, Any]) -> str:
+def _listed(label: str, values: dict[str, Any], name: Callable[[str], str] | None = None) -> str:
     if not values:
         return ""
-    return f"{label} " + ", ".join(f"{_key(k)} {_value(v)}" for k, v in values.items())
+    named = name or _key
+    return f"{label} " + ", ".join(f"{named(k)} {_value(v)}" for k, v in values.items())
 
 
 def _key(key: str) -> str:
@@ -213,6 +219,10 @@ def _windows(windows: dict[str, Window]) -> str:
         f"{humanise(name).lower()} {day(w.start)} to {day(w.end - dt.timedelta(days=1))}"
         for name, w in windows.items()
     )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _sentence_case(text: str) -> str:
