@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
@@ -76,17 +77,20 @@ def path_segment(value: object) -> str:
     return quote(str(value), safe="")
 
 
-def _configure(engine: JinjaTemplateEngine) -> None:
-    env = engine.engine
+@functools.cache
+def _environment() -> Environment:
+    """The one Jinja environment of the process, however many apps it builds: compiling the
+    templates (the GOV.UK components are large) takes about a second, once, not once an app
+    (the test suite builds an app a test)."""
     # The GOV.UK Frontend components under the prefix their own macros import each other by
     # (`govuk_frontend_jinja/components/button/macro.html`), beside the app's templates.
-    assert env.loader is not None
-    env.loader = ChoiceLoader(
+    loader = ChoiceLoader(
         [
-            env.loader,
+            FileSystemLoader(TEMPLATES),
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
+    env = Environment(loader=loader, autoescape=True)
     env.filters.update(
         day=day,
         money=money,
@@ -103,12 +107,11 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True
+    return env
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(
-        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_configure
-    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(_environment()))
 
 
 def page(name: str, *, status: int = 200, **context: Any) -> Template:
