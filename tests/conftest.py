@@ -88,6 +88,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The page tests (`tests/test_pages*.py`) run on SQLite only. They test what a page shows
+    and how its forms behave; what the database does behind them is tested through the API
+    and the services on both kinds, and the access matrix requests every page on both. Run
+    on PostgreSQL as well, they cost a tenth of the suite's time."""
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("database_kind") if callspec else None
+        page_test = item.path.name.startswith("test_pages")
+        (dropped if page_test and kind == "postgresql" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(params=DATABASE_KINDS)
 def database_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
