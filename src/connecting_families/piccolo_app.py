@@ -1,14 +1,9 @@
 """The Piccolo app: its tables and where its migrations live (`migrations/` at the root)."""
 
-from pathlib import Path
-
 from piccolo.conf.apps import AppConfig
 
+from connecting_families.database.migrations import APP_NAME, MIGRATIONS_DIR
 from connecting_families.database.registry import TABLES
-
-APP_NAME = "connecting_families"
-# The package is installed editable from the repository, so the root is three levels up.
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations" / APP_NAME
 
 APP_CONFIG = AppConfig(
     app_name=APP_NAME,
