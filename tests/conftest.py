@@ -3,6 +3,11 @@
 Tests that touch the database run twice, on SQLite and on a real PostgreSQL cluster that the
 suite starts itself (see `postgres_server.py`). Each test gets a fresh database copied from a
 template migrated once per session, so tests never see each other's rows.
+
+Building the app is most of a test's set-up (Litestar reads each of some 400 handlers), so a
+test process builds one app for the settings most tests share and gives each test new state
+in it: a new engine, new services and plugins, the fresh database and an empty data folder.
+For that, each test's database and data folder are at the same place (`each_test`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from connecting_families.app import create_app
+from connecting_families.app import app_state, create_app
 from connecting_families.database.engine import (
     AnyEngine,
     close_database,
@@ -36,6 +41,8 @@ from postgres_server import PostgresServer
 DATABASE_KINDS = ["sqlite", "postgresql"]
 TEST_SECRET = "test-secret-" + "x" * 40
 _database_numbers = itertools.count(1)
+# The apps a test process built, each with the settings it was built for (`app`).
+_built: list[tuple[Settings, Litestar]] = []
 
 
 def _migrate(url: str) -> None:
@@ -104,6 +111,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+@pytest.fixture(scope="session")
+def each_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each test's database file and data folder are: the same place every test."""
+    return tmp_path_factory.mktemp("each_test")
+
+
 @pytest.fixture(params=DATABASE_KINDS)
 def database_kind(request: pytest.FixtureRequest) -> str:
     kind: str = request.param
@@ -123,25 +136,26 @@ def empty_database_url(database_kind: str, request: pytest.FixtureRequest, tmp_p
 
 @pytest.fixture
 def database_url(
-    database_kind: str, request: pytest.FixtureRequest, tmp_path: Path
+    database_kind: str, request: pytest.FixtureRequest, each_test: Path
 ) -> Iterator[str]:
     """A fresh, fully migrated database of the kind under test."""
     if database_kind == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "test.sqlite3"
+        path = each_test / "test.sqlite3"
+        for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     template_name: str = request.getfixturevalue("postgres_template")
-    name = f"cf_test_{next(_database_numbers)}"
     # FILE_COPY copies the template's files (a checkpoint, cheap with fsync off) instead of
     # writing every block through the WAL: half the time of PostgreSQL 15's default.
-    _admin(server, f"CREATE DATABASE {name} TEMPLATE {template_name} STRATEGY FILE_COPY")
-    yield server.url(name)
-    # Dropped as each test ends, so a worker's cluster stays small (16 MB a database, some
-    # 700 of them a run otherwise) and its removal at the end of the session is quick.
-    _admin(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _admin(server, f"CREATE DATABASE cf_test TEMPLATE {template_name} STRATEGY FILE_COPY")
+    yield server.url("cf_test")
+    # Dropped as each test ends, so the next test's is made afresh and a worker's cluster
+    # stays small.
+    _admin(server, "DROP DATABASE IF EXISTS cf_test WITH (FORCE)")
 
 
 def make_settings(database_url: str, data_dir: Path) -> Settings:
@@ -151,8 +165,10 @@ def make_settings(database_url: str, data_dir: Path) -> Settings:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return make_settings(database_url, tmp_path / "var")
+def settings(database_url: str, each_test: Path) -> Settings:
+    data_dir = each_test / "var"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return make_settings(database_url, data_dir)
 
 
 @pytest.fixture
@@ -166,8 +182,23 @@ async def engine(settings: Settings) -> AsyncIterator[AnyEngine]:
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[Litestar]:
+    """The app for `settings` with new state: the one this process built for the same
+    settings (one for each kind of database), else a new one. An app a test registered
+    handlers of its own in is not given to another test."""
+    app = next((app for built, app in _built if built == settings), None)
+    if app is None:
+        app = create_app(settings)
+        _built.append((settings, app))
+    else:
+        state = app_state(settings)
+        app.state.clear()
+        app.state.update(state)
+        use_engine(state["engine"])
+    routes = len(app.routes)
+    yield app
+    if len(app.routes) != routes:
+        _built.remove((settings, app))
 
 
 @pytest.fixture

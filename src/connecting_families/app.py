@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import swagger_ui
 from litestar import Litestar, Router
@@ -141,47 +142,20 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).parent / "static"
 SWAGGER_ASSETS_PATH = "/schema/assets"
 
 
+@asynccontextmanager
+async def _database_lifespan(app: Litestar) -> AsyncIterator[None]:
+    engine = app.state.engine
+    await open_database(engine)
+    try:
+        yield
+    finally:
+        await close_database(engine)
+
+
 def create_app(settings: Settings) -> Litestar:
     """Build the service for `settings`. The database is opened and closed in the lifespan."""
-    engine = create_engine(settings.database)
-    use_engine(engine)
-
-    @asynccontextmanager
-    async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
-        await open_database(engine)
-        try:
-            yield
-        finally:
-            await close_database(engine)
-
-    plugins = PluginHost(settings.disabled_plugins)
-    evaluation = EvaluationService(engine, plugins)
-    services: dict[str, object] = {
-        "plugins": plugins,
-        "imports": ImportService(engine, settings.max_import_bytes, plugins),
-        # Not "evidence": a body field of that name (a need's) would be taken for the
-        # dependency, and Litestar answers its validation errors with a 500.
-        "evidence_service": EvidenceService(engine),
-        "recorder": EvidenceRecorder(engine, plugins),
-        "evaluation": evaluation,
-        "claims": ClaimService(engine, evaluation),
-        "reports": ReportService(engine, evaluation),
-        "accounts": AccountService(engine, settings.secret_key),
-        "families": FamilyService(engine),
-        "members": MemberService(engine),
-        "allocations": AllocationService(engine),
-        "notes": NoteService(engine),
-        "consents": ConsentService(engine),
-        "closures": ClosureService(engine),
-        "assessments": AssessmentService(engine, plugins),
-        "plans": PlanService(engine),
-        "programmes": ProgrammeService(engine, plugins),
-        "claim_queries": QueryService(engine),
-        "claim_windows": ClaimWindows(engine),
-        "user_admin": UserService(engine),
-        "team_admin": TeamService(engine),
-        "own_account": PasswordService(engine),
-    }
+    state = app_state(settings)
+    use_engine(state["engine"])
     app = _Service(
         route_handlers=[
             HealthController,
@@ -260,10 +234,10 @@ def create_app(settings: Settings) -> Litestar:
                 opt={"access": PUBLIC},
             ),
         ],
-        lifespan=[database_lifespan],
-        state=State({"settings": settings, "engine": engine, **services}),
+        lifespan=[_database_lifespan],
+        state=State(state),
         guards=[reads_page_form, requires_same_origin, requires_access],
-        dependencies={**ACCESS_DEPENDENCIES, **_provide(services)},
+        dependencies={**ACCESS_DEPENDENCIES, **_provide(set(state) - {"settings", "engine"})},
         openapi_config=_openapi(),
         exception_handlers={
             **{kind: for_pages(h) for kind, h in EXCEPTION_HANDLERS.items()},
@@ -299,6 +273,45 @@ def create_app(settings: Settings) -> Litestar:
     return app
 
 
+def app_state(settings: Settings) -> dict[str, Any]:
+    """What an app holds for `settings`: the settings, its engine (not yet open) and each
+    service, which handlers ask for by name.
+
+    Handlers find the services in the app's state, so the tests give each test new ones
+    (and a new engine) in the one app a test process builds: building it is most of a test's
+    set-up."""
+    engine = create_engine(settings.database)
+    plugins = PluginHost(settings.disabled_plugins)
+    evaluation = EvaluationService(engine, plugins)
+    services: dict[str, object] = {
+        "plugins": plugins,
+        "imports": ImportService(engine, settings.max_import_bytes, plugins),
+        # Not "evidence": a body field of that name (a need's) would be taken for the
+        # dependency, and Litestar answers its validation errors with a 500.
+        "evidence_service": EvidenceService(engine),
+        "recorder": EvidenceRecorder(engine, plugins),
+        "evaluation": evaluation,
+        "claims": ClaimService(engine, evaluation),
+        "reports": ReportService(engine, evaluation),
+        "accounts": AccountService(engine, settings.secret_key),
+        "families": FamilyService(engine),
+        "members": MemberService(engine),
+        "allocations": AllocationService(engine),
+        "notes": NoteService(engine),
+        "consents": ConsentService(engine),
+        "closures": ClosureService(engine),
+        "assessments": AssessmentService(engine, plugins),
+        "plans": PlanService(engine),
+        "programmes": ProgrammeService(engine, plugins),
+        "claim_queries": QueryService(engine),
+        "claim_windows": ClaimWindows(engine),
+        "user_admin": UserService(engine),
+        "team_admin": TeamService(engine),
+        "own_account": PasswordService(engine),
+    }
+    return {"settings": settings, "engine": engine, **services}
+
+
 def _body_limits(settings: Settings) -> BodyLimits:
     return BodyLimits(
         max_body_bytes=settings.max_body_bytes,
@@ -309,13 +322,16 @@ def _body_limits(settings: Settings) -> BodyLimits:
     )
 
 
-def _provide(services: dict[str, object]) -> dict[str, Provide]:
-    """Each service as a dependency handlers ask for by name."""
+def _provide(names: Iterable[str]) -> dict[str, Provide]:
+    """Each service as a dependency handlers ask for by name, read from the app's state."""
 
-    def provider(service: object) -> Provide:
-        return Provide(lambda: service, sync_to_thread=False, use_cache=True)
+    def provider(name: str) -> Provide:
+        def service(state: State) -> Any:
+            return state[name]
 
-    return {name: provider(service) for name, service in services.items()}
+        return Provide(service, sync_to_thread=False)
+
+    return {name: provider(name) for name in names}
 
 
 class _Service(Litestar):
