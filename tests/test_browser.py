@@ -184,7 +184,12 @@ async def axe_violations(page: Page) -> list[str]:
 
 async def screenshot(page: Page, name: str) -> None:
     """Check the page's accessibility at desktop and tablet widths, and save it at both for
-    review as screenshots/<name>-desktop.png and -tablet.png."""
+    review as screenshots/<name>-desktop.png and -tablet.png.
+
+    A click that follows a link returns once the next page has started to load; checking it
+    before it has loaded finds a document with nothing in it (CI saw `documentElement` null).
+    """
+    await page.wait_for_load_state()
     assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
     assert BROWSER_PROBLEMS.get(page, []) == [], name
     for width, viewport in WIDTHS.items():
@@ -241,6 +246,7 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         await screenshot(page, "key-worker-caseload")
 
         await row.get_by_role("link", name="FAM-1").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("FAM-1")
         await screenshot(page, "family-summary")
         sections = page.get_by_role("navigation", name="Sections of the family's record")
         await sections.get_by_role("link", name="Result").click()

@@ -92,6 +92,7 @@ async def test_a_key_worker_changes_the_household_through_its_forms(
         await page.get_by_role("link", name="FAM-1").click()
         sections = page.get_by_role("navigation", name="Sections of the family's record")
         await sections.get_by_role("link", name="Household").click()
+        await expect(page.get_by_role("button", name="Add a member")).to_be_visible()
         await screenshot(page, "household")
 
         await page.get_by_role("button", name="Add a member").click()
@@ -111,6 +112,7 @@ async def test_a_key_worker_changes_the_household_through_its_forms(
         await expect(page.get_by_role("row", name=re.compile("Eve Smith"))).to_be_visible()
 
         await page.get_by_role("link", name=re.compile("Record leaving.*Eve Smith")).click()
+        await expect(page.get_by_role("group", name="Date they left")).to_be_visible()
         await screenshot(page, "household-leaving")
         await fill_date(page.locator("main form"), "Date they left", dt.date(2025, 1, 5))
         await page.get_by_role("button", name="Record leaving").click()
