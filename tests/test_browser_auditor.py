@@ -30,7 +30,7 @@ from access_world import World
 from claim_world import build_claim_world, sampled_claim
 from serve_process import Server
 
-CRIME, WORK = "Crime asb education", "Progress to work"
+CRIME, WORK = "Crime, anti-social behaviour and school", "Progress to work"
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ async def test_a_programme_manager_takes_a_claim_from_import_to_decision_in_the_
         await page.get_by_role("button", name="Prepare the claim", exact=True).click()
         await expect(page.locator("#claim-status")).to_have_text("Draft")
         await expect(page.get_by_role("row", name=FAM_1_LINE)).to_contain_text(
-            "Crime asb education"
+            "Crime, anti-social behaviour and school"
         )
         await look(page, "claimed-again", javascript=javascript)
 

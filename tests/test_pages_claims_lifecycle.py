@@ -276,7 +276,7 @@ async def test_the_check_page_shows_what_is_submitted_and_changes_nothing(
     assert 'id="submit-lines">1<' in check.text
     assert 'id="submit-total">£700.00<' in check.text
     assert "Once you submit the claim, it cannot be changed or withdrawn." in words
-    assert "FAM-1 Crime asb education £700.00" in words
+    assert "FAM-1 Crime, anti-social behaviour and school £700.00" in words
     assert await Claim.select(Claim.status).where(Claim.id == claim_id).first() == {
         "status": "sampled"
     }
@@ -304,7 +304,10 @@ async def test_the_decision_names_every_problem_at_once(
     assert response.status_code == 422, response.text
     words = text_of(response.text)
     assert "Select what the department decided" in words
-    assert "Enter the reason the department rejected FAM-1, Crime asb education" in words
+    assert (
+        "Enter the reason the department rejected FAM-1, Crime, anti-social behaviour and school"
+        in words
+    )
     assert f'href="#reason-{line_id}"' in response.text
     assert await Claim.select(Claim.status).where(Claim.id == claim_id).first() == {
         "status": "submitted"
@@ -321,7 +324,10 @@ async def test_rejected_with_no_line_ticked_asks_for_the_lines(
     assert response.status_code == 422, response.text
     words = text_of(response.text)
     assert "Select the lines the department rejected" in words
-    assert "Tick FAM-1, Crime asb education as rejected, or delete its reason" in words
+    assert (
+        "Tick FAM-1, Crime, anti-social behaviour and school as rejected, or delete its reason"
+        in words
+    )
     assert ">No school census</textarea>" in response.text
 
 

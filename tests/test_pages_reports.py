@@ -192,6 +192,20 @@ async def test_the_monthly_report_shows_the_apis_figures_in_words(
     money_is_pounds(html)
 
 
+async def test_the_dashboard_names_routes_by_the_rule_sets_short_names(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The dashboard's table of results met by route names each route as the rule set does
+    (tf2012's `route_names`), not by its key in words ("Crime asb education")."""
+    totals = await api(client, world, "/api/v1/programmes/P1/totals", as_of="2014-05-31")
+    assert totals["turned_around"]["by_route"], "FAM-1 has met a result"
+    html = await page(client, world, "/programmes/P1?as_of=2014-05-31")
+    words = text_of(html)
+    assert "Crime, anti-social behaviour and school 1" in words
+    assert "Crime asb education" not in words
+    assert not [key for key in ROUTE_KEYS if key in html]
+
+
 async def test_the_monthly_report_has_a_way_back(client: httpx.AsyncClient, world: World) -> None:
     """Breadcrumbs and a link lead back to the programme's dashboard; the other months are
     linked too."""

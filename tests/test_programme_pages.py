@@ -245,7 +245,7 @@ async def test_preparing_a_claim_shows_its_line(client: httpx.AsyncClient, world
     assert response.status_code == 200, response.text
     words = text_of(response.text)
     assert "The claim was prepared as a draft." in words
-    assert "FAM-1 Crime asb education £700.00" in words
+    assert "FAM-1 Crime, anti-social behaviour and school £700.00" in words
 
 
 async def test_a_claim_needs_a_date_or_a_window(client: httpx.AsyncClient, world: World) -> None:

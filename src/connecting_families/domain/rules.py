@@ -80,6 +80,9 @@ class RuleSet:
     # The words of the result page (`web/explain.py`): each criterion's description by its
     # name, the criteria each route rests on, and what a criterion not met still needs.
     descriptions: Mapping[str, str] = attrs.field(factory=dict)
+    # Each route's short name, for the claim pages' tables and headings ("Continuous
+    # employment"); a route without one is shown by its name in words.
+    route_names: Mapping[str, str] = attrs.field(factory=dict)
     route_criteria: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
     still_needed: StillNeeded = nothing_needed
     # How a programme's overrides apply to the defaults: by default each setting named

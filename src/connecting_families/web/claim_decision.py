@@ -9,6 +9,7 @@ its family and route can be claimed again in a later claim (`ClaimService.decide
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -23,7 +24,7 @@ from connecting_families.http_params import RecordId
 from connecting_families.web.claim_pages import back_to_claim, claim_context
 from connecting_families.web.family_form_labels import NumberedLabels
 from connecting_families.web.forms import FORM_LABELS, SAVED, chosen, form_values, refused
-from connecting_families.web.templating import humanise, page
+from connecting_families.web.templating import page
 
 SAVED.update(
     {
@@ -56,26 +57,32 @@ TYPED_DECISION_LABELS = NumberedLabels(
 )
 
 
+# A route of the claim's rule set in words (`claim_pages.route_namer`).
+RouteName = Callable[[str], str]
+
+
 def decided_lines(claim: dict[str, Any]) -> list[dict[str, Any]]:
     """The lines the department decides on: those claimed (not left out of the draft)."""
     return [line for line in claim["lines"] if line["is_live"]]
 
 
-def line_name(line: dict[str, Any]) -> str:
-    return f"{line['family_ref']}, {humanise(line['route'])}"
+def line_name(line: dict[str, Any], route_name: RouteName) -> str:
+    return f"{line['family_ref']}, {route_name(line['route'])}"
 
 
-def decision_labels(lines: list[dict[str, Any]]) -> dict[str, str]:
+def decision_labels(lines: list[dict[str, Any]], route_name: RouteName) -> dict[str, str]:
     """The form's labels: the outcome, the ticked lines, and each line's reason."""
     return DECISION_LABELS | {
-        f"reason-{line['id']}": f"Reason the department rejected {line_name(line)}"
+        f"reason-{line['id']}": f"Reason the department rejected {line_name(line, route_name)}"
         for line in lines
     }
 
 
-def read_decision(values: dict[str, str], lines: list[dict[str, Any]]) -> dict[int, str]:
+def read_decision(
+    values: dict[str, str], lines: list[dict[str, Any]], route_name: RouteName
+) -> dict[int, str]:
     """The rejected lines and their reasons, or `Invalid` naming every problem at once."""
-    labels = decision_labels(lines)
+    labels = decision_labels(lines, route_name)
     outcome = values.get("outcome", "")
     ticked = set(chosen(values, "rejected"))
     known = {str(line["id"]) for line in lines}
@@ -101,17 +108,15 @@ def read_decision(values: dict[str, str], lines: list[dict[str, Any]]) -> dict[i
         key = str(line["id"])
         name = f"reason-{key}"
         reason = values.get(name, "")
-        label = labels[name]
+        label, called = labels[name], line_name(line, route_name)
         if key in ticked and not reason:
             problems.append(
-                field_error(name, f"Enter the reason the department rejected {line_name(line)}")
+                field_error(name, f"Enter the reason the department rejected {called}")
             )
         elif len(reason) > MAX_REASON:
             problems.append(field_error(name, f"{label} must be {MAX_REASON} characters or fewer"))
         elif reason and key not in ticked:
-            problems.append(
-                field_error(name, f"Tick {line_name(line)} as rejected, or delete its reason")
-            )
+            problems.append(field_error(name, f"Tick {called} as rejected, or delete its reason"))
         elif key in ticked:
             rejections[line["id"]] = reason
     if problems:
@@ -123,7 +128,8 @@ async def decision_context(claims: ClaimService, caller: Caller, claim_id: int) 
     assert caller.principal is not None
     context = await claim_context(claims, caller.principal, caller.actor, claim_id)
     lines = decided_lines(context["claim"])
-    return context | {"lines": lines, "outcomes": OUTCOMES, "field_labels": decision_labels(lines)}
+    labels = decision_labels(lines, context["route_name"])
+    return context | {"lines": lines, "outcomes": OUTCOMES, "field_labels": labels}
 
 
 class ClaimDecisionPages(Controller):
@@ -170,7 +176,7 @@ class ClaimDecisionPages(Controller):
         values = await form_values(request)
         context = await decision_context(claims, caller, claim_id)
         try:
-            rejections = read_decision(values, context["lines"])
+            rejections = read_decision(values, context["lines"], context["route_name"])
             decided = await claims.decide(caller.principal, caller.actor, claim_id, rejections)
         except DomainError as error:
             # A 409 (decided meanwhile) is shown on the claim as it now is.

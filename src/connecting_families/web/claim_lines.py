@@ -23,6 +23,7 @@ from connecting_families.errors import DomainError, Invalid, field_error
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.members import MemberService
 from connecting_families.http_params import RecordId
+from connecting_families.web.claim_pages import route_namer
 from connecting_families.web.explain import Wording, explain
 from connecting_families.web.family_summary import names_of
 from connecting_families.web.forms import (
@@ -104,6 +105,7 @@ async def line_context(
         "amount_gbp": gbp(line["amount_pence"]),
         "verdict": verdict,
         "explained": explain(verdict, wording) if verdict else None,
+        "route_name": Wording(ruleset=plugins.ruleset(claim["ruleset"])).route_title,
         "tables": evidence_tables(view.evidence, verdict, names) if view.evidence else [],
         "decides": can["sign_off"] and waiting and view.open_query is None,
         "prepared_it": claim["prepared_by"] == principal.user_id,
@@ -266,6 +268,7 @@ class ClaimLinePages(Controller):
             "programme/claim_verify.html",
             claim=claim,
             code=claim["programme"],
+            route_name=route_namer(claims, claim),
             can=abilities(principal),
             differences=[(d, why(d.what)) for d in differences],
         )

@@ -9,6 +9,7 @@ this page's "What happens next".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
@@ -33,6 +34,7 @@ from connecting_families.claims.service import ClaimService
 from connecting_families.claims.windows import window_name
 from connecting_families.errors import DomainError
 from connecting_families.http_params import RecordId
+from connecting_families.web.explain import Wording
 from connecting_families.web.forms import (
     FORM_LABELS,
     SAVED,
@@ -68,6 +70,7 @@ async def claim_context(
         "window_name": await window_name(window) if window else None,
         "code": claim["programme"],
         "claim": claim,
+        "route_name": route_namer(claims, claim),
         "can": abilities(principal),
         "form": Form(),
         "refused_key": key,
@@ -75,6 +78,11 @@ async def claim_context(
         # Internal audit's open queries, shown above the claim (`claim_queries.html`).
         "queries": await open_queries_of(claim_id),
     }
+
+
+def route_namer(claims: ClaimService, claim: dict[str, Any]) -> Callable[[str], str]:
+    """The claim's routes by the short names of the rule set it was prepared under."""
+    return Wording(ruleset=claims.evaluation.plugins.ruleset(claim["ruleset"])).route_title
 
 
 async def claim_refused(

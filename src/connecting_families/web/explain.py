@@ -67,6 +67,11 @@ class Wording:
         own = self.ruleset.descriptions.get(route) if self.ruleset else None
         return _sentence_case(own) if own else humanise(route)
 
+    def route_title(self, route: str) -> str:
+        """A route's short name, for a table or a heading (the rule set's `route_names`)."""
+        own = self.ruleset.route_names.get(route) if self.ruleset else None
+        return own or humanise(route)
+
     def setting_name(self, key: str) -> str:
         """A threshold by the rule set's label for the setting it comes from ("weeks in work
         after Jobseeker's Allowance"), or its key in words."""

@@ -31,11 +31,13 @@ from connecting_families.audit.service import Actor
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import judging_day, today
 from connecting_families.errors import Invalid, field_error
+from connecting_families.hooks.host import PluginHost
 from connecting_families.http_params import CodeParam
 from connecting_families.programmes.service import ProgrammeService
 from connecting_families.reports.indicators import Period
 from connecting_families.reports.service import ReportService
 from connecting_families.web.charts import dashboard_charts
+from connecting_families.web.explain import Wording
 from connecting_families.web.forms import Form, read, with_dates
 from connecting_families.web.templating import page, path_segment
 
@@ -120,6 +122,7 @@ class ProgrammePages(Controller):
         request: Request[Any, Any, Any],
         programmes: NamedDependency[ProgrammeService],
         reports: NamedDependency[ReportService],
+        plugins: NamedDependency[PluginHost],
         principal: NamedDependency[Principal],
         actor: NamedDependency[Actor],
         code: CodeParam,
@@ -136,6 +139,7 @@ class ProgrammePages(Controller):
             request: The query: the date input's fields, or the report's month.
             programmes: The programme service.
             reports: The report service.
+            plugins: The plugin host, for the rule set's names of its routes.
             principal: The signed-in caller.
             actor: The caller, for the audit log.
             code: The programme.
@@ -182,6 +186,7 @@ class ProgrammePages(Controller):
             code=code,
             can=abilities(principal),
             programme=programme,
+            route_name=Wording(ruleset=plugins.ruleset(programme.ruleset_id)).route_title,
             totals=totals,
             indicators=indicators,
             month_name=month.start.strftime("%B %Y"),

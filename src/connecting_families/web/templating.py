@@ -104,6 +104,9 @@ def _environment() -> Environment:
     # every use, and the GOV.UK components import one another at every call: a quarter of
     # the family page's time.
     env.globals["saved_message"] = saved_message
+    # A claim's pages name its routes by its rule set's `route_names` (`route_name` in their
+    # context); elsewhere a route is its name in words.
+    env.globals["route_name"] = humanise
     env.auto_reload = False
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -149,6 +149,7 @@ RULESET = RuleSet(
     evaluate=evaluate,
     check_config=check_config,
     claimable=one_claim_per_family,
+    route_names={"successful_family_outcome": "Successful family outcome"},
     descriptions={
         ROUTE: "every need identified by the case's closure achieved, and none under the same "
         "headline since, for the months the outcomes must be sustained"

@@ -421,6 +421,11 @@ RULESET = RuleSet(
     check_config=check_config,
     claimable=claimable,
     descriptions=TF2012_DESCRIPTIONS,
+    route_names={
+        "crime_asb_education": "Crime, anti-social behaviour and school",
+        "continuous_employment": "Continuous employment",
+        "progress_to_work": "Progress to work",
+    },
     route_criteria=TF2012_ROUTES,
     still_needed=still_needed,
     setting_labels={

@@ -333,6 +333,10 @@ RULESET = RuleSet(
     check_config=check_config,
     claimable=one_claim_per_family,
     descriptions=DESCRIPTIONS,
+    route_names={
+        "sustained_progress": "Sustained progress",
+        "continuous_employment": "Continuous employment",
+    },
     route_criteria={
         "sustained_progress": HEADLINES,
         "continuous_employment": ("continuous_employment",),
