@@ -872,6 +872,7 @@ CLAIM_EXAMPLES: dict[tuple[str, str], ClaimExample] = {
     ("GET", PROGRAMME + "/claims"): _of_programme(),
     ("POST", PROGRAMME + "/claim-windows"): _of_programme(WINDOW),
     ("GET", PROGRAMME + "/claim-windows"): _of_programme(),
+    ("POST", PROGRAMME + "/claim-windows/{window_id:int}/close"): _with_window,
     ("GET", PROGRAMME + "/forecast"): _forecast,
     ("GET", CLAIMS): _in_claim("draft"),
     ("POST", CLAIMS + "/lines/{line_id:int}/exclude"): _in_claim(

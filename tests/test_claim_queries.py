@@ -11,6 +11,7 @@ from connecting_families.access.caller import Caller
 from connecting_families.access.policy import Principal
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.claims.querying import QueryService
+from connecting_families.claims.tables import ClaimLine
 from connecting_families.errors import Conflict, Invalid, NotFound
 
 from access_world import World
@@ -68,16 +69,32 @@ async def test_a_queried_line_stops_submission_naming_the_line(
     await client.post(
         f"/api/v1/claims/{claim_id}/lines/{second}/sign-off", headers=world.headers("auditor")
     )
-    # Signing off the queried line through the API still leaves its query open.
-    await client.post(
-        f"/api/v1/claims/{claim_id}/lines/{first}/sign-off", headers=world.headers("auditor")
-    )
     submitted = await client.post(f"/api/v1/claims/{claim_id}/submit", headers=world.headers("pm"))
     assert submitted.status_code == 409, submitted.text
     detail = submitted.json()["detail"]
     assert f"line {first})" in detail
     assert "FAM-1" in detail
     assert "Answer the query before submitting" in detail
+
+
+async def test_a_queried_line_is_not_signed_off_until_answered(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The API refuses to sign off a line whose query waits for an answer (409), and writes
+    nothing; once the manager has answered, the same sign-off is taken."""
+    claim_id, [first, _] = await sampled_claim(client, world)
+    query_id = (await query(client, world, claim_id, first)).json()["id"]
+    sign_off = f"/api/v1/claims/{claim_id}/lines/{first}/sign-off"
+    refused = await client.post(sign_off, headers=world.headers("auditor"))
+    assert refused.status_code == 409, refused.text
+    assert "until its query is answered" in refused.json()["detail"]
+    assert await ClaimLine.count().where(ClaimLine.signed_off_by.is_not_null()) == 0
+    await client.post(
+        f"/api/v1/claims/{claim_id}/queries/{query_id}/answer",
+        json={"answer": "The attendance return of March."},
+        headers=world.headers("pm"),
+    )
+    assert (await client.post(sign_off, headers=world.headers("auditor"))).status_code == 200
 
 
 async def test_an_answered_query_lets_the_claim_be_submitted(

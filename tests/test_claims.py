@@ -561,6 +561,42 @@ async def test_a_claim_is_prepared_in_an_open_claim_window(
     assert (claim.json()["as_of"], lines_of(claim.json())) == (FIRST, [("FAM-1", PTW, "100.00")])
 
 
+async def test_a_programme_manager_closes_a_claim_window_early(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Closed through the API, a window takes no more claims, is not closed twice, and is
+    audited; another programme's window is not found from this one."""
+    today = dt.date.today()
+    windows = "/api/v1/programmes/P1/claim-windows"
+    opened = await client.post(
+        windows,
+        json={
+            "name": "Called in early",
+            "opens_on": (today - dt.timedelta(days=3)).isoformat(),
+            "closes_on": (today + dt.timedelta(days=30)).isoformat(),
+            "as_of": FIRST,
+        },
+        headers=world.headers("pm"),
+    )
+    window_id = opened.json()["id"]
+    elsewhere = await client.post(
+        f"/api/v1/programmes/P2/claim-windows/{window_id}/close", headers=world.headers("pm")
+    )
+    assert elsewhere.status_code == 404
+    closed = await client.post(f"{windows}/{window_id}/close", headers=world.headers("pm"))
+    assert closed.status_code == 200, closed.text
+    assert (closed.json()["name"], closed.json()["claims"]) == ("Called in early", 0)
+    assert closed.json()["closed_at"] is not None
+    again = await client.post(f"{windows}/{window_id}/close", headers=world.headers("pm"))
+    assert again.status_code == 409
+    assert "already closed" in again.json()["detail"]
+    refused = await client.post(
+        "/api/v1/programmes/P1/claims", json={"window_id": window_id}, headers=world.headers("pm")
+    )
+    assert refused.status_code == 409
+    assert await AuditEvent.count().where(AuditEvent.action == "claim_window.close") == 1
+
+
 async def test_a_claim_larger_than_one_statement_is_written_whole(
     engine: AnyEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

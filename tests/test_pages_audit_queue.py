@@ -14,6 +14,7 @@ from litestar import Litestar
 
 from connecting_families.accounts.tables import UserRole
 from connecting_families.audit.tables import AuditEvent
+from connecting_families.claims.tables import ClaimLine
 from connecting_families.evidence.tables import Offence
 from connecting_families.families.tables import Person
 
@@ -256,8 +257,9 @@ async def test_a_queried_line_is_not_signed_off_until_answered(
     page = await client.get(address)
     assert 'id="decision"' not in page.text
     refused = await post_form(client, f"{address}/audit", {"decision": "sign_off"})
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "You cannot sign off the line until its query is answered" in text_of(refused.text)
+    assert await ClaimLine.count().where(ClaimLine.signed_off_by.is_not_null()) == 0
 
 
 async def test_whoever_prepared_the_claim_is_not_offered_the_decision(

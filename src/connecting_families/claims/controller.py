@@ -10,6 +10,7 @@ from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from connecting_families.access.caller import Caller
 from connecting_families.access.policy import (
     CLAIM_MANAGE,
     CLAIM_READ,
@@ -19,6 +20,7 @@ from connecting_families.access.policy import (
 )
 from connecting_families.audit.service import Actor
 from connecting_families.claims.service import ClaimService
+from connecting_families.claims.windows import ClaimWindows, Window
 from connecting_families.http_params import BoundedId, CodeParam, RecordId
 
 Code = CodeParam
@@ -45,6 +47,30 @@ class SampleRequest(msgspec.Struct, forbid_unknown_fields=True):
     percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
     count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
     seed: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None
+
+
+class ClosedWindow(msgspec.Struct):
+    """A claim window once closed: no claim is prepared in it after."""
+
+    id: int
+    name: str
+    opens_on: dt.date
+    closes_on: dt.date
+    as_of: dt.date
+    closed_at: dt.datetime | None
+    claims: int
+
+    @classmethod
+    def of(cls, window: Window) -> ClosedWindow:
+        return cls(
+            id=window.id,
+            name=window.name,
+            opens_on=window.opens_on,
+            closes_on=window.closes_on,
+            as_of=window.as_of,
+            closed_at=window.closed_at,
+            claims=window.claims,
+        )
 
 
 class Rejection(msgspec.Struct, forbid_unknown_fields=True):
@@ -147,6 +173,25 @@ class ClaimWindowController(Controller):
             code: The programme.
         """
         return {"windows": await claims.list_windows(principal, code)}
+
+    @post("/{window_id:int}/close", opt={"access": CLAIM_MANAGE}, status_code=200)
+    async def close_window(
+        self,
+        claim_windows: NamedDependency[ClaimWindows],
+        caller: NamedDependency[Caller],
+        code: Code,
+        window_id: RecordId,
+    ) -> ClosedWindow:
+        """Close a claim window that is open or yet to open, before its last day (the
+        department has called the round in, say); it never opens again.
+
+        Args:
+            claim_windows: The programme's claim windows.
+            caller: The signed-in programme manager.
+            code: The programme.
+            window_id: The window.
+        """
+        return ClosedWindow.of(await claim_windows.close(caller, code, window_id))
 
 
 class ClaimController(Controller):

@@ -37,7 +37,7 @@ import msgspec
 
 from connecting_families.access.policy import CLAIM_READ, Principal
 from connecting_families.audit.service import Actor, record
-from connecting_families.claims.queries import refuse_open_queries
+from connecting_families.claims.queries import queries_of, refuse_open_queries
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.claims import gbp, near_miss, payable, pence
@@ -760,7 +760,8 @@ class ClaimService:
         line_id: int,
         auditor_id: int,
     ) -> dict[str, Any]:
-        """An auditor signs off a sampled line; whoever prepared the claim may not."""
+        """An auditor signs off a sampled line; whoever prepared the claim may not, nor anyone
+        while the line's query waits for the programme manager's answer."""
         async with write_transaction(self.engine):
             claim = await self._transition(principal, actor, claim_id, ("sampled",), "signed off")
             if claim["prepared_by"] == auditor_id:
@@ -778,6 +779,11 @@ class ClaimService:
                 raise Conflict(f"Line {line_id} is not in the audit sample.")
             if line["signed_off_by"] is not None:
                 raise Conflict(f"Line {line_id} is already signed off.")
+            if any(query.open for query in await queries_of(claim_id, line_id)):
+                raise Conflict(
+                    "You cannot sign off the line until its query is answered by the "
+                    "programme manager."
+                )
             await ClaimLine.update(
                 {
                     ClaimLine.signed_off_by: auditor_id,

@@ -15,7 +15,7 @@ from litestar.response import Template
 from connecting_families.access.caller import Caller
 from connecting_families.access.policy import CLAIM_MANAGE, CLAIM_READ, CLAIM_SIGN_OFF
 from connecting_families.claims.line_views import LineView, line_view
-from connecting_families.claims.queries import queries_of, query_of
+from connecting_families.claims.queries import query_of
 from connecting_families.claims.querying import QueryService
 from connecting_families.claims.service import ClaimService
 from connecting_families.domain.claims import gbp
@@ -181,18 +181,6 @@ class ClaimLinePages(Controller):
             if data.decision == "query":
                 await claim_queries.raise_query(caller, claim_id, line_id, data.reason or "")
             else:
-                # Read unaudited: the sign-off is this request's one entry.
-                queried = await queries_of(claim_id, line_id)
-                if any(query.open for query in queried):
-                    raise Invalid(
-                        "The line has a query waiting for the programme manager's answer.",
-                        errors=[
-                            field_error(
-                                "decision",
-                                "You cannot sign off the line until its query is answered",
-                            )
-                        ],
-                    )
                 await claims.sign_off(
                     principal, caller.actor, claim_id, line_id, principal.user_id
                 )
