@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+import attrs
 import msgspec
 
 from connecting_families.audit.service import Actor
@@ -43,9 +44,12 @@ def add_commands(commands: Any) -> None:
     plugins = commands.add_parser("plugins", help="installed plugins").add_subparsers(
         title="plugins commands", metavar="COMMAND", required=True
     )
-    plugins.add_parser(
-        "list", help="each plugin, its version, and what it registers"
-    ).set_defaults(command=cmd_plugins_list)
+    listing = plugins.add_parser(
+        "list",
+        help="each plugin, its version, and what it registers; exit 1 if any plugin has a problem",
+    )
+    listing.add_argument("--json", action="store_true", help="print JSON, for programs")
+    listing.set_defaults(command=cmd_plugins_list)
 
 
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
@@ -76,8 +80,18 @@ def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> 
 
 
 def cmd_plugins_list(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 1 on any problem, so that a deployment can stop on a plugin left out."""
     host = PluginHost(settings.disabled_plugins)
-    for plugin in host.plugins():
+    plugins = host.plugins()
+    if args.json:
+        listing = {
+            "plugins": [attrs.asdict(plugin) for plugin in plugins],
+            "disabled": sorted(host.disabled),
+            "problems": host.problems,
+        }
+        print(json.dumps(listing, indent=2))
+        return 1 if host.problems else 0
+    for plugin in plugins:
         print(f"{plugin.name} {plugin.version or ''}".rstrip())
         for label, names in (
             ("rule sets", plugin.rulesets),
@@ -90,4 +104,4 @@ def cmd_plugins_list(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{name} (disabled by CF_DISABLED_PLUGINS)")
     for problem in host.problems:
         print(f"problem: {problem}", file=sys.stderr)
-    return 0
+    return 1 if host.problems else 0

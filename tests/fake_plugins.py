@@ -1,0 +1,46 @@
+"""Plugin packages as pip would leave them (a `*.dist-info` and a module on the path), written
+into a test's directory: the host finds them through `importlib.metadata`, exactly as it finds
+installed ones, and nothing is installed."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+_serial = itertools.count()
+
+
+class FakePackages:
+    """Writes fake distributions under one directory, put first on `sys.path`."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.root.mkdir(exist_ok=True)
+        self.monkeypatch = monkeypatch
+        monkeypatch.syspath_prepend(str(root))
+        # A subprocess (`serve`) finds them too, and the code under test as before.
+        inherited = os.environ.get("PYTHONPATH")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), *filter(None, [inherited])]))
+
+    def add(self, distribution: str, plugins: dict[str, str], version: str = "1.0") -> list[str]:
+        """A distribution with one module per plugin (entry-point name -> module source);
+        returns the modules' names, unique to this test so that none is imported twice."""
+        modules = []
+        lines = ["[connecting_families]"]
+        for plugin, source in plugins.items():
+            module = f"cf_fake_{plugin}_{next(_serial)}"
+            (self.root / f"{module}.py").write_text(textwrap.dedent(source))
+            lines.append(f"{plugin} = {module}")
+            modules.append(module)
+        info = self.root / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
+        )
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        self.monkeypatch.syspath_prepend(str(self.root))  # invalidates the import caches
+        return modules
