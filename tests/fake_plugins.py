@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -27,8 +28,9 @@ class FakePackages:
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), *filter(None, [inherited])]))
 
     def add(self, distribution: str, plugins: dict[str, str], version: str = "1.0") -> list[str]:
-        """A distribution with one module per plugin (entry-point name -> module source);
-        returns the modules' names, unique to this test so that none is imported twice."""
+        """A distribution (or a new version of it) with one module per plugin (entry-point
+        name -> module source); returns the modules' names, unique to this test so that none
+        is imported twice."""
         modules = []
         lines = ["[connecting_families]"]
         for plugin, source in plugins.items():
@@ -36,6 +38,9 @@ class FakePackages:
             (self.root / f"{module}.py").write_text(textwrap.dedent(source))
             lines.append(f"{plugin} = {module}")
             modules.append(module)
+        # A new version of a package replaces the one before, as `pip install -U` does.
+        for installed in self.root.glob(f"{distribution.replace('-', '_')}-*.dist-info"):
+            shutil.rmtree(installed)
         info = self.root / f"{distribution.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(

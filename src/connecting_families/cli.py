@@ -137,6 +137,24 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--operator", default=None, help="who is running this, for the audit log")
     create.set_defaults(command=cmd_programme_create)
     programme.add_parser("list", help="list programmes").set_defaults(command=cmd_programme_list)
+    upgrade = programme.add_parser(
+        "upgrade-ruleset",
+        help="move a programme to another version of its rule set, showing first which "
+        "families' results change",
+    )
+    upgrade.add_argument("code")
+    upgrade.add_argument("--to", required=True, type=int, metavar="VERSION", help="e.g. 2")
+    upgrade.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="judge families on this date (default: today, or the programme's last day)",
+    )
+    upgrade.add_argument(
+        "--dry-run", action="store_true", help="compare the verdicts only; change nothing"
+    )
+    upgrade.add_argument("--operator", default=None, help="who is running this, for the audit log")
+    upgrade.set_defaults(command=cmd_programme_upgrade_ruleset)
 
     refs = commands.add_parser("refs", help="stored refs and codes").add_subparsers(
         title="refs commands", metavar="COMMAND", required=True
@@ -440,6 +458,31 @@ def cmd_programme_list(settings: Settings, args: argparse.Namespace) -> int:
     for programme in programmes:
         print(f"{programme.code:<16} {programme.ruleset_id:<8} {programme.name}")
     print(f"{len(programmes)} programme(s)")
+    return 0
+
+
+def cmd_programme_upgrade_ruleset(settings: Settings, args: argparse.Namespace) -> int:
+    from connecting_families.evaluation.service import EvaluationService
+    from connecting_families.programmes.ruleset_upgrade import RulesetUpgrade, RulesetUpgrades
+
+    async def upgrade(engine: AnyEngine) -> RulesetUpgrade:
+        evaluation = EvaluationService(engine, PluginHost(settings.disabled_plugins))
+        return await RulesetUpgrades(evaluation).upgrade(
+            None, _operator(args), args.code, args.to, args.as_of, dry_run=args.dry_run
+        )
+
+    result = run_with_database(settings.database, upgrade)
+    print(
+        f"{result.programme}: {result.before} -> {result.after}, "
+        f"{result.families} families judged as of {result.as_of.isoformat()}"
+    )
+    print(f"{len(result.changes)} families' results change")
+    for change in result.changes:
+        print(f"  {change.family_ref:<16} {change.before} -> {change.after}")
+    if result.moved:
+        print(f"moved {result.programme} to {result.after}")
+    else:
+        print("dry run: nothing was changed")
     return 0
 
 

@@ -167,6 +167,9 @@ class ProgrammeService:
     async def create_programme(self, actor: Actor, draft: ProgrammeDraft) -> ProgrammeRecord:
         values = attrs.asdict(draft)
         refuse_if(_problems(values) + self._ruleset_problems(values), "The programme")
+        # Held to the version it is created on (`programmes.ruleset_versions`).
+        ruleset = self.plugins.ruleset(draft.ruleset_id)
+        assert ruleset is not None  # refused above otherwise
         async with write_transaction(self.engine):
             if await Programme.exists().where(Programme.code == draft.code):
                 raise Conflict(
@@ -178,7 +181,7 @@ class ProgrammeService:
                     code=draft.code,
                     name=draft.name.strip(),
                     local_authority=draft.local_authority.strip(),
-                    ruleset_id=draft.ruleset_id,
+                    ruleset_id=ruleset.key,
                     ruleset_config=draft.ruleset_config,
                     starts_on=draft.starts_on,
                     ends_on=draft.ends_on,

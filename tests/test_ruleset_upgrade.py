@@ -1,0 +1,190 @@
+"""A programme stays on the `id@version` it was set up with until it is moved on, after a
+comparison of every family's verdict under both versions (`programme upgrade-ruleset`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_plugins import FakePackages
+
+from connecting_families.audit.tables import AuditEvent
+from connecting_families.cli import main
+from connecting_families.database.engine import AnyEngine, run_with_database
+from connecting_families.hooks.host import PluginHost
+from connecting_families.programmes.ruleset_versions import pin_rulesets, unpin_rulesets
+from connecting_families.programmes.service import ruleset_config_of
+from connecting_families.programmes.tables import Programme
+from connecting_families.settings import DatabaseUrl
+
+from conftest import TEST_SECRET
+from import_cases import FAMILIES, PEOPLE
+
+# The council's own rule set: version 1 judges as tf2012 does; version 2 turns FAM-1 around.
+COUNCIL = """
+    import attrs
+    from cf_rulesets import tf2012
+    from connecting_families.hooks.hookspecs import hookimpl
+
+    def kinder(evidence, as_of, config, context):
+        verdict = tf2012.RULESET.evaluate(evidence, as_of, config, context)
+        if verdict.family_ref != "FAM-1":
+            return verdict
+        return attrs.evolve(verdict, evaluated=True, eligible=True, turned_around=True)
+
+    @hookimpl
+    def cf_register_rulesets(register):
+        register(attrs.evolve(tf2012.RULESET, id="council", version=1, name="Council rules"))
+        if {version} > 1:
+            register(attrs.evolve(tf2012.RULESET, id="council", version=2,
+                                  name="Council rules", evaluate=kinder))
+"""
+NEWER_TF2015 = """
+    import attrs
+    from cf_rulesets import tf2015
+    from connecting_families.hooks.hookspecs import hookimpl
+
+    @hookimpl
+    def cf_register_rulesets(register):
+        register(attrs.evolve(tf2015.RULESET, version=3))
+"""
+
+
+@pytest.fixture
+def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakePackages:
+    return FakePackages(tmp_path / "site", monkeypatch)
+
+
+@pytest.fixture
+def council(
+    database_url: str, packages: FakePackages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> FakePackages:
+    """Programme P1 created on the council's rule set while only version 1 was installed,
+    with FAM-1 and FAM-2; then the package upgraded to one shipping version 2 as well."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CF_DATABASE_URL", database_url)
+    monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
+    packages.add("cf-council", {"council": COUNCIL.format(version=1)})
+    assert main(["programme", "create", "P1", "--name", "P1", "--ruleset", "council"]) == 0
+    for kind, text in (("families", FAMILIES.replace("kw_own", "")), ("people", PEOPLE)):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        assert main(["import", kind, str(path), "--programme", "P1"]) == 0
+    packages.add("cf-council", {"council": COUNCIL.format(version=2)}, version="2.0")
+    return packages
+
+
+def _evaluated_on(capsys: pytest.CaptureFixture[str]) -> str:
+    capsys.readouterr()
+    assert main(["evaluate", "--programme", "P1", "--as-of", "2014-06-01"]) == 0
+    return capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_newer_version_installed_judges_no_programme_until_moved(
+    council: FakePackages, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With `council@2` installed, P1 is still judged by `council@1`, the version it was set
+    up on; `programme list` says which."""
+    assert PluginHost().ruleset("council") is not None
+    assert _evaluated_on(capsys) == "P1 on council@1, as of 2014-06-01"
+    assert main(["programme", "list"]) == 0
+    assert "council@1" in capsys.readouterr().out
+
+
+def test_a_dry_run_lists_the_families_that_change_and_moves_nothing(
+    council: FakePackages, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only FAM-1's result differs under `council@2`: it is listed; P1 stays on `council@1`."""
+    capsys.readouterr()
+    upgrade = ["programme", "upgrade-ruleset", "P1", "--to", "2", "--as-of", "2014-06-01"]
+    assert main([*upgrade, "--dry-run"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "P1: council@1 -> council@2, 2 families judged as of 2014-06-01"
+    assert out[1] == "1 families' results change"
+    assert out[2].split()[0] == "FAM-1"
+    assert out[2].endswith("-> turned around ()")
+    assert out[3] == "dry run: nothing was changed"
+    assert _evaluated_on(capsys) == "P1 on council@1, as of 2014-06-01"
+
+
+async def _upgrades_audited() -> list[dict[str, Any]]:
+    rows = await AuditEvent.select(AuditEvent.detail).where(
+        AuditEvent.action == "programme.ruleset.upgrade"
+    )
+    return [ruleset_config_of(row["detail"]) for row in rows]  # SQLite hands JSON as text
+
+
+def test_the_real_run_moves_the_programme_and_is_audited(
+    council: FakePackages, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """Without `--dry-run` P1 moves to `council@2`, and the audit log says from what to what."""
+    upgrade = ["programme", "upgrade-ruleset", "P1", "--to", "2", "--as-of", "2014-06-01"]
+    assert main([*upgrade, "--operator", "pm"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "moved P1 to council@2"
+    assert _evaluated_on(capsys) == "P1 on council@2, as of 2014-06-01"
+    audited = run_with_database(DatabaseUrl.parse(database_url), lambda _: _upgrades_audited())
+    assert audited == [
+        {
+            "from": "council@1",
+            "to": "council@2",
+            "as_of": "2014-06-01",
+            "families": 2,
+            "changed": 1,
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("7", "There is no rule set council@7 installed."),
+        ("1", "The programme is on council@1 already."),
+    ],
+)
+def test_an_unknown_or_current_version_is_refused_clearly(
+    council: FakePackages, capsys: pytest.CaptureFixture[str], version: str, message: str
+) -> None:
+    """Exit 1 with the reason and the versions installed; nothing moves."""
+    capsys.readouterr()
+    assert main(["programme", "upgrade-ruleset", "P1", "--to", version]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {message}" in err
+    assert "installed versions: council@1, council@2" in err or "choose another" in err
+    assert "Traceback" not in err
+    assert _evaluated_on(capsys) == "P1 on council@1, as of 2014-06-01"
+
+
+def test_a_higher_built_in_version_from_another_package_switches_no_programme(
+    database_url: str,
+    packages: FakePackages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tf2015@3` from another package: P1 stays on `tf2015@2`, and cannot be moved to it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CF_DATABASE_URL", database_url)
+    monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
+    assert main(["programme", "create", "P1", "--name", "P1", "--ruleset", "tf2015"]) == 0
+    packages.add("cf-newer", {"tf2015_next": NEWER_TF2015})
+    assert _evaluated_on(capsys) == "P1 on tf2015@2, as of 2014-06-01"
+    assert main(["programme", "upgrade-ruleset", "P1", "--to", "3", "--dry-run"]) == 1
+    assert "There is no rule set tf2015@3 installed." in capsys.readouterr().err
+
+
+async def test_existing_programmes_are_held_to_the_version_they_are_judged_by(
+    engine: AnyEngine,
+) -> None:
+    """The migration's step: a bare `tf2015` becomes `tf2015@2` (the highest installed
+    today); a rule set not installed stays bare; backwards, the ids are bare again."""
+    for code, ruleset_id in (("P1", "tf2015"), ("P2", "tf2012@1"), ("P3", "gone")):
+        await Programme.insert(
+            Programme(code=code, name=code, local_authority=code, ruleset_id=ruleset_id)
+        )
+    assert await pin_rulesets(PluginHost()) == {"P1": "tf2015@2"}
+    held = {r["code"]: r["ruleset_id"] for r in await Programme.select().order_by(Programme.code)}
+    assert held == {"P1": "tf2015@2", "P2": "tf2012@1", "P3": "gone"}
+    await unpin_rulesets()
+    bare = {r["code"]: r["ruleset_id"] for r in await Programme.select().order_by(Programme.code)}
+    assert bare == {"P1": "tf2015", "P2": "tf2012", "P3": "gone"}
