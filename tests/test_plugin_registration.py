@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
-from fake_plugins import FakePackages
 
 from connecting_families.cli import main
 from connecting_families.hooks.host import PluginHost
+
+from fake_plugins import FakePackages
+from serve_process import Server
 
 MISSPELT = """
     from connecting_families.hooks.hookspecs import hookimpl
@@ -211,3 +214,32 @@ def test_plugins_list_exits_0_when_all_is_well(
     listing = json.loads(capsys.readouterr().out)
     assert listing["problems"] == []
     assert listing["disabled"] == ["sf2022"]
+
+
+RAISES_ON_IMPORT = """
+    raise RuntimeError("the council's plugin is broken")
+"""
+
+
+@pytest.mark.alone
+def test_serve_starts_and_answers_with_broken_plugins_installed(
+    packages: FakePackages, tmp_path: Path
+) -> None:
+    """A misspelt hook, a forgotten @hookimpl, a module that raises and an impostor: `serve`
+    starts, answers, and its log names each plugin, without a traceback."""
+    packages.add("cf-misspelt", {"misspelt": MISSPELT})
+    packages.add("cf-unmarked", {"unmarked": UNMARKED})
+    packages.add("cf-raises", {"raises": RAISES_ON_IMPORT})
+    packages.add("aaa-impostor", {"better_tf2012": IMPOSTOR.format(id="tf2012", version=1)})
+    log = tmp_path / "serve.log"
+    server = Server(f"sqlite:///{tmp_path / 'serve.sqlite3'}", tmp_path, log_path=log)
+    try:
+        server.wait_ready()
+        assert httpx.get(f"{server.url}/health/live", timeout=10).status_code == 200
+        assert httpx.get(f"{server.url}/sign-in", timeout=10).status_code == 200
+    finally:
+        server.kill()
+    text = log.read_text()
+    for name in ("misspelt", "unmarked", "raises"):
+        assert f"plugin '{name}'" in text
+    assert "Traceback" not in text

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_plugins import FakePackages
 
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.cli import main
@@ -19,6 +18,7 @@ from connecting_families.programmes.tables import Programme
 from connecting_families.settings import DatabaseUrl
 
 from conftest import TEST_SECRET
+from fake_plugins import FakePackages
 from import_cases import FAMILIES, PEOPLE
 
 # The council's own rule set: version 1 judges as tf2012 does; version 2 turns FAM-1 around.

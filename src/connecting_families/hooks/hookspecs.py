@@ -49,9 +49,11 @@ def cf_register_rulesets(register: Callable[[RuleSet], None]) -> None:
     """Register whole rule sets: identification, results, routes and payments.
 
     Call ``register`` once per :class:`~connecting_families.domain.rules.RuleSet`. A programme
-    names a rule set by id; the highest registered version of that id evaluates it, and each
-    verdict records the ``id@version`` it was decided by. A second registration of the same
-    ``id@version`` is refused (and reported).
+    is created on the highest registered version of an id and stays on that ``id@version``
+    until it is moved on (``programme upgrade-ruleset``); each verdict records the
+    ``id@version`` it was decided by. An id belongs to the package that ships it: another
+    package registering it, at any version, is refused (and reported), as is a second
+    registration of the same ``id@version``.
 
     :param register: Call with each rule set.
 
