@@ -15,7 +15,9 @@ import pytest
 from connecting_families.cli import main
 from connecting_families.hooks.host import PluginHost
 
+from conftest import TEST_SECRET
 from fake_plugins import FakePackages
+from import_cases import FAMILIES
 from serve_process import Server
 
 MISSPELT = """
@@ -214,6 +216,28 @@ def test_plugins_list_exits_0_when_all_is_well(
     listing = json.loads(capsys.readouterr().out)
     assert listing["problems"] == []
     assert listing["disabled"] == ["sf2022"]
+
+
+def test_import_and_evaluate_go_on_with_a_misspelt_plugin_installed(
+    packages: FakePackages,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The commands other than `plugins list` work as before; the plugin is only left out."""
+    packages.add("cf-council", {"council": MISSPELT})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CF_DATABASE_URL", database_url)
+    monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
+    assert main(["programme", "create", "P1", "--name", "P1", "--ruleset", "tf2012"]) == 0
+    families = tmp_path / "families.csv"
+    families.write_text(FAMILIES.replace("kw_own", ""))
+    assert main(["import", "families", str(families), "--programme", "P1"]) == 0
+    assert main(["evaluate", "--programme", "P1", "--as-of", "2014-06-01"]) == 0
+    out, err = capsys.readouterr()
+    assert "P1 on tf2012@1, as of 2014-06-01" in out
+    assert "Traceback" not in out + err
 
 
 RAISES_ON_IMPORT = """

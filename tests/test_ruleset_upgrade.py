@@ -188,3 +188,22 @@ async def test_existing_programmes_are_held_to_the_version_they_are_judged_by(
     await unpin_rulesets()
     bare = {r["code"]: r["ruleset_id"] for r in await Programme.select().order_by(Programme.code)}
     assert bare == {"P1": "tf2015", "P2": "tf2012", "P3": "gone"}
+
+
+def test_a_programme_on_a_bare_id_may_be_held_to_the_version_judging_it(
+    council: FakePackages, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """A programme the migration could not hold (its plugin was not installed then) is judged
+    by the highest version; `--to` that version holds it there, changing no family."""
+
+    async def unpin() -> None:
+        await Programme.update({Programme.ruleset_id: "council"}).where(Programme.code == "P1")
+
+    run_with_database(DatabaseUrl.parse(database_url), lambda _: unpin())
+    capsys.readouterr()
+    upgrade = ["programme", "upgrade-ruleset", "P1", "--to", "2", "--as-of", "2014-06-01"]
+    assert main(upgrade) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == ["0 families' results change", "moved P1 to council@2"]
+    assert main(["programme", "list"]) == 0
+    assert "council@2" in capsys.readouterr().out

@@ -60,9 +60,10 @@ class RulesetUpgrades:
     def __init__(self, evaluation: EvaluationService) -> None:
         self.evaluation = evaluation
 
-    def _target(self, current: RuleSet, version: int) -> RuleSet:
+    def _target(self, held: str, current: RuleSet, version: int) -> RuleSet:
         """The version asked for, of the programme's own rule set; refused clearly if it is
-        not installed or is the one the programme is on already."""
+        not installed or is the one the programme is held to already (a programme on a bare
+        id may be held to the version that judges it now)."""
         installed = sorted(
             r.version for r in self.evaluation.plugins.rulesets().values() if r.id == current.id
         )
@@ -73,7 +74,7 @@ class RulesetUpgrades:
                 f"There is no rule set {key} installed.",
                 errors=[field_error("to", f"installed versions: {versions}")],
             )
-        if version == current.version:
+        if key == held:
             raise Invalid(
                 f"The programme is on {key} already.",
                 errors=[field_error("to", "choose another version")],
@@ -100,7 +101,7 @@ class RulesetUpgrades:
         )
         held = programme["ruleset_id"]
         current = self.evaluation.ruleset(held)
-        target = self._target(current, version)
+        target = self._target(held, current, version)
         on = as_of or judging_day(programme["ends_on"], dt.datetime.now(dt.UTC).date())
         config = ruleset_config_of(programme["ruleset_config"])
         before = {
