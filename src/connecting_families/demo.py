@@ -309,6 +309,12 @@ class _Builder:
         self.until = on
         plugins = PluginHost()
         self.headlines = {p.ruleset_id: plugins.headlines(p.ruleset_id) for p in programmes}
+        # Each programme held to the version that judges it now (`programmes.ruleset_versions`).
+        self.held = {p.ruleset_id: p.ruleset_id for p in programmes} | {
+            p.ruleset_id: ruleset.key
+            for p in programmes
+            if (ruleset := plugins.ruleset(p.ruleset_id)) is not None
+        }
         self.pending: dict[type[Table], list[dict[str, Any]]] = {}
         self.programme_ids: dict[str, int] = {}
         self.team_ids: dict[str, int] = {}
@@ -355,7 +361,7 @@ class _Builder:
                     code=programme.code,
                     name=programme.name,
                     local_authority="Demo City Council",
-                    ruleset_id=programme.ruleset_id,
+                    ruleset_id=self.held[programme.ruleset_id],
                     starts_on=programme.starts_on,
                     ends_on=programme.ends_on,
                     target_families=400,
