@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 
+from connecting_families.audit.service import Actor
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.cli import main
 from connecting_families.database.engine import AnyEngine, run_with_database
+from connecting_families.errors import Invalid
 from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.ruleset_versions import pin_rulesets, unpin_rulesets
-from connecting_families.programmes.service import ruleset_config_of
+from connecting_families.programmes.service import (
+    ProgrammeDraft,
+    ProgrammeService,
+    ruleset_config_of,
+)
 from connecting_families.programmes.tables import Programme
 from connecting_families.settings import DatabaseUrl
 
@@ -207,3 +213,25 @@ def test_a_programme_on_a_bare_id_may_be_held_to_the_version_judging_it(
     assert out[1:] == ["0 families' results change", "moved P1 to council@2"]
     assert main(["programme", "list"]) == 0
     assert "council@2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("asked", "held"), [("tf2015", "tf2015@2"), ("tf2015@1", "tf2015@1"), ("sf2022", "sf2022@1")]
+)
+async def test_a_new_programme_is_held_to_the_version_it_is_created_on(
+    engine: AnyEngine, asked: str, held: str
+) -> None:
+    """A bare id is held to its highest version today; an `id@version` to that version."""
+    service = ProgrammeService(engine, PluginHost())
+    draft = ProgrammeDraft(code="P9", name="P9", local_authority="P9", ruleset_id=asked)
+    created = await service.create_programme(Actor.operator("test"), draft)
+    assert created.ruleset_id == held
+
+
+async def test_a_programme_on_a_version_not_installed_is_refused(engine: AnyEngine) -> None:
+    """`tf2015@9` is refused at creation, naming the field."""
+    service = ProgrammeService(engine, PluginHost())
+    draft = ProgrammeDraft(code="P9", name="P9", local_authority="P9", ruleset_id="tf2015@9")
+    with pytest.raises(Invalid) as refused:
+        await service.create_programme(Actor.operator("test"), draft)
+    assert refused.value.errors[0]["field"] == "ruleset_id"
