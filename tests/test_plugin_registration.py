@@ -178,6 +178,14 @@ def test_a_package_may_ship_several_versions_of_its_own_id(packages: FakePackage
     assert {"council@1", "council@2"} <= set(host.rulesets())
 
 
+def test_a_disabled_plugin_registered_by_hand_is_left_out_quietly() -> None:
+    """CF_DISABLED_PLUGINS blocks a plugin registered by hand too, and that is no problem."""
+    host = PluginHost(["council"], load_installed=False)
+    host.register(object(), "council")
+    assert host.problems == []
+    assert host.plugins() == []
+
+
 def test_plugins_list_exits_1_naming_each_problem(
     packages: FakePackages, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -120,7 +120,8 @@ class PluginHost:
         """Register one plugin and check it alone, so that its mistake leaves it out and
         never stops the others (pluggy's `check_pending` would raise for all of them)."""
         try:
-            self.manager.register(plugin, name=name)
+            if self.manager.register(plugin, name=name) is None:
+                return  # blocked by CF_DISABLED_PLUGINS
         except Exception as error:  # PluginValidationError: a hook's arguments are wrong
             self._report(name, "loading", error)
             return
