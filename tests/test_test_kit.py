@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -201,3 +202,13 @@ def test_a_programme_configuration_naming_an_absent_criterion_is_refused(
     plan = {"health": {"progress": [{"criterion": "kit_always_met"}]}}
     with pytest.raises(RequestRefused, match=r"outcome_plan\.health\.progress\[0\]\.criterion"):
         cf_service.create_programme("P1", "tf2015", config={"outcome_plan": plan})
+
+
+async def test_the_service_refuses_an_async_test_clearly(tmp_path: Path) -> None:
+    """Its methods run their own event loop, which cannot run inside the test's."""
+    with (
+        pytest.raises(RuntimeError, match=r"synchronous: use it from a plain `def test_"),
+        TestService.start(tmp_path, plugin_host("tf2012")),
+    ):
+        pass
+    assert not (tmp_path / "service.sqlite3").exists()

@@ -115,6 +115,15 @@ class TestService:
         cls, folder: Path, plugins: PluginHost, *, template: Path | None = None
     ) -> Iterator[TestService]:
         """The service on a new database in `folder`, judging with `plugins` alone."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass  # no loop running: the service can have one of its own
+        else:
+            raise RuntimeError(
+                "the test service's methods are synchronous: use it from a plain "
+                "`def test_…`, not an `async def` one"
+            )
         database = folder / "service.sqlite3"
         if template is None:
             migrate_database(f"sqlite:///{database}")
