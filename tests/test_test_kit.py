@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -67,6 +68,29 @@ def test_a_plugin_that_fails_to_register_is_named() -> None:
     """The host's problem is raised, naming the plugin and the hook."""
     with pytest.raises(PluginProblems, match=r"RaisesWhileRegistering.*cf_register_criteria"):
         plugin_host("tf2015", RaisesWhileRegistering())
+
+
+class Misspelt:
+    @hookimpl
+    def cf_register_criterion(self, register: Callable[[Criterion], None]) -> None:
+        register(Criterion("kit_always_met", "always met", {}, _always))
+
+
+class HookimplForgotten:
+    def cf_register_criteria(self, register: Callable[[Criterion], None]) -> None:
+        register(Criterion("kit_always_met", "always met", {}, _always))
+
+
+@pytest.mark.parametrize(
+    ("plugin", "named"),
+    [(Misspelt(), r"Misspelt'.*cf_register_criterion"), (HookimplForgotten(), "@hookimpl")],
+)
+def test_a_plugin_whose_hooks_the_host_cannot_call_is_named(plugin: object, named: str) -> None:
+    """A misspelt hook, or functions without @hookimpl: the test fails, saying which."""
+    with pytest.raises(PluginProblems) as raised:
+        plugin_host("tf2015", plugin)
+    assert type(plugin).__name__ in str(raised.value)
+    assert re.search(named, str(raised.value), re.S)
 
 
 def test_a_name_not_installed_is_refused_with_the_installed_names() -> None:

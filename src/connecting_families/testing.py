@@ -202,11 +202,17 @@ def plugin_host(*plugins: PluginName, strict: bool = True) -> PluginHost:
         entry_point = _installed(plugin) if isinstance(plugin, str) else None
         name = entry_point.name if entry_point else _name_of(plugin)
         try:
-            host.register(entry_point.load() if entry_point else plugin, name)
+            loaded = entry_point.load() if entry_point else plugin
+            host.register(loaded, name)
         except Exception as error:
             # What the service would report and leave out: an import error, a misspelt hook.
             problem = f"plugin {name!r} failed to load: {type(error).__name__}: {error}"
             host.problems.append(problem)
+            continue
+        if not host.manager.get_hookcallers(loaded):
+            host.problems.append(
+                f"plugin {name!r} implements no hook: is @hookimpl missing from its functions?"
+            )
     host.rulesets(), host.criteria(), host.measures()
     if strict and host.problems:
         raise PluginProblems(host.problems)
