@@ -203,6 +203,8 @@ def test_the_service_imports_evaluates_explains_and_claims(cf_service: TestServi
         assert cf_service.import_csv(kind, text)["rows"] == text.count("\n") - 1
     verdict = cf_service.verdict("FAM-1", "2014-03-01")
     assert (verdict["ruleset"], verdict["turned_around"]) == ("tf2012@1", True)
+    totals = cf_service.evaluate_programme("2014-03-01")
+    assert (totals["families"], totals["turned_around"]) == (2, 1)
     explained = cf_service.explanation("FAM-1", "2014-03-01")
     assert all(line.met for line in explained.routes)
     claim = cf_service.prepare_claim("2014-03-01")

@@ -4,6 +4,7 @@
         service.create_programme("P1", "tf2015", config={"outcome_plan": plan})
         service.import_csv("families", "family_ref,programme,identified_on,attached_on\\n…")
         verdict = service.verdict("FAM-1", "2017-06-01")
+        totals = service.evaluate_programme("2017-06-01")
         explained = service.explanation("FAM-1", "2017-06-01")
         claim = service.prepare_claim("2017-06-01")
 
@@ -245,6 +246,14 @@ class TestService:
         verdict = self._runner.run(evaluation.verdict_of(family_id, when))
         ruleset = self.plugins.ruleset(verdict.ruleset)
         return explain(verdict, Wording(ruleset=ruleset, criteria=self.plugins.criteria()))
+
+    def evaluate_programme(self, as_of: str | dt.date) -> dict[str, Any]:
+        """Every family of the programme judged at `as_of`: the totals (`families`,
+        `eligible`, `turned_around`, `routes`, `amounts_gbp`, …)."""
+        totals: dict[str, Any] = self._request(
+            "POST", f"/programmes/{self.programme}/evaluations", json={"as_of": str(as_of)}
+        )
+        return totals
 
     def prepare_claim(self, as_of: str | dt.date) -> dict[str, Any]:
         """A draft claim of every result newly claimable at `as_of`, with its `lines`."""
