@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion
 from connecting_families.domain.verdict import CriterionResult, Verdict
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks import hookspecs
 from connecting_families.hooks.hookspecs import hookimpl
 from connecting_families.hooks.host import PluginHost

@@ -15,6 +15,7 @@ from connecting_families.domain.claims import (
     once_per_route,
     one_claim_per_family,
     payable,
+    pence,
 )
 from connecting_families.domain.evidence import (
     AntisocialBehaviour,
@@ -28,25 +29,47 @@ from connecting_families.domain.evidence import (
     Observation,
     Offence,
     WorkProgrammeStart,
+    age_on,
 )
-from connecting_families.domain.rules import ConfigProblem, Criterion, RuleContext, RuleSet
+from connecting_families.domain.measures import Measure, MeasureType
+
+# The callables' types, so that an author's functions can be annotated (and checked) as the
+# host calls them; `each_setting_replaced` is the default merge a rule set may build on.
+from connecting_families.domain.rules import (
+    CheckConfig,
+    CheckParameters,
+    ConfigProblem,
+    Configure,
+    Criterion,
+    Evaluate,
+    Judge,
+    RuleContext,
+    RuleSet,
+    StillNeeded,
+    each_setting_replaced,
+)
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks.hookspecs import hookimpl
 
 __all__ = [
     "AntisocialBehaviour",
     "Attendance",
     "BenefitSpell",
+    "CheckConfig",
+    "CheckParameters",
     "Claimable",
     "ConfigProblem",
+    "Configure",
     "Criterion",
     "CriterionResult",
     "Earlier",
     "EmploymentSpell",
+    "Evaluate",
     "Exclusion",
     "FamilyEvidence",
+    "Judge",
     "Measure",
+    "MeasureType",
     "Member",
     "Need",
     "NewLines",
@@ -55,9 +78,12 @@ __all__ = [
     "RouteResult",
     "RuleContext",
     "RuleSet",
+    "StillNeeded",
     "Verdict",
     "Window",
     "WorkProgrammeStart",
+    "age_on",
+    "each_setting_replaced",
     "financial_year_start",
     "hookimpl",
     "months_after",
@@ -65,4 +91,5 @@ __all__ = [
     "once_per_route",
     "one_claim_per_family",
     "payable",
+    "pence",
 ]

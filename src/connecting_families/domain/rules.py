@@ -1,4 +1,4 @@
-"""What a plugin registers: rule sets and reusable criteria (measures are in `evidence/`)."""
+"""What a plugin registers: rule sets and reusable criteria (and measures, in `measures.py`)."""
 
 from __future__ import annotations
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import pluggy
 
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evidence.measures import Measure
 
 PROJECT = "connecting_families"
 
@@ -33,7 +33,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def cf_register_measures(register: Callable[[Measure], None]) -> None:
     """Declare the observation measures this plugin judges.
 
-    Call ``register`` once per :class:`~connecting_families.evidence.measures.Measure`. Imports
+    Call ``register`` once per :class:`~connecting_families.domain.measures.Measure`. Imports
     of ``observations.csv`` accept only declared measure keys, and check each value against its
     measure's type, codes and range. A key another plugin declared first is refused (and
     reported), so a plugin cannot change another's measure.

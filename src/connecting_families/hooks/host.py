@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 import attrs
 import pluggy
 
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion, RuleContext, RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks import hookspecs
 
 log = logging.getLogger(__name__)
