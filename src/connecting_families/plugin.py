@@ -10,6 +10,7 @@ from __future__ import annotations
 from connecting_families.domain.calendar import financial_year_start, months_after, months_before
 from connecting_families.domain.claims import (
     Claimable,
+    ClaimLineCheck,
     Earlier,
     NewLines,
     once_per_route,
@@ -57,6 +58,7 @@ __all__ = [
     "BenefitSpell",
     "CheckConfig",
     "CheckParameters",
+    "ClaimLineCheck",
     "Claimable",
     "ConfigProblem",
     "Configure",
