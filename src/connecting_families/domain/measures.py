@@ -26,7 +26,17 @@ def _valid_key(instance: object, attribute: object, value: str) -> None:
 
 @attrs.frozen
 class Measure:
-    """One measure a plugin declares; `parse` turns a cell into (stored text, number)."""
+    """One measure a plugin declares; `parse` turns a cell into (stored text, number).
+
+    Attributes:
+        key: The measure's name in `observations.csv` (lower_snake_case, at most 64).
+        type: ``number``, ``boolean`` (stored as true/false, numerically 1/0) or ``code``.
+        description: What it measures, in words.
+        codes: The codes a ``code`` measure accepts.
+        minimum: The least value a ``number`` accepts (None: no least).
+        maximum: The greatest value a ``number`` accepts (None: no greatest).
+        unit: The unit a number is in, in words (``incidents``, ``£``).
+    """
 
     key: str = attrs.field(validator=_valid_key)
     type: MeasureType
