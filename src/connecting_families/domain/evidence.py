@@ -49,6 +49,7 @@ class Member:
     left_on: dt.date | None = None
 
     def is_member_on(self, on: dt.date) -> bool:
+        """Whether a member on `on`: `joined_on <= on < left_on` (either open)."""
         return (self.joined_on is None or self.joined_on <= on) and (
             self.left_on is None or on < self.left_on
         )
@@ -60,9 +61,11 @@ class Member:
         )
 
     def is_child_on(self, on: dt.date) -> bool:
+        """Under 18 on `on`."""
         return age_on(self.date_of_birth, on) < 18
 
     def is_adult_on(self, on: dt.date) -> bool:
+        """18 or over on `on`."""
         return not self.is_child_on(on)
 
 
@@ -162,6 +165,7 @@ class BenefitSpell:
     end_date: dt.date | None = None
 
     def covers(self, on: dt.date) -> bool:
+        """Whether claiming on `on`: `start_date <= on <= end_date` (an open end: still)."""
         return self.start_date <= on and (self.end_date is None or on <= self.end_date)
 
 
@@ -359,15 +363,19 @@ class FamilyEvidence:
     observations: tuple[Observation, ...] = ()
 
     def member(self, person_id: int) -> Member | None:
+        """The person's membership, or None for someone not in the household."""
         return next((m for m in self.members if m.person_id == person_id), None)
 
     def members_on(self, on: dt.date) -> tuple[Member, ...]:
+        """The members on `on`."""
         return tuple(m for m in self.members if m.is_member_on(on))
 
     def children_on(self, on: dt.date) -> tuple[Member, ...]:
+        """The members under 18 on `on`."""
         return tuple(m for m in self.members_on(on) if m.is_child_on(on))
 
     def adults_on(self, on: dt.date) -> tuple[Member, ...]:
+        """The members 18 or over on `on`."""
         return tuple(m for m in self.members_on(on) if m.is_adult_on(on))
 
     def was_member_on(self, person_id: int | None, on: dt.date) -> bool:
@@ -394,11 +402,14 @@ class FamilyEvidence:
         return found
 
     def to_json(self) -> bytes:
+        """The snapshot as JSON, as a claim line stores it."""
         return msgspec.json.encode(self)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> FamilyEvidence:
+        """The snapshot from its JSON (an auditor's re-run)."""
         return msgspec.json.decode(data, type=cls)
 
     def sha256(self) -> str:
+        """The hash of its JSON: a claim line records it, so a re-run can show it unchanged."""
         return hashlib.sha256(self.to_json()).hexdigest()

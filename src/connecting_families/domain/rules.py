@@ -127,6 +127,7 @@ class RuleSet:
 
     @property
     def key(self) -> str:
+        """`id@version`, as verdicts and claims record it."""
         return f"{self.id}@{self.version}"
 
     def configuration(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,6 +137,8 @@ class RuleSet:
     def config_problems(
         self, overrides: Mapping[str, Any], context: RuleContext
     ) -> list[ConfigProblem]:
+        """What is wrong with a programme's overrides: each setting that is not one of
+        `defaults`, else what `check_config` finds in the merged configuration."""
         unknown = [
             (name, f"is not a setting of rule set {self.key}")
             for name in overrides
@@ -181,6 +184,8 @@ class Criterion:
     still_needed: StillNeeded = nothing_needed
 
     def parameter_problems(self, parameters: Mapping[str, Any]) -> list[ConfigProblem]:
+        """What is wrong with a plan's parameters: each missing or unknown one, and what
+        `check` finds in those given, all at once."""
         missing = [(p, "is required") for p in self.parameters if p not in parameters]
         unknown = [
             (p, f"is not a parameter of {self.name}")

@@ -27,6 +27,7 @@ class Window:
     end: dt.date
 
     def __contains__(self, day: dt.date) -> bool:
+        """`day in window`: `start <= day < end`."""
         return self.start <= day < self.end
 
 
@@ -113,17 +114,22 @@ class Verdict:
 
     @property
     def routes_met(self) -> tuple[str, ...]:
+        """The routes met, in the rule set's order."""
         return tuple(route.route for route in self.routes if route.met)
 
     def criterion(self, name: str) -> CriterionResult:
+        """The result of the criterion `name` (StopIteration when there is none)."""
         return next(c for c in self.criteria if c.name == name)
 
     def route(self, name: str) -> RouteResult:
+        """The result of the route `name` (StopIteration when there is none)."""
         return next(r for r in self.routes if r.route == name)
 
     def to_json(self) -> bytes:
+        """The verdict as JSON, as stored with each evaluation and claim line."""
         return msgspec.json.encode(self)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Verdict:
+        """The verdict from its JSON."""
         return msgspec.json.decode(data, type=cls)
