@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 import pytest
 
 from connecting_families.cli import main
+from connecting_families.hooks import describe
 from connecting_families.hooks.host import PluginHost
+from connecting_families.plugin import RuleSet, hookimpl
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +113,36 @@ def test_a_disabled_plugin_is_not_shown(
     monkeypatch.setenv("CF_DISABLED_PLUGINS", "tf2012")
     assert show(capsys, "tf2012")[0] == 1
     assert show(capsys, "sf2022")[0] == 0
+
+
+def _no_merge(defaults: object, overrides: object) -> dict[str, object]:
+    raise KeyError("outcome_plan")
+
+
+class BadMerge:
+    """A rule set whose merge of the configuration raises: a plugin author's bug."""
+
+    @hookimpl
+    def cf_register_rulesets(self, register: Callable[[RuleSet], None]) -> None:
+        tf2012 = PluginHost().ruleset("tf2012")
+        assert tf2012 is not None
+        register(attrs.evolve(tf2012, id="badmerge", configure=_no_merge))
+
+
+def test_a_rule_set_that_raises_while_described_is_named_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exit 1, the plugin and the error class named on one line."""
+
+    def host_with_bad_merge(disabled: frozenset[str]) -> PluginHost:
+        host = PluginHost(disabled)
+        host.register(BadMerge(), "badmerge")
+        return host
+
+    monkeypatch.setattr(describe, "PluginHost", host_with_bad_merge)
+    code, out, err = show(capsys, "badmerge")
+    assert (code, out) == (1, "")
+    assert err == (
+        "error: plugin 'badmerge' failed while badmerge@1 was described: "
+        "KeyError: 'outcome_plan'\n"
+    )

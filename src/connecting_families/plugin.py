@@ -3,6 +3,9 @@
     from connecting_families.plugin import CriterionResult, FamilyEvidence, hookimpl
 
 What is named here is the promise to plugin authors; the modules it comes from may move.
+Left out on purpose: the plugin host, services, repositories, tables and the web layer. A plugin
+judges the values it is given and reaches nothing else, so judging stays pure and re-runnable.
+Its tests build evidence with `connecting_families.testing`.
 """
 
 from __future__ import annotations

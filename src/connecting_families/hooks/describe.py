@@ -23,6 +23,10 @@ from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import Settings
 
 
+class DescribeFailed(Exception):
+    """A plugin's rule set raised while it was described (its `configure`, say)."""
+
+
 def first_line(function: Callable[..., Any]) -> str:
     """A function's docstring's first line (what it does), or "" with none."""
     return (inspect.getdoc(function) or "").split("\n\n")[0].replace("\n", " ")
@@ -106,7 +110,16 @@ def describe(host: PluginHost, name: str) -> list[dict[str, Any]]:
     found = []
     ruleset = host.ruleset(name)
     if ruleset is not None:
-        found.append(describe_ruleset(ruleset, owners.get(("ruleset", ruleset.key))))
+        owner = owners.get(("ruleset", ruleset.key))
+        try:
+            found.append(describe_ruleset(ruleset, owner))
+        except Exception as error:
+            # Its configuration is the plugin's code running: a bug there is named, not a
+            # traceback.
+            raise DescribeFailed(
+                f"plugin {owner!r} failed while {ruleset.key} was described: "
+                f"{type(error).__name__}: {error}"
+            ) from error
     if (criterion := host.criteria().get(name)) is not None:
         found.append(describe_criterion(criterion, owners.get(("criterion", name))))
     if (measure := host.measures().get(name)) is not None:
@@ -174,7 +187,13 @@ def add_show_command(plugins: Any) -> None:
 
 def cmd_plugins_show(settings: Settings, args: argparse.Namespace) -> int:
     host = PluginHost(settings.disabled_plugins)
-    found = describe(host, args.name)
+    try:
+        found = describe(host, args.name)
+    except DescribeFailed as failed:
+        print(f"error: {failed}", file=sys.stderr)
+        return 1
+    for problem in host.problems:
+        print(f"problem: {problem}", file=sys.stderr)
     if not found:
         print(
             f"error: no installed rule set, criterion or measure is named {args.name!r}; "
