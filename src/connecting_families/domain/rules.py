@@ -11,6 +11,7 @@ import attrs
 
 from connecting_families.domain.claims import Claimable, once_per_route
 from connecting_families.domain.evidence import FamilyEvidence
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.verdict import CriterionResult, Verdict
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -37,7 +38,7 @@ class RuleContext:
     """
 
     criteria: Mapping[str, Criterion] = attrs.Factory(dict)
-    measures: Mapping[str, Any] = attrs.Factory(dict)
+    measures: Mapping[str, Measure] = attrs.Factory(dict)
 
 
 # (a criterion's result, each member's name by person ref) -> what the criterion still needs to

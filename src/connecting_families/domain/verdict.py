@@ -39,7 +39,8 @@ class CriterionResult:
         name: The criterion's name (in tf2015 plans, prefixed ``headline:``).
         relevant: Whether it applies to the family (a family with no children is not judged
             on school attendance); only relevant results count.
-        met: Whether it is met; false whenever it is not relevant.
+        met: Whether it is met; read only with `relevant` (a result that is not relevant
+            counts neither way).
         measured: What was measured, by name (numbers, counts, dates as text).
         thresholds: What it was measured against, by name (the parameters used).
         windows: The windows it looked at, by name (``before``, ``after``).
