@@ -3,7 +3,7 @@
 A plugin is a module (or object) registered under the entry-point group
 ``connecting_families``; it implements hooks by name, marked with ``@hookimpl``::
 
-    from connecting_families.hooks.hookspecs import hookimpl
+    from connecting_families.plugin import Measure, hookimpl
 
     @hookimpl
     def cf_register_measures(register):
