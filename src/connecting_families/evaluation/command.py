@@ -14,6 +14,7 @@ from connecting_families.audit.service import Actor
 from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.domain.dates import as_utc
 from connecting_families.evaluation.service import EvaluationService, ProgrammeEvaluation
+from connecting_families.hooks.describe import add_show_command
 from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import Settings
 
@@ -46,6 +47,7 @@ def add_commands(commands: Any) -> None:
     plugins.add_parser(
         "list", help="each plugin, its version, and what it registers"
     ).set_defaults(command=cmd_plugins_list)
+    add_show_command(plugins)
 
 
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:

@@ -16,9 +16,10 @@ from typing import Any, TypeVar
 import attrs
 import pluggy
 
+from connecting_families.domain.claims import ClaimLineCheck
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion, RuleContext, RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks import hookspecs
 
 log = logging.getLogger(__name__)
@@ -133,12 +134,18 @@ class PluginHost:
     def context(self) -> RuleContext:
         return RuleContext(criteria=self.criteria(), measures=self.measures())
 
-    def check_claim_line(self, line: dict[str, Any], verdict: Verdict) -> list[str]:
+    def check_claim_line(self, line: ClaimLineCheck, verdict: Verdict) -> list[str]:
         """Every plugin's objections to a claim line (a failing plugin objects, by name)."""
         problems: list[str] = []
         for implementation in self.manager.hook.cf_check_claim_line.get_hookimpls():
             try:
                 found: Any = implementation.function(line=line, verdict=verdict)
+                # A string would be taken letter by letter, and a dict by its keys: only a
+                # list of messages is an answer.
+                if found is not None and not (
+                    isinstance(found, list | tuple) and all(isinstance(p, str) for p in found)
+                ):
+                    raise TypeError(f"returned {type(found).__name__}, not a list of messages")
             except Exception as error:
                 self._report(implementation.plugin_name, "cf_check_claim_line", error)
                 found = [f"plugin {implementation.plugin_name} could not check this line"]
