@@ -29,7 +29,6 @@ from connecting_families.evaluation.command import add_commands as add_evaluatio
 from connecting_families.evaluation.command import run_evaluate
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.command import add_import_command, run_import
-from connecting_families.plugin_starter import add_new_command as add_new_plugin_command
 from connecting_families.programmes.service import ProgrammeDraft, ProgrammeService
 from connecting_families.reports.command import add_report_commands, run_report
 from connecting_families.settings import Settings, SettingsError
@@ -153,7 +152,6 @@ def _parser() -> argparse.ArgumentParser:
     commands.choices["import"].set_defaults(command=cmd_import)
     add_evaluation_commands(commands)
     commands.choices["evaluate"].set_defaults(command=cmd_evaluate)
-    add_new_plugin_command(commands.choices["plugins"])
     add_claim_commands(commands, "who is running this, for the audit log")
     commands.choices["claims"].set_defaults(command=cmd_claims)
     add_report_commands(commands, "who is running this, for the audit log")

@@ -33,14 +33,9 @@ class StarterRefused(ValueError):
     """NAME or the folder cannot be used; the message says why."""
 
 
-def add_new_command(plugins: argparse.ArgumentParser) -> None:
-    """Add `new` to the `plugins` command's verbs."""
-    # argparse gives no public way back to a parser's sub-commands; `plugins` is defined
-    # with the other plugin commands elsewhere, and this keeps the starter on its own.
-    verbs = next(
-        action for action in plugins._actions if isinstance(action, argparse._SubParsersAction)
-    )
-    new = verbs.add_parser(
+def add_new_command(plugins: Any) -> None:
+    """`plugins new NAME [--dir PATH]`, under the `plugins` commands (their sub-parsers)."""
+    new = plugins.add_parser(
         "new", help="write a new plugin package (entry point, criterion, test, README)"
     )
     new.add_argument("name", help="the package's name, e.g. cf_my_council")

@@ -16,6 +16,7 @@ from connecting_families.domain.dates import as_utc
 from connecting_families.evaluation.service import EvaluationService, ProgrammeEvaluation
 from connecting_families.hooks.describe import add_show_command
 from connecting_families.hooks.host import PluginHost
+from connecting_families.plugin_starter import add_new_command
 from connecting_families.settings import Settings
 
 
@@ -48,6 +49,7 @@ def add_commands(commands: Any) -> None:
         "list", help="each plugin, its version, and what it registers"
     ).set_defaults(command=cmd_plugins_list)
     add_show_command(plugins)
+    add_new_command(plugins)
 
 
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
