@@ -17,7 +17,6 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -33,8 +32,12 @@ from connecting_families.database.engine import (
     open_database,
     use_engine,
 )
-from connecting_families.database.migrations import migrate
-from connecting_families.settings import DatabaseUrl, Settings
+from connecting_families.settings import Settings
+
+# The test kit's own (`connecting_families.testing_service`), shared with plugin authors:
+# `running` is imported from here by the suite's tests.
+from connecting_families.testing_service import migrate_database as _migrate
+from connecting_families.testing_service import running
 
 from postgres_server import PostgresServer
 
@@ -43,19 +46,6 @@ TEST_SECRET = "test-secret-" + "x" * 40
 _database_numbers = itertools.count(1)
 # The apps a test process built, each with the settings it was built for (`app`).
 _built: list[tuple[Settings, Litestar]] = []
-
-
-def _migrate(url: str) -> None:
-    async def run() -> None:
-        engine = create_engine(DatabaseUrl.parse(url))
-        use_engine(engine)
-        await open_database(engine)
-        try:
-            await migrate(engine)
-        finally:
-            await close_database(engine)
-
-    asyncio.run(run())
 
 
 def _admin(server: PostgresServer, sql: str) -> None:
@@ -215,31 +205,3 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         ) as http,
     ):
         yield http
-
-
-@asynccontextmanager
-async def running(app: Litestar) -> AsyncIterator[None]:
-    """Run the app's lifespan in a task of its own while the body runs.
-
-    The lifespan's task group must be left by the task that entered it, and pytest-asyncio
-    may finalise a fixture in another task than the one that set it up.
-    """
-    started = asyncio.Event()
-    stop = asyncio.Event()
-
-    async def hold_lifespan() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    task = asyncio.create_task(hold_lifespan())
-    waiting = asyncio.create_task(started.wait())
-    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        waiting.cancel()
-        task.result()  # raises what startup raised
-    try:
-        yield
-    finally:
-        stop.set()
-        await task

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import attrs
 
-from connecting_families.evidence.measures import Measure
+from connecting_families.domain.measures import Measure
 from connecting_families.hooks.hookspecs import hookimpl
 
 FAMILIES = (

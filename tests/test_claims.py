@@ -23,7 +23,7 @@ from connecting_families.claims import service as claims_service
 from connecting_families.claims.tables import ClaimLine
 from connecting_families.database.engine import AnyEngine
 from connecting_families.demo import load_demo
-from connecting_families.domain.claims import near_miss, one_claim_per_family
+from connecting_families.domain.claims import ClaimLineCheck, near_miss, one_claim_per_family
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
@@ -492,15 +492,15 @@ class DwpLetters:
         self.changes: list[tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = []
 
     @hookimpl
-    def cf_check_claim_line(self, line: dict[str, object], verdict: Verdict) -> list[str] | None:
-        return ["progress_to_work needs a DWP letter"] if line["route"] == PTW else None
+    def cf_check_claim_line(self, line: ClaimLineCheck, verdict: Verdict) -> list[str] | None:
+        return ["progress_to_work needs a DWP letter"] if line.route == PTW else None
 
     @hookimpl
     def cf_verdict_changed(self, family_ref: str, before: Verdict | None, after: Verdict) -> None:
         self.changes.append((family_ref, before.routes_met if before else None, after.routes_met))
 
 
-async def test_plugins_hold_lines_back_and_hear_of_changed_verdicts(
+async def test_cf_check_claim_line_holds_lines_back_and_cf_verdict_changed_hears(
     client: httpx.AsyncClient, world: World, app: Litestar
 ) -> None:
     plugin = DwpLetters()

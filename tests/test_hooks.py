@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import inspect
 from pathlib import Path
@@ -9,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from connecting_families.domain.claims import ClaimLineCheck
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion
 from connecting_families.domain.verdict import CriterionResult, Verdict
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks import hookspecs
 from connecting_families.hooks.hookspecs import hookimpl
 from connecting_families.hooks.host import PluginHost
@@ -31,13 +33,35 @@ def test_every_hook_is_documented(name: str) -> None:
     assert ".. versionadded::" in doc
 
 
+def _tests_named_after(hook: str) -> list[str]:
+    """The test functions (with an assert) whose name holds the hook's name."""
+    found = []
+    for path in [*ROOT.glob("tests/**/test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and node.name.startswith("test_")
+                and hook in node.name
+                and any(isinstance(inner, ast.Assert) for inner in ast.walk(node))
+            ):
+                found.append(f"{path.name}::{node.name}")
+    return found
+
+
 @pytest.mark.parametrize("name", HOOKS)
 def test_every_hook_has_a_test(name: str) -> None:
-    """Some test other than this file uses the hook (datasette's rule)."""
-    tests = [*ROOT.glob("tests/**/test_*.py"), *ROOT.glob("plugins/*/tests/test_*.py")]
-    using = [p for p in tests if p.name != "test_hooks.py" and name in p.read_text()]
-    using += [p for p in tests if p.name == "test_hooks.py" and f"def {name}(" in p.read_text()]
-    assert using, f"no test implements or calls {name}"
+    """A test named after the hook (datasette's rule), not a mention of it in any file: a
+    plugin defining every hook, as `Broken` below does, must not count as their tests."""
+    assert _tests_named_after(name), f"no test is named test_…{name}…"
+
+
+def test_a_hook_named_by_no_test_is_found_to_have_none() -> None:
+    """The meta-test can fail: a hook named by no test has none."""
+    assert _tests_named_after("cf_no_such_hook") == []
+    assert (
+        "test_hook_contracts.py::test_cf_register_rulesets_makes_a_rule_set_a_programme_can_name"
+        in _tests_named_after("cf_register_rulesets")
+    )
 
 
 def _result(name: str) -> CriterionResult:
@@ -60,12 +84,18 @@ class Broken:
         raise RuntimeError("boom")
 
     @hookimpl
-    def cf_check_claim_line(self, line: dict[str, Any], verdict: Verdict) -> list[str]:
+    def cf_check_claim_line(self, line: ClaimLineCheck, verdict: Verdict) -> list[str]:
         raise RuntimeError("boom")
 
     @hookimpl
     def cf_verdict_changed(self, family_ref: str, before: Verdict | None, after: Verdict) -> None:
         raise RuntimeError("boom")
+
+
+def line(pounds: int) -> ClaimLineCheck:
+    return ClaimLineCheck(
+        family_ref="F1", route="r", amount_pence=pounds * 100, as_of=VERDICT.as_of, ruleset="x@1"
+    )
 
 
 VERDICT = Verdict(
@@ -79,7 +109,7 @@ def test_a_failing_plugin_is_reported_by_name_and_the_rest_still_work() -> None:
     assert host.ruleset("tf2012") is not None
     assert "offending_reduced" in host.criteria()
     host.measures()
-    objections = host.check_claim_line({"family_ref": "F1"}, VERDICT)
+    objections = host.check_claim_line(line(800), VERDICT)
     host.verdict_changed("F1", None, VERDICT)
     assert objections == ["plugin broken could not check this line"]
     failed = [p for p in host.problems if p.startswith("plugin 'broken' failed")]
@@ -101,8 +131,8 @@ class Council:
         self.told: list[tuple[str, bool]] = []
 
     @hookimpl
-    def cf_check_claim_line(self, line: dict[str, Any], verdict: Verdict) -> list[str]:
-        return ["amount over the local cap"] if line["amount_gbp"] > 1000 else []
+    def cf_check_claim_line(self, line: ClaimLineCheck, verdict: Verdict) -> list[str]:
+        return ["amount over the local cap"] if line.amount_gbp > 1000 else []
 
     @hookimpl
     def cf_verdict_changed(self, family_ref: str, before: Verdict | None, after: Verdict) -> None:
@@ -129,8 +159,8 @@ def test_claim_line_checks_and_verdict_changes_reach_plugins() -> None:
     host = PluginHost(load_installed=False)
     council = Council()
     host.register(council, "council")
-    assert host.check_claim_line({"amount_gbp": 1200}, VERDICT) == ["amount over the local cap"]
-    assert host.check_claim_line({"amount_gbp": 800}, VERDICT) == []
+    assert host.check_claim_line(line(1200), VERDICT) == ["amount over the local cap"]
+    assert host.check_claim_line(line(800), VERDICT) == []
     host.verdict_changed("F1", None, VERDICT)
     assert council.told == [("F1", True)]
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 from connecting_families.cli import main
+from connecting_families.hooks.hookspecs import hookimpl
 from connecting_families.hooks.host import PluginHost
 
 from conftest import TEST_SECRET
@@ -176,6 +179,36 @@ def test_a_package_may_ship_several_versions_of_its_own_id(packages: FakePackage
     host = PluginHost()
     assert host.problems == []
     assert {"council@1", "council@2"} <= set(host.rulesets())
+
+
+def test_a_built_in_plugin_registered_by_hand_keeps_its_rule_sets() -> None:
+    """The test kit registers installed plugins by hand: they belong to their package still."""
+    from cf_rulesets import tf2015
+
+    host = PluginHost(load_installed=False)
+    host.register(tf2015, "tf2015")
+    assert host.problems == []
+    assert {"tf2015@1", "tf2015@2"} <= set(host.rulesets())
+
+
+class HandImpostor:
+    """A test's own object registering a built-in id: no package ships it, so it is refused."""
+
+    @hookimpl
+    def cf_register_rulesets(self, register: Any) -> None:
+        from cf_rulesets import tf2012
+
+        register(attrs.evolve(tf2012.RULESET, name="Impostor"))
+
+
+def test_an_impostor_registered_by_hand_is_refused_too() -> None:
+    """`tf2012@1` from an object of a test module loses to the built-in package's."""
+    host = PluginHost()
+    host.register(HandImpostor(), "hand")
+    ruleset = host.ruleset("tf2012@1")
+    assert ruleset is not None
+    assert ruleset.name != "Impostor"
+    assert any("plugin 'hand' registered 'tf2012@1', refused" in p for p in host.problems)
 
 
 def test_a_disabled_plugin_registered_by_hand_is_left_out_quietly() -> None:

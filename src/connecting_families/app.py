@@ -152,9 +152,11 @@ async def _database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await close_database(engine)
 
 
-def create_app(settings: Settings) -> Litestar:
-    """Build the service for `settings`. The database is opened and closed in the lifespan."""
-    state = app_state(settings)
+def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litestar:
+    """Build the service for `settings`. The database is opened and closed in the lifespan.
+
+    `plugins` replaces the installed plugins (a plugin author's test names its own)."""
+    state = app_state(settings, plugins)
     use_engine(state["engine"])
     app = _Service(
         route_handlers=[
@@ -273,7 +275,7 @@ def create_app(settings: Settings) -> Litestar:
     return app
 
 
-def app_state(settings: Settings) -> dict[str, Any]:
+def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str, Any]:
     """What an app holds for `settings`: the settings, its engine (not yet open) and each
     service, which handlers ask for by name.
 
@@ -281,7 +283,7 @@ def app_state(settings: Settings) -> dict[str, Any]:
     (and a new engine) in the one app a test process builds: building it is most of a test's
     set-up."""
     engine = create_engine(settings.database)
-    plugins = PluginHost(settings.disabled_plugins)
+    plugins = plugins or PluginHost(settings.disabled_plugins)
     evaluation = EvaluationService(engine, plugins)
     services: dict[str, object] = {
         "plugins": plugins,

@@ -3,6 +3,9 @@
     from connecting_families.plugin import CriterionResult, FamilyEvidence, hookimpl
 
 What is named here is the promise to plugin authors; the modules it comes from may move.
+Left out on purpose: the plugin host, services, repositories, tables and the web layer. A plugin
+judges the values it is given and reaches nothing else, so judging stays pure and re-runnable.
+Its tests build evidence with `connecting_families.testing`.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 from connecting_families.domain.calendar import financial_year_start, months_after, months_before
 from connecting_families.domain.claims import (
     Claimable,
+    ClaimLineCheck,
     Earlier,
     NewLines,
     once_per_route,
     one_claim_per_family,
     payable,
+    pence,
 )
 from connecting_families.domain.evidence import (
     AntisocialBehaviour,
@@ -28,25 +33,48 @@ from connecting_families.domain.evidence import (
     Observation,
     Offence,
     WorkProgrammeStart,
+    age_on,
 )
-from connecting_families.domain.rules import ConfigProblem, Criterion, RuleContext, RuleSet
+from connecting_families.domain.measures import Measure, MeasureType
+
+# The callables' types, so that an author's functions can be annotated (and checked) as the
+# host calls them; `each_setting_replaced` is the default merge a rule set may build on.
+from connecting_families.domain.rules import (
+    CheckConfig,
+    CheckParameters,
+    ConfigProblem,
+    Configure,
+    Criterion,
+    Evaluate,
+    Judge,
+    RuleContext,
+    RuleSet,
+    StillNeeded,
+    each_setting_replaced,
+)
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks.hookspecs import hookimpl
 
 __all__ = [
     "AntisocialBehaviour",
     "Attendance",
     "BenefitSpell",
+    "CheckConfig",
+    "CheckParameters",
+    "ClaimLineCheck",
     "Claimable",
     "ConfigProblem",
+    "Configure",
     "Criterion",
     "CriterionResult",
     "Earlier",
     "EmploymentSpell",
+    "Evaluate",
     "Exclusion",
     "FamilyEvidence",
+    "Judge",
     "Measure",
+    "MeasureType",
     "Member",
     "Need",
     "NewLines",
@@ -55,9 +83,12 @@ __all__ = [
     "RouteResult",
     "RuleContext",
     "RuleSet",
+    "StillNeeded",
     "Verdict",
     "Window",
     "WorkProgrammeStart",
+    "age_on",
+    "each_setting_replaced",
     "financial_year_start",
     "hookimpl",
     "months_after",
@@ -65,4 +96,5 @@ __all__ = [
     "once_per_route",
     "one_claim_per_family",
     "payable",
+    "pence",
 ]

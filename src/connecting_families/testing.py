@@ -9,19 +9,44 @@
     assert verdict.flags["crime_asb"]
 
 Ids of people and rows are numbered from 1 in the order they are added.
+
+A test that judges with plugins names the plugins it loads, so that it passes or fails on
+their code alone, whatever else is installed beside it:
+
+    host = plugin_host("tf2015", cf_my_council)   # an installed plugin's name, or a module
+    verdict = verdict_of("tf2015", family.build(), as_of, plugins=("tf2015", cf_my_council))
+
+The pytest plugin (`connecting_families.pytest_plugin`) gives the same as fixtures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import ModuleType
 from typing import Any
 
 from connecting_families.domain import evidence as ev
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
+from connecting_families.hooks import hookspecs
 from connecting_families.hooks.host import PluginHost
+
+# A plugin a test names: an installed plugin's name (its entry point in the group
+# `connecting_families`, e.g. "tf2015"), or the plugin itself (a module or an object with
+# hook implementations), registered under its module's name.
+PluginName = str | ModuleType | object
+
+
+class PluginProblems(AssertionError):
+    """The plugin host reported problems: a test of plugins fails on any of them, since the
+    service would leave the plugin out (or part of it) and go on."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("the plugin host reported problems:\n  " + "\n  ".join(self.problems))
 
 
 class FamilyBuilder:
@@ -148,19 +173,65 @@ class FamilyBuilder:
         return ev.FamilyEvidence(**self.family, known_at=known_at, **records)
 
 
+def _installed(name: str) -> importlib.metadata.EntryPoint:
+    found = importlib.metadata.entry_points(group=hookspecs.PROJECT, name=name)
+    if not found:
+        group = importlib.metadata.entry_points(group=hookspecs.PROJECT)
+        installed = sorted(e.name for e in group)
+        raise LookupError(
+            f"no installed plugin is named {name!r} (installed: {', '.join(installed) or 'none'})"
+        )
+    return next(iter(found))
+
+
+def _name_of(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    return f"{type(plugin).__module__}.{type(plugin).__qualname__}"
+
+
+def plugin_host(*plugins: PluginName, strict: bool = True) -> PluginHost:
+    """A plugin host with only `plugins` in it: nothing else installed is loaded.
+
+    Each is registered and asked at once for what it registers (rule sets, criteria,
+    measures); with `strict`, any problem the host reports raises `PluginProblems` naming it.
+    A name that is not installed raises `LookupError`.
+    """
+    host = PluginHost(load_installed=False)
+    for plugin in plugins:
+        entry_point = _installed(plugin) if isinstance(plugin, str) else None
+        name = entry_point.name if entry_point else _name_of(plugin)
+        try:
+            loaded = entry_point.load() if entry_point else plugin
+            host.register(loaded, name)
+        except Exception as error:
+            # What the service would report and leave out: an import error. A misspelt hook
+            # or a forgotten @hookimpl the host itself reports (and leaves out), as it loads.
+            problem = f"plugin {name!r} failed to load: {type(error).__name__}: {error}"
+            host.problems.append(problem)
+    host.rulesets(), host.criteria(), host.measures()
+    if strict and host.problems:
+        raise PluginProblems(host.problems)
+    return host
+
+
 def verdict_of(
     ruleset: str | RuleSet,
     evidence: ev.FamilyEvidence,
     as_of: dt.date,
     config: Mapping[str, Any] | None = None,
     host: PluginHost | None = None,
+    *,
+    plugins: Iterable[PluginName] | None = None,
 ) -> Verdict:
-    """The verdict of an installed rule set (or one given directly) on `evidence`.
+    """The verdict of a rule set (by id, or given directly) on `evidence`.
 
-    The configuration is checked as a programme's would be: a bad one raises `ValueError`
-    naming the field.
+    The rule set and the criteria it names come from `host`, else from a host with only
+    `plugins` in it (`plugin_host`), else from every installed plugin. The configuration is
+    checked as a programme's would be: a bad one raises `ValueError` naming the field.
     """
-    host = host or PluginHost()
+    if host is None:
+        host = plugin_host(*plugins) if plugins is not None else PluginHost()
     chosen = host.ruleset(ruleset) if isinstance(ruleset, str) else ruleset
     if chosen is None:
         raise LookupError(f"no rule set {ruleset!r} is installed")

@@ -40,7 +40,7 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.claims.queries import queries_of, refuse_open_queries
 from connecting_families.claims.tables import Claim, ClaimLine, ClaimWindow
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
-from connecting_families.domain.claims import gbp, near_miss, payable, pence
+from connecting_families.domain.claims import ClaimLineCheck, gbp, near_miss, payable, pence
 from connecting_families.domain.dates import today
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.verdict import Verdict
@@ -548,13 +548,13 @@ class ClaimService:
                 for family_id, route, amount, _, verdict in lines
                 if (
                     problems := plugins.check_claim_line(
-                        {
-                            "family_ref": verdict.family_ref,
-                            "route": route,
-                            "amount_gbp": gbp(amount),
-                            "as_of": as_of.isoformat(),
-                            "ruleset": ruleset.key,
-                        },
+                        ClaimLineCheck(
+                            family_ref=verdict.family_ref,
+                            route=route,
+                            amount_pence=amount,
+                            as_of=as_of,
+                            ruleset=ruleset.key,
+                        ),
                         verdict,
                     )
                 )

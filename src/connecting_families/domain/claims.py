@@ -8,9 +8,12 @@ lines as (route, pence), ordered by route.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from connecting_families.domain.verdict import Verdict
 
@@ -68,3 +71,27 @@ def near_miss(verdict: Verdict) -> dict[str, Any] | None:
         "thresholds": criterion.thresholds,
         "reason": criterion.reason,
     }
+
+
+@attrs.frozen
+class ClaimLineCheck:
+    """One line a claim is about to hold, as plugins' `cf_check_claim_line` sees it.
+
+    Attributes:
+        family_ref: The family the line claims for.
+        route: The route met (a route of the rule set's `routes`).
+        amount_pence: What the line claims, in pence.
+        as_of: The claim's date: the verdict was decided at it.
+        ruleset: The rule set's `id@version` the line was decided by.
+    """
+
+    family_ref: str
+    route: str
+    amount_pence: int
+    as_of: dt.date
+    ruleset: str
+
+    @property
+    def amount_gbp(self) -> Decimal:
+        """The amount in pounds, exactly (800.00)."""
+        return Decimal(self.amount_pence) / 100

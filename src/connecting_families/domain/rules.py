@@ -1,4 +1,4 @@
-"""What a plugin registers: rule sets and reusable criteria (measures are in `evidence/`)."""
+"""What a plugin registers: rule sets and reusable criteria (and measures, in `measures.py`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import attrs
 
 from connecting_families.domain.claims import Claimable, once_per_route
 from connecting_families.domain.evidence import FamilyEvidence
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.verdict import CriterionResult, Verdict
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -29,10 +30,15 @@ def no_config_problems(config: Mapping[str, Any], context: RuleContext) -> list[
 
 @attrs.frozen
 class RuleContext:
-    """What a rule set may use besides the evidence: the registered criteria and measures."""
+    """What a rule set may use besides the evidence: the registered criteria and measures.
+
+    Attributes:
+        criteria: Every registered `Criterion`, by name.
+        measures: Every declared `Measure`, by key.
+    """
 
     criteria: Mapping[str, Criterion] = attrs.Factory(dict)
-    measures: Mapping[str, Any] = attrs.Factory(dict)
+    measures: Mapping[str, Measure] = attrs.Factory(dict)
 
 
 # (a criterion's result, each member's name by person ref) -> what the criterion still needs to
@@ -65,6 +71,31 @@ class RuleSet:
 
     `evaluate` must be pure: the same evidence, date and configuration give the same verdict.
     A change of behaviour is a new `version`, so old claims re-run under the old one.
+
+    Attributes:
+        id: The rule set's name, which programmes are set up with (lower_snake_case).
+        version: Its version: a new one for any change of behaviour.
+        name: Its name in words.
+        headlines: The headlines a key worker records needs against.
+        routes: The routes to a result payment, in order (the order `one_claim_per_family`
+            takes the first of).
+        defaults: Every setting with its default: a programme's configuration may name only
+            these.
+        evaluate: ``(evidence, as_of, configuration, context) -> Verdict``, pure; the
+            configuration has the defaults applied (`configuration`).
+        check_config: ``(configuration, context) -> problems``: each problem is
+            ``(field path, message)``; none means the configuration is good.
+        claimable: ``(verdict, earlier) -> lines``: which met routes a new claim may hold,
+            given the routes of the family's earlier live claim lines.
+        descriptions: Each criterion's and route's description in words, by name, for the
+            result page.
+        route_names: Each route's short name ("Continuous employment").
+        route_criteria: The criteria each route rests on, by route.
+        still_needed: ``(result, names) -> sentence``: what a criterion not met still needs.
+        configure: ``(defaults, overrides) -> configuration``: how a programme's overrides
+            apply (by default each setting named replaces the default whole).
+        setting_labels: Each setting's name in words, for the settings page.
+        setting_descriptions: Each setting described in a sentence.
     """
 
     id: str = attrs.field(validator=_valid_name)
@@ -97,6 +128,7 @@ class RuleSet:
 
     @property
     def key(self) -> str:
+        """`id@version`, as verdicts and claims record it."""
         return f"{self.id}@{self.version}"
 
     def configuration(self, overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,6 +138,8 @@ class RuleSet:
     def config_problems(
         self, overrides: Mapping[str, Any], context: RuleContext
     ) -> list[ConfigProblem]:
+        """What is wrong with a programme's overrides: each setting that is not one of
+        `defaults`, else what `check_config` finds in the merged configuration."""
         unknown = [
             (name, f"is not a setting of rule set {self.key}")
             for name in overrides
@@ -128,6 +162,16 @@ class Criterion:
     """A reusable test of a family, named in configurable outcome plans (tf2015).
 
     `parameters` documents each parameter; `check` validates a plan's values for them.
+
+    Attributes:
+        name: The name a plan gives it (lower_snake_case); the first registered wins.
+        description: Its result in words, each parameter in backticks (`percent`) filled from
+            the result's thresholds on the page.
+        parameters: Each parameter a plan must give, with what it means in words.
+        judge: ``(evidence, attached_on, as_of, parameters) -> CriterionResult``, pure.
+        check: ``(parameters) -> problems``: each ``(parameter, message)``, run once every
+            parameter is given and none is unknown.
+        still_needed: ``(result, names) -> sentence``: what a result not met still needs.
     """
 
     name: str = attrs.field(validator=_valid_name)
@@ -141,6 +185,8 @@ class Criterion:
     still_needed: StillNeeded = nothing_needed
 
     def parameter_problems(self, parameters: Mapping[str, Any]) -> list[ConfigProblem]:
+        """What is wrong with a plan's parameters: each missing or unknown one, and what
+        `check` finds in those given, all at once."""
         missing = [(p, "is required") for p in self.parameters if p not in parameters]
         unknown = [
             (p, f"is not a parameter of {self.name}")

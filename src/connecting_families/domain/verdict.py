@@ -12,18 +12,41 @@ import msgspec
 
 @attrs.frozen
 class Window:
-    """`[start, end)`: includes `start`, excludes `end`."""
+    """`[start, end)`: includes `start`, excludes `end`.
+
+    Half-open, so that windows meet without overlapping: the six months before attachment
+    `A` are `Window(months_before(A, 6), A)`, and `A` itself falls in the window after.
+    `day in window` is the test.
+
+    Attributes:
+        start: The first day in the window.
+        end: The first day after it.
+    """
 
     start: dt.date
     end: dt.date
 
     def __contains__(self, day: dt.date) -> bool:
+        """`day in window`: `start <= day < end`."""
         return self.start <= day < self.end
 
 
 @attrs.frozen
 class CriterionResult:
-    """One rule's result, explained: what was measured against what, over which windows."""
+    """One rule's result, explained: what was measured against what, over which windows.
+
+    Attributes:
+        name: The criterion's name (in tf2015 plans, prefixed ``headline:``).
+        relevant: Whether it applies to the family (a family with no children is not judged
+            on school attendance); only relevant results count.
+        met: Whether it is met; read only with `relevant` (a result that is not relevant
+            counts neither way).
+        measured: What was measured, by name (numbers, counts, dates as text).
+        thresholds: What it was measured against, by name (the parameters used).
+        windows: The windows it looked at, by name (``before``, ``after``).
+        evidence: The ids of the evidence rows used, by kind (``attendance``, ``offences``, …).
+        reason: Why it is not met or not relevant, in words; empty when there is nothing to add.
+    """
 
     name: str
     relevant: bool
@@ -38,6 +61,16 @@ class CriterionResult:
 
 @attrs.frozen
 class RouteResult:
+    """One route to a result payment, met or not.
+
+    Attributes:
+        route: The route (one of the rule set's `routes`).
+        met: Whether the family meets it at the verdict's date.
+        amount_gbp: What the route pays when met, in pounds (0.00 for a route that pays
+            nothing, or is not met).
+        reason: Why it is or is not met, in words.
+    """
+
     route: str
     met: bool
     amount_gbp: Decimal = Decimal("0.00")
@@ -46,6 +79,25 @@ class RouteResult:
 
 @attrs.frozen
 class Verdict:
+    """What a rule set decided about one family at a date, and why.
+
+    Attributes:
+        ruleset: The rule set's ``id@version`` that decided it (``tf2012@1``).
+        family_ref: The family.
+        as_of: The date it is decided at (``D``).
+        known_at: The instant the evidence was as known at; None: as known at evaluation.
+        evaluated: False when the family could not be evaluated for results (see `reason`):
+            not attached, or attached after `as_of`.
+        reason: Why it was not evaluated, in words.
+        flags: The identification flags, by name (``crime_asb``: True).
+        eligible: Whether the family is eligible for payment by results.
+        criteria: Every criterion's result, explained.
+        routes: Every route's result, in the rule set's order.
+        turned_around: Eligible, and a route that makes a family turned around is met.
+        attachment_fee_gbp: Programme income for an attached eligible family, by the rule
+            set's schedule, in pounds.
+    """
+
     ruleset: str  # id@version, e.g. tf2012@1
     family_ref: str
     as_of: dt.date
@@ -63,17 +115,22 @@ class Verdict:
 
     @property
     def routes_met(self) -> tuple[str, ...]:
+        """The routes met, in the rule set's order."""
         return tuple(route.route for route in self.routes if route.met)
 
     def criterion(self, name: str) -> CriterionResult:
+        """The result of the criterion `name` (StopIteration when there is none)."""
         return next(c for c in self.criteria if c.name == name)
 
     def route(self, name: str) -> RouteResult:
+        """The result of the route `name` (StopIteration when there is none)."""
         return next(r for r in self.routes if r.route == name)
 
     def to_json(self) -> bytes:
+        """The verdict as JSON, as stored with each evaluation and claim line."""
         return msgspec.json.encode(self)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Verdict:
+        """The verdict from its JSON."""
         return msgspec.json.decode(data, type=cls)

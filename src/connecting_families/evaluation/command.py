@@ -15,7 +15,9 @@ from connecting_families.audit.service import Actor
 from connecting_families.database.engine import AnyEngine, run_with_database
 from connecting_families.domain.dates import as_utc
 from connecting_families.evaluation.service import EvaluationService, ProgrammeEvaluation
+from connecting_families.hooks.describe import add_show_command
 from connecting_families.hooks.host import PluginHost
+from connecting_families.plugin_starter import add_new_command
 from connecting_families.settings import Settings
 
 
@@ -50,6 +52,8 @@ def add_commands(commands: Any) -> None:
     )
     listing.add_argument("--json", action="store_true", help="print JSON, for programs")
     listing.set_defaults(command=cmd_plugins_list)
+    add_show_command(plugins)
+    add_new_command(plugins)
 
 
 def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:

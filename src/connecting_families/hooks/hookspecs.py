@@ -3,7 +3,7 @@
 A plugin is a module (or object) registered under the entry-point group
 ``connecting_families``; it implements hooks by name, marked with ``@hookimpl``::
 
-    from connecting_families.hooks.hookspecs import hookimpl
+    from connecting_families.plugin import Measure, hookimpl
 
     @hookimpl
     def cf_register_measures(register):
@@ -15,13 +15,13 @@ Hooks are synchronous and pure: the host loads the data, plugins judge it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pluggy
 
+from connecting_families.domain.claims import ClaimLineCheck
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evidence.measures import Measure
 
 PROJECT = "connecting_families"
 
@@ -33,7 +33,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def cf_register_measures(register: Callable[[Measure], None]) -> None:
     """Declare the observation measures this plugin judges.
 
-    Call ``register`` once per :class:`~connecting_families.evidence.measures.Measure`. Imports
+    Call ``register`` once per :class:`~connecting_families.domain.measures.Measure`. Imports
     of ``observations.csv`` accept only declared measure keys, and check each value against its
     measure's type, codes and range. A key another plugin declared first is refused (and
     reported), so a plugin cannot change another's measure.
@@ -76,17 +76,21 @@ def cf_register_criteria(register: Callable[[Criterion], None]) -> None:
 
 
 @hookspec
-def cf_check_claim_line(line: dict[str, Any], verdict: Verdict) -> list[str] | None:
+def cf_check_claim_line(line: ClaimLineCheck, verdict: Verdict) -> list[str] | None:
     """Check one claim line before it is claimed; return the problems that stop it.
 
     Called for every line a claim is about to hold, after the rule set's own claim rules.
     Return a list of messages (each naming the rule broken, no personal data) to hold the
-    line back, or None / an empty list to let it through. Every plugin's answer counts.
+    line back, or None / an empty list to let it through. Every plugin's answer counts; an
+    answer that is not a list of strings holds the line back, as a plugin that raises does.
 
-    :param line: The line: ``family_ref``, ``route``, ``amount_gbp``, ``as_of``, ``ruleset``.
+    :param line: The line, a :class:`~connecting_families.domain.claims.ClaimLineCheck`:
+        ``family_ref``, ``route``, ``amount_pence`` (and ``amount_gbp``), ``as_of``, ``ruleset``.
     :param verdict: The verdict the line was decided on.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.2
+        ``line`` is a ``ClaimLineCheck``, no longer a dict.
     """
 
 

@@ -20,14 +20,16 @@ import importlib.metadata
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
+from connecting_families.domain.claims import ClaimLineCheck
+from connecting_families.domain.measures import Measure
 from connecting_families.domain.rules import Criterion, RuleContext, RuleSet
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evidence.measures import Measure
 from connecting_families.hooks import hookspecs
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ class PluginHost:
         self._distributions: dict[str, tuple[str | None, str | None]] = {}
         self._cache: dict[str, dict[str, Any]] = {}
         self._owners: dict[str, dict[str, str]] = {}
+        # Top-level module -> distributions, read when a plugin is first registered by hand.
+        self._packages: Mapping[str, list[str]] | None = None
         if load_installed:
             self._load_entry_points()
 
@@ -110,9 +114,24 @@ class PluginHost:
 
     def register(self, plugin: Any, name: str | None = None) -> None:
         """Add a plugin object by hand (tests, or a host's own defaults); checked as an
-        installed one is, so a mistake in it is in `problems` and it is left out."""
-        self._register(plugin, name or self.manager.get_canonical_name(plugin), None, None)
+        installed one is, so a mistake in it is in `problems` and it is left out. It belongs
+        to the package its code comes from (`cf_rulesets.tf2015` is the built-in rule sets'),
+        so the test kit may register an installed plugin by hand and keep its rule sets."""
+        distribution, version = self._package_of(plugin)
+        name = name or self.manager.get_canonical_name(plugin)
+        self._register(plugin, name, distribution, version)
         self._cache.clear()
+
+    def _package_of(self, plugin: Any) -> tuple[str | None, str | None]:
+        """The installed distribution (and its version) whose code `plugin` is, if one is."""
+        module = plugin.__name__ if isinstance(plugin, ModuleType) else type(plugin).__module__
+        if self._packages is None:
+            self._packages = importlib.metadata.packages_distributions()
+        found = {distribution_name(d) for d in self._packages.get(module.partition(".")[0], ())}
+        if len(found) != 1:
+            return None, None  # a test's own plugin, or code no single package ships
+        [distribution] = found
+        return distribution, importlib.metadata.version(distribution)
 
     def _register(
         self, plugin: Any, name: str, distribution: str | None, version: str | None
@@ -288,12 +307,18 @@ class PluginHost:
     def context(self) -> RuleContext:
         return RuleContext(criteria=self.criteria(), measures=self.measures())
 
-    def check_claim_line(self, line: dict[str, Any], verdict: Verdict) -> list[str]:
+    def check_claim_line(self, line: ClaimLineCheck, verdict: Verdict) -> list[str]:
         """Every plugin's objections to a claim line (a failing plugin objects, by name)."""
         problems: list[str] = []
         for implementation in self.manager.hook.cf_check_claim_line.get_hookimpls():
             try:
                 found: Any = implementation.function(line=line, verdict=verdict)
+                # A string would be taken letter by letter, and a dict by its keys: only a
+                # list of messages is an answer.
+                if found is not None and not (
+                    isinstance(found, list | tuple) and all(isinstance(p, str) for p in found)
+                ):
+                    raise TypeError(f"returned {type(found).__name__}, not a list of messages")
             except Exception as error:
                 self._report(implementation.plugin_name, "cf_check_claim_line", error)
                 found = [f"plugin {implementation.plugin_name} could not check this line"]

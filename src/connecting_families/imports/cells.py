@@ -14,6 +14,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+# The rules a measure's values share live in domain/ (measures are what plugins use); the
+# import's columns read them from here with the rest.
+from connecting_families.domain.cells import CellError as CellError
+from connecting_families.domain.cells import parse_boolean as parse_boolean
+from connecting_families.domain.cells import parse_number as parse_number
 from connecting_families.domain.refs import REF_MAX_LENGTH, ref_problem
 from connecting_families.families.members import NI_NUMBER, UPN
 
@@ -23,13 +28,7 @@ MAX_REF_LENGTH = REF_MAX_LENGTH
 MAX_COUNT = 2**31 - 1
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)
-TRUE_WORDS = frozenset({"true", "yes", "1", "y"})
-FALSE_WORDS = frozenset({"false", "no", "0", "n"})
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class CellError(ValueError):
-    """The cell's text is not a value of its column."""
 
 
 @functools.lru_cache(maxsize=8192)
@@ -67,25 +66,6 @@ def parse_hours(text: str) -> float:
     if not (math.isfinite(value) and 0 <= value <= 168):
         raise CellError("is not a number of hours from 0 to 168")
     return value
-
-
-def parse_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise CellError("is not a number") from None
-    if not math.isfinite(value):
-        raise CellError("is not a finite number")
-    return value
-
-
-def parse_boolean(text: str) -> bool:
-    word = text.strip().lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise CellError("is not one of true/false/yes/no/1/0/y/n")
 
 
 def parse_ref(text: str, length: int = MAX_REF_LENGTH) -> str:

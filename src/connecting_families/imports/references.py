@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from connecting_families.evidence.measures import Measure
+from connecting_families.domain.measures import Measure
 from connecting_families.families.tables import Family, Person
 from connecting_families.imports.reader import Problems, Row
 

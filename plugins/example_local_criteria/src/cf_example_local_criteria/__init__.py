@@ -19,12 +19,16 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from connecting_families.domain.calendar import months_before
-from connecting_families.domain.evidence import FamilyEvidence
-from connecting_families.domain.rules import ConfigProblem, Criterion
-from connecting_families.domain.verdict import CriterionResult, Window
-from connecting_families.evidence.measures import Measure
-from connecting_families.hooks.hookspecs import hookimpl
+from connecting_families.plugin import (
+    ConfigProblem,
+    Criterion,
+    CriterionResult,
+    FamilyEvidence,
+    Measure,
+    Window,
+    hookimpl,
+    months_before,
+)
 
 MEASURE = "domestic_abuse_incidents"
 

@@ -6,8 +6,14 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from connecting_families.domain.evidence import BenefitSpell, FamilyEvidence, Member
-from connecting_families.domain.verdict import CriterionResult, Verdict, Window
+from connecting_families.plugin import (
+    BenefitSpell,
+    CriterionResult,
+    FamilyEvidence,
+    Member,
+    Verdict,
+    Window,
+)
 
 
 def read_further(evidence: FamilyEvidence, used: Mapping[str, Any], reason: str = "") -> str:

@@ -13,10 +13,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cf_rulesets.common import out_of_work_adults, read_further
-from connecting_families.domain.calendar import months_before
-from connecting_families.domain.evidence import Attendance, FamilyEvidence, Member
-from connecting_families.domain.rules import ConfigProblem, Criterion
-from connecting_families.domain.verdict import CriterionResult, Window
+from connecting_families.plugin import (
+    Attendance,
+    ConfigProblem,
+    Criterion,
+    CriterionResult,
+    FamilyEvidence,
+    Member,
+    Window,
+    months_before,
+)
 
 Params = Mapping[str, Any]
 

@@ -12,12 +12,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cf_rulesets.common import not_evaluated
-from connecting_families.domain.calendar import months_after
-from connecting_families.domain.claims import one_claim_per_family
-from connecting_families.domain.evidence import FamilyEvidence
-from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
-from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
-from connecting_families.hooks.hookspecs import hookimpl
+from connecting_families.plugin import (
+    ConfigProblem,
+    CriterionResult,
+    FamilyEvidence,
+    RouteResult,
+    RuleContext,
+    RuleSet,
+    Verdict,
+    Window,
+    hookimpl,
+    months_after,
+    one_claim_per_family,
+)
 
 HEADLINES = (
     "education",

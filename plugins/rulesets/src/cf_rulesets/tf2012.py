@@ -14,12 +14,23 @@ from typing import Any
 
 from cf_rulesets.common import employment_route, not_evaluated, out_of_work_adults, read_further
 from cf_rulesets.wording import TF2012_DESCRIPTIONS, TF2012_ROUTES, still_needed
-from connecting_families.domain.calendar import financial_year_start, months_before
-from connecting_families.domain.claims import Earlier, NewLines, payable
-from connecting_families.domain.evidence import FamilyEvidence, Member
-from connecting_families.domain.rules import ConfigProblem, RuleContext, RuleSet
-from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
-from connecting_families.hooks.hookspecs import hookimpl
+from connecting_families.plugin import (
+    ConfigProblem,
+    CriterionResult,
+    Earlier,
+    FamilyEvidence,
+    Member,
+    NewLines,
+    RouteResult,
+    RuleContext,
+    RuleSet,
+    Verdict,
+    Window,
+    financial_year_start,
+    hookimpl,
+    months_before,
+    payable,
+)
 
 ROUTES = ("crime_asb_education", "continuous_employment", "progress_to_work")
 RESULTS = ("youth_crime", "asb", "education")

@@ -22,18 +22,20 @@ import attrs
 from cf_rulesets.common import employment_route, not_evaluated
 from cf_rulesets.criteria import BUILT_IN
 from cf_rulesets.wording import TF2012_DESCRIPTIONS, still_needed
-from connecting_families.domain.calendar import months_after
-from connecting_families.domain.claims import one_claim_per_family
-from connecting_families.domain.evidence import FamilyEvidence
-from connecting_families.domain.rules import (
+from connecting_families.plugin import (
     ConfigProblem,
+    CriterionResult,
     Evaluate,
+    FamilyEvidence,
+    RouteResult,
     RuleContext,
     RuleSet,
+    Verdict,
     each_setting_replaced,
+    hookimpl,
+    months_after,
+    one_claim_per_family,
 )
-from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
-from connecting_families.hooks.hookspecs import hookimpl
 
 HEADLINES = (
     "crime_asb",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 
-from connecting_families.domain.verdict import CriterionResult
+from connecting_families.plugin import CriterionResult
 
 # By criterion name, and by route name for a route that is not itself a criterion.
 TF2012_DESCRIPTIONS = {
