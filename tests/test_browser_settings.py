@@ -57,7 +57,7 @@ async def test_a_programme_manager_changes_the_figures_and_the_outcome_plan(
         sections = page.get_by_role("navigation", name="Programme P1")
         await sections.get_by_role("link", name="Settings").click()
         await expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
-        await expect(page.locator("#ruleset-key")).to_have_text("tf2015@2")
+        await expect(page.locator("#ruleset-key")).to_have_text("tf2015@3")
         await look(page, "overview", javascript=javascript)
 
         # The figures: a blank timescale and a negative target are both named, then saved.

@@ -94,7 +94,7 @@ async def test_the_settings_page_shows_the_rule_sets_configuration_in_full(
     """Every setting with its default, the whole default plan, and the criteria described."""
     await sign_in(client, "pm")
     page = text_of((await client.get(SETTINGS)).text)
-    assert "tf2015@2" in page
+    assert "tf2015@3" in page
     assert "Headlines needed to be eligible" in page
     assert "How many headlines must be present" in page
     for headline in ("Crime and anti-social behaviour", "Education", "Health"):

@@ -147,14 +147,14 @@ def test_an_impostor_taking_a_built_in_plugins_name_is_left_out(packages: FakePa
 def test_a_higher_version_of_a_built_in_from_another_package_is_refused(
     packages: FakePackages,
 ) -> None:
-    """`tf2015@3` from another package: refused, so `tf2015` is still the built-in `@2`."""
-    packages.add("cf-newer", {"tf2015_next": IMPOSTOR.format(id="tf2015", version=3)})
+    """`tf2015@9` from another package: refused, so `tf2015` is still the built-in `@3`."""
+    packages.add("cf-newer", {"tf2015_next": IMPOSTOR.format(id="tf2015", version=9)})
     host = PluginHost()
-    assert host.ruleset("tf2015@3") is None
+    assert host.ruleset("tf2015@9") is None
     latest = host.ruleset("tf2015")
     assert latest is not None
-    assert latest.key == "tf2015@2"
-    assert any("'tf2015@3', refused" in problem for problem in host.problems)
+    assert latest.key == "tf2015@3"
+    assert any("'tf2015@9', refused" in problem for problem in host.problems)
 
 
 def test_an_id_shipped_by_two_packages_is_used_by_neither(packages: FakePackages) -> None:
@@ -188,7 +188,7 @@ def test_a_built_in_plugin_registered_by_hand_keeps_its_rule_sets() -> None:
     host = PluginHost(load_installed=False)
     host.register(tf2015, "tf2015")
     assert host.problems == []
-    assert {"tf2015@1", "tf2015@2"} <= set(host.rulesets())
+    assert {"tf2015@1", "tf2015@2", "tf2015@3"} <= set(host.rulesets())
 
 
 class HandImpostor:
@@ -240,7 +240,7 @@ def test_plugins_list_json_gives_plugins_and_problems(
     listing = json.loads(capsys.readouterr().out)
     tf2015 = next(p for p in listing["plugins"] if p["name"] == "tf2015")
     assert tf2015["distribution"] == "connecting-families-rulesets"
-    assert tf2015["rulesets"] == ["tf2015@1", "tf2015@2"]
+    assert tf2015["rulesets"] == ["tf2015@1", "tf2015@2", "tf2015@3"]
     assert listing["disabled"] == []
     assert listing["problems"] == [
         "plugin 'council' is left out: it implements no hook: "

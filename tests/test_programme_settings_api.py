@@ -32,7 +32,7 @@ async def test_the_settings_show_every_setting_with_its_default(
     response = await client.get(SETTINGS, headers=world.headers("pm"))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["ruleset"], body["overrides"]) == ("tf2015@2", {})
+    assert (body["ruleset"], body["overrides"]) == ("tf2015@3", {})
     grace = next(s for s in body["settings"] if s["name"] == "need_grace_months")
     assert (grace["value"], grace["default"], grace["changed"]) == (3, 3, False)
     assert [h["headline"] for h in body["outcome_plan"]] == list(DEFAULT_PLAN)

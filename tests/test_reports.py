@@ -111,9 +111,11 @@ async def test_totals_count_every_figure_from_the_records_and_claims(
     }
     assert result["turned_around"] == {
         "families": 1,
+        # Worth as the claim rules pay it: continuous employment is met too, but is not
+        # paid as well as crime, ASB and education (tf2012's claim rule 2).
         "by_route": {
             CAE: {"families": 1, "amount_gbp": "700.00"},
-            CE: {"families": 1, "amount_gbp": "800.00"},
+            CE: {"families": 1, "amount_gbp": "0.00"},
             PTW: {"families": 1, "amount_gbp": "100.00"},
         },
     }
@@ -135,6 +137,7 @@ async def test_totals_count_every_figure_from_the_records_and_claims(
     }
     assert result["income"] == {
         "attachment_fees_gbp": "3200.00",
+        "results_met_gbp": "800.00",
         "results_claimed_gbp": "100.00",
         "results_accepted_gbp": "100.00",
         "results_rejected_gbp": "700.00",

@@ -53,7 +53,7 @@ NEWER_TF2015 = """
 
     @hookimpl
     def cf_register_rulesets(register):
-        register(attrs.evolve(tf2015.RULESET, version=3))
+        register(attrs.evolve(tf2015.RULESET, version=9))
 """
 
 
@@ -168,29 +168,29 @@ def test_a_higher_built_in_version_from_another_package_switches_no_programme(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`tf2015@3` from another package: P1 stays on `tf2015@2`, and cannot be moved to it."""
+    """`tf2015@9` from another package: P1 stays on `tf2015@3`, and cannot be moved to it."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CF_DATABASE_URL", database_url)
     monkeypatch.setenv("CF_SECRET_KEY", TEST_SECRET)
     assert main(["programme", "create", "P1", "--name", "P1", "--ruleset", "tf2015"]) == 0
     packages.add("cf-newer", {"tf2015_next": NEWER_TF2015})
-    assert _evaluated_on(capsys) == "P1 on tf2015@2, as of 2014-06-01"
-    assert main(["programme", "upgrade-ruleset", "P1", "--to", "3", "--dry-run"]) == 1
-    assert "There is no rule set tf2015@3 installed." in capsys.readouterr().err
+    assert _evaluated_on(capsys) == "P1 on tf2015@3, as of 2014-06-01"
+    assert main(["programme", "upgrade-ruleset", "P1", "--to", "9", "--dry-run"]) == 1
+    assert "There is no rule set tf2015@9 installed." in capsys.readouterr().err
 
 
 async def test_existing_programmes_are_held_to_the_version_they_are_judged_by(
     engine: AnyEngine,
 ) -> None:
-    """The migration's step: a bare `tf2015` becomes `tf2015@2` (the highest installed
+    """The migration's step: a bare `tf2015` becomes `tf2015@3` (the highest installed
     today); a rule set not installed stays bare; backwards, the ids are bare again."""
     for code, ruleset_id in (("P1", "tf2015"), ("P2", "tf2012@1"), ("P3", "gone")):
         await Programme.insert(
             Programme(code=code, name=code, local_authority=code, ruleset_id=ruleset_id)
         )
-    assert await pin_rulesets(PluginHost()) == {"P1": "tf2015@2"}
+    assert await pin_rulesets(PluginHost()) == {"P1": "tf2015@3"}
     held = {r["code"]: r["ruleset_id"] for r in await Programme.select().order_by(Programme.code)}
-    assert held == {"P1": "tf2015@2", "P2": "tf2012@1", "P3": "gone"}
+    assert held == {"P1": "tf2015@3", "P2": "tf2012@1", "P3": "gone"}
     await unpin_rulesets()
     bare = {r["code"]: r["ruleset_id"] for r in await Programme.select().order_by(Programme.code)}
     assert bare == {"P1": "tf2015", "P2": "tf2012", "P3": "gone"}
@@ -216,7 +216,7 @@ def test_a_programme_on_a_bare_id_may_be_held_to_the_version_judging_it(
 
 
 @pytest.mark.parametrize(
-    ("asked", "held"), [("tf2015", "tf2015@2"), ("tf2015@1", "tf2015@1"), ("sf2022", "sf2022@1")]
+    ("asked", "held"), [("tf2015", "tf2015@3"), ("tf2015@1", "tf2015@1"), ("sf2022", "sf2022@1")]
 )
 async def test_a_new_programme_is_held_to_the_version_it_is_created_on(
     engine: AnyEngine, asked: str, held: str

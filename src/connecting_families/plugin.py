@@ -15,11 +15,13 @@ from connecting_families.domain.claims import (
     Claimable,
     ClaimLineCheck,
     Earlier,
+    Failing,
     NewLines,
     once_per_route,
     one_claim_per_family,
     payable,
     pence,
+    relevant_not_met,
 )
 from connecting_families.domain.evidence import (
     AntisocialBehaviour,
@@ -71,6 +73,7 @@ __all__ = [
     "EmploymentSpell",
     "Evaluate",
     "Exclusion",
+    "Failing",
     "FamilyEvidence",
     "Judge",
     "Measure",
@@ -97,4 +100,5 @@ __all__ = [
     "one_claim_per_family",
     "payable",
     "pence",
+    "relevant_not_met",
 ]

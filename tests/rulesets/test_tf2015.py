@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cf_rulesets.tf2015 import DEFAULT_PLAN
 
+from connecting_families.domain.claims import near_miss, worth
 from connecting_families.domain.verdict import Verdict
 from connecting_families.hooks.host import PluginHost
 from connecting_families.testing import FamilyBuilder, verdict_of
@@ -122,3 +123,88 @@ def test_continuous_employment_is_a_route() -> None:
     result = verdict(family)
     assert result.route("continuous_employment").met is True
     assert result.turned_around is True
+
+
+def offended_again_with_health_achieved() -> FamilyBuilder:
+    """Crime and health present: the health need is achieved, but offending did not fall (two
+    offences before attachment, two in the latest six months)."""
+    family, child = crime_family()
+    family.offence(child, d(2017, 3, 1))
+    family.offence(child, d(2017, 4, 1))
+    family.need("health", d(2016, 2, 1), outcome="achieved", outcome_on=d(2017, 1, 1))
+    return family
+
+
+def test_the_measures_of_a_headline_not_present_are_not_judged() -> None:
+    """Education is not present: its measures are neither relevant nor met, and say why."""
+    result = verdict(offended_again_with_health_achieved())
+    assert result.flags["education"] is False
+    for name in ("education:unauthorised_absence_below", "education:exclusions_below"):
+        measure = result.criterion(name)
+        assert (measure.relevant, measure.met) == (False, False)
+        assert measure.reason == "not judged: the headline is not present"
+    # A present headline's measures are judged as before.
+    assert result.criterion("crime_asb:offending_reduced").relevant is True
+
+
+def test_a_family_failing_one_progress_measure_is_a_near_miss() -> None:
+    """The one measure failed is named, not the headline it rests on, an indicator that did
+    not hold, or a measure of a headline the family does not have."""
+    ruleset = HOST.ruleset("tf2015")
+    assert ruleset is not None
+    result = verdict(offended_again_with_health_achieved())
+    assert near_miss(result, ruleset.failing) == {
+        "family_ref": result.family_ref,
+        "criterion": "crime_asb:offending_reduced",
+        "measured": {"before": 2, "after": 2},
+        "thresholds": {"reduction_percent": 33},
+        "reason": "",
+    }
+
+
+def test_a_family_failing_two_progress_measures_is_not_a_near_miss() -> None:
+    """The health need is not achieved either: two measures fail."""
+    ruleset = HOST.ruleset("tf2015")
+    assert ruleset is not None
+    family = offended_again_with_health_achieved()
+    family.records["needs"].clear()
+    family.need("health", d(2016, 2, 1))
+    assert near_miss(verdict(family), ruleset.failing) is None
+
+
+def test_a_headline_with_no_relevant_measure_is_itself_the_near_miss() -> None:
+    """Crime is present through offences 10 months before attachment, outside the 6 months
+    its measures compare: none is relevant, so the headline is what the family misses."""
+    ruleset = HOST.ruleset("tf2015")
+    assert ruleset is not None
+    family = FamilyBuilder(attached_on=A)
+    child = family.child("C1", born=d(2004, 1, 1))
+    family.offence(child, d(2015, 3, 1))
+    family.need("health", d(2016, 2, 1), outcome="achieved", outcome_on=d(2017, 1, 1))
+    miss = near_miss(verdict(family), ruleset.failing)
+    assert miss is not None
+    assert miss["criterion"] == "crime_asb"
+
+
+def test_version_2_is_judged_again_as_it_was_made() -> None:
+    """tf2015@2 stays registered and still judges an absent headline's measures, so a claim
+    made under it verifies unchanged."""
+    old = verdict_of("tf2015@2", offended_again_with_health_achieved().build(), D, {}, HOST)
+    assert old.ruleset == "tf2015@2"
+    assert old.criterion("education:unauthorised_absence_below").relevant is True
+    assert "progress_not_met" not in old.criterion("crime_asb").measured
+
+
+def test_a_family_meeting_both_routes_is_worth_its_one_claim() -> None:
+    """Both routes met: worth £800 once, exactly the claim's one line."""
+    ruleset = HOST.ruleset("tf2015")
+    assert ruleset is not None
+    family, _ = crime_family()
+    family.need("health", d(2016, 2, 1), outcome="achieved", outcome_on=d(2017, 1, 1))
+    adult = family.adult("A1")
+    family.benefit(adult, "JSA", d(2015, 1, 1), d(2016, 2, 28))  # worklessness ended
+    family.job(adult, d(2016, 3, 1))  # and in work since: 13 weeks after JSA
+    result = verdict(family)
+    assert result.routes_met == ("sustained_progress", "continuous_employment")
+    assert worth(result, ruleset.claimable) == {"sustained_progress": 80000}
+    assert list(worth(result, ruleset.claimable).items()) == ruleset.claimable(result, {})

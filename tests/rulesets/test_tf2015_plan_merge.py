@@ -35,7 +35,7 @@ def two_headline_family() -> FamilyEvidence:
 def test_a_plan_naming_one_headline_keeps_the_default_plan_of_the_others() -> None:
     """Crime and health stay in the plan, so a family with both is still eligible."""
     verdict = verdict_of("tf2015", two_headline_family(), D, EDUCATION_ONLY, HOST)
-    assert verdict.ruleset == "tf2015@2"
+    assert verdict.ruleset == "tf2015@3"
     assert set(verdict.flags) == set(DEFAULT_PLAN)
     assert (verdict.flags["crime_asb"], verdict.flags["health"]) == (True, True)
     assert verdict.eligible is True

@@ -521,7 +521,7 @@ class ClaimService:
             fees += verdict.attachment_fee_gbp
             if payable(verdict):
                 candidates.append((evidence.family_id, line_sha256(evidence, verdict), verdict))
-            elif (miss := near_miss(verdict)) is not None:
+            elif (miss := near_miss(verdict, ruleset.failing)) is not None:
                 near_misses.append(miss)
         reversals = await self._reversals(programme["id"], prepared_at)
         plugins = self.evaluation.plugins

@@ -9,17 +9,19 @@ lines as (route, pence), ordered by route.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from connecting_families.domain.verdict import Verdict
+from connecting_families.domain.verdict import CriterionResult, Verdict
 
 Earlier = Mapping[str, int]
 NewLines = list[tuple[str, int]]
 Claimable = Callable[[Verdict, Earlier], NewLines]
+# A verdict -> the criteria the family fails on its way to a result (`near_miss`).
+Failing = Callable[[Verdict], Sequence[CriterionResult]]
 
 
 def pence(amount: Decimal) -> int:
@@ -40,6 +42,17 @@ def payable(verdict: Verdict) -> dict[str, int]:
     }
 
 
+def worth(verdict: Verdict, claimable: Claimable) -> dict[str, int]:
+    """What the verdict's results are worth, in pence by route: what its rule set's claim
+    rules (`claimable`) would pay for them with no earlier claim.
+
+    Not the sum of the routes' amounts: routes that exclude each other, or a rule set that
+    pays once per family (tf2015, sf2022), pay less than that, and a figure counted any other
+    way could disagree with the claim it forecasts.
+    """
+    return dict(claimable(verdict, {}))
+
+
 def once_per_route(verdict: Verdict, earlier: Earlier) -> NewLines:
     """Every payable route not claimed before."""
     return sorted(
@@ -56,11 +69,17 @@ def one_claim_per_family(verdict: Verdict, earlier: Earlier) -> NewLines:
     return [(first, met[first])] if first else []
 
 
-def near_miss(verdict: Verdict) -> dict[str, Any] | None:
-    """What a family with no payable result is missing, when it fails exactly one criterion."""
+def relevant_not_met(verdict: Verdict) -> list[CriterionResult]:
+    """Every criterion of the verdict that is relevant and not met."""
+    return [c for c in verdict.criteria if c.relevant and not c.met]
+
+
+def near_miss(verdict: Verdict, failing_of: Failing = relevant_not_met) -> dict[str, Any] | None:
+    """What a family with no payable result is missing, when it fails exactly one criterion
+    (of those its rule set's `failing_of` names)."""
     if not verdict.evaluated or payable(verdict):
         return None
-    failing = [c for c in verdict.criteria if c.relevant and not c.met]
+    failing = list(failing_of(verdict))
     if len(failing) != 1:
         return None
     [criterion] = failing

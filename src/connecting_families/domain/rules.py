@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from connecting_families.domain.claims import Claimable, once_per_route
+from connecting_families.domain.claims import Claimable, Failing, once_per_route, relevant_not_met
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.measures import Measure
 from connecting_families.domain.verdict import CriterionResult, Verdict
@@ -96,6 +96,8 @@ class RuleSet:
             apply (by default each setting named replaces the default whole).
         setting_labels: Each setting's name in words, for the settings page.
         setting_descriptions: Each setting described in a sentence.
+        failing: ``(verdict) -> criteria``: the criteria a family fails on its way to a
+            result, which near misses count (by default every relevant criterion not met).
     """
 
     id: str = attrs.field(validator=_valid_name)
@@ -125,6 +127,11 @@ class RuleSet:
     # page (a setting without a label is shown by its name).
     setting_labels: Mapping[str, str] = attrs.field(factory=dict)
     setting_descriptions: Mapping[str, str] = attrs.field(factory=dict)
+    # The criteria a family fails on its way to a result, for near misses (a family failing
+    # exactly one): by default every relevant criterion not met; a rule set whose verdicts
+    # also hold identifying or summing-up results (tf2015's indicators and headlines) names
+    # only those a result waits on.
+    failing: Failing = relevant_not_met
 
     @property
     def key(self) -> str:

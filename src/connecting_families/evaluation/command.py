@@ -80,6 +80,7 @@ def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> 
         print(f"{'turned around':<24}{result.turned_around:>8}")
         for route, count in result.routes.items():
             print(f"{route:<24}{count:>8}  £{result.amounts_gbp[route]:,.2f}")
+        print(f"{'results worth':<32}  £{result.amount_gbp:,.2f}")
     return 0
 
 

@@ -14,6 +14,7 @@ from piccolo.querystring import QueryString
 from connecting_families.access.policy import Principal, family_scope
 from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, database_url_of, read_by_key
+from connecting_families.domain.claims import gbp, worth
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import RuleSet
 from connecting_families.domain.verdict import Verdict
@@ -52,12 +53,18 @@ class ProgrammeEvaluation:
     eligible: int
     turned_around: int
     routes: dict[str, int]
+    # By route, what the claim rules would pay for the results met (`domain.claims.worth`).
     amounts_gbp: dict[str, Decimal]
     rows: tuple[tuple[Any, ...], ...] = attrs.field(repr=False, default=())
 
     def csv(self) -> str:
         """One line per family, in family_ref order."""
         return csv_text(CSV_COLUMNS, self.rows)
+
+    @property
+    def amount_gbp(self) -> Decimal:
+        """What the claim rules would pay for every result met, with no earlier claim."""
+        return sum(self.amounts_gbp.values(), Decimal("0.00"))
 
 
 # The family's rule set and its programme's configuration of it: one plain statement, asked
@@ -286,9 +293,13 @@ class EvaluationService:
             counts["eligible"] += verdict.eligible
             counts["turned_around"] += verdict.turned_around
             met = [r for r in verdict.routes if r.met and r.amount_gbp > 0]
+            # A family's worth is what the claim rules would pay for it, not the sum of its
+            # routes' amounts: tf2015 pays a family meeting both routes once.
+            paid = worth(verdict, ruleset.claimable)
             for route in met:
                 routes[route.route] += 1
-                amounts[route.route] += route.amount_gbp
+            for name, amount in paid.items():
+                amounts[name] += Decimal(amount) / 100
             rows.append(
                 (
                     verdict.family_ref,
@@ -296,7 +307,7 @@ class EvaluationService:
                     verdict.eligible,
                     verdict.turned_around,
                     " ".join(r.route for r in met),
-                    f"{sum((r.amount_gbp for r in met), Decimal('0.00')):.2f}",
+                    gbp(sum(paid.values())),
                     verdict.reason,
                 )
             )

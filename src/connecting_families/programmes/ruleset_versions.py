@@ -2,7 +2,7 @@
 
 A programme holds its rule set as `id@version` (in `Programme.ruleset_id`), set when it is
 created and moved only by `programme upgrade-ruleset`: a newer version installed later
-(`tf2015@3`) judges no family until a programme manager has compared the verdicts and moved the
+(`tf2015@4`) judges no family until a programme manager has compared the verdicts and moved the
 programme on. A bare id (a programme from before versions were held, or a row written by hand)
 is judged by the highest version installed, as every programme was before.
 """

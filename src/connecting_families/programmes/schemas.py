@@ -25,7 +25,7 @@ class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
     name: Text200
     local_authority: Text200
     # `tf2015` (its highest version installed) or `tf2015@1`: the programme is held to that
-    # version, and reads back as `tf2015@2`, until `programme upgrade-ruleset` moves it on.
+    # version, and reads back as `tf2015@3`, until `programme upgrade-ruleset` moves it on.
     ruleset_id: Annotated[str, Meta(min_length=1, max_length=64)]
     ruleset_config: dict[str, Any] = msgspec.field(default_factory=dict)
     starts_on: dt.date | None = None

@@ -131,6 +131,8 @@ class ReportService:
         return dict(window)
 
     async def _routes_at(self, run_id: int) -> dict[int, dict[str, int]]:
+        # Each route met with what the claim rules pay for it with no earlier claim (0 for a
+        # route paid in another's stead, which is then not payable here either).
         routes: dict[int, dict[str, int]] = defaultdict(dict)
         rows = await VerdictFact.select(
             VerdictFact.family, VerdictFact.name, VerdictFact.amount_pence
@@ -172,7 +174,7 @@ class ReportService:
             claimed = earlier.get(evidence.family_id, {})
             lines = ruleset.claimable(verdict, claimed)
             if not lines:
-                if (miss := near_miss(verdict)) is not None:
+                if (miss := near_miss(verdict, ruleset.failing)) is not None:
                     near_misses.append(miss)
                 continue
             met_now = claimable_now.get(evidence.family_id, {})

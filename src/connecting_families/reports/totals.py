@@ -203,6 +203,9 @@ def fold(
         },
         "income": {
             "attachment_fees_gbp": whole["attachment_fees_gbp"],
+            # What the results met at the date are worth: each route's amount is what the
+            # claim rules would pay for it (`reports.verdicts`), so no family counts twice.
+            "results_met_gbp": gbp(sum(_int(amount) for _, _, amount in results["routes"])),
             "results_claimed_gbp": gbp(sum(f["claimed"] for f in claimed.values())),
             "results_accepted_gbp": gbp(sum(f["accepted"] for f in claimed.values())),
             "results_rejected_gbp": gbp(sum(f["rejected"] for f in claimed.values())),

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
-from connecting_families.domain.claims import payable, pence
+from connecting_families.domain.claims import payable, pence, worth
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
 from connecting_families.imports.bulk import Bulk
@@ -67,9 +67,11 @@ async def verdict_run(
         families.append(
             (family_id, verdict.eligible, verdict.turned_around, pence(verdict.attachment_fee_gbp))
         )
-        facts.extend(
-            (family_id, "route", route, amount) for route, amount in payable(verdict).items()
-        )
+        # Each route met with a payment, with what the claim rules would pay for it (0 for
+        # a route paid in another's stead): totals sum these, so a family meeting both of
+        # tf2015's routes counts £800 once, as its claim would.
+        paid = worth(verdict, ruleset.claimable)
+        facts.extend((family_id, "route", route, paid.get(route, 0)) for route in payable(verdict))
         facts.extend(
             (family_id, "headline", headline, 0)
             for headline, flagged in verdict.flags.items()

@@ -17,8 +17,9 @@ from typing import Any
 
 import attrs
 
+from connecting_families.domain.claims import payable, worth
 from connecting_families.domain.rules import Criterion, RuleSet
-from connecting_families.domain.verdict import CriterionResult, Verdict, Window
+from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
 from connecting_families.web.templating import day, headline_words, humanise, money
 
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -116,11 +117,14 @@ def explain(verdict: Verdict, wording: Wording | None = None) -> Explained:
         Line(_flag_name(words, by_name, name), held, "holds" if held else "does not hold")
         for name, held in verdict.flags.items()
     )
+    # What each route is worth is what the claim rules would pay for it, so that a family
+    # meeting both of tf2015's routes reads as worth £800 once, as its claim would be.
+    paid = worth(verdict, words.ruleset.claimable) if words.ruleset else payable(verdict)
     routes = []
     for route in verdict.routes:
         text = _join(
             "met" if route.met else "not met",
-            f"worth {money(route.amount_gbp)}" if route.met and route.amount_gbp else "",
+            _worth_words(route, paid, words),
             words.named(route.reason),
         )
         needed = "" if route.met else _route_needed(words, by_name, route.route)
@@ -136,6 +140,16 @@ def explain(verdict: Verdict, wording: Wording | None = None) -> Explained:
         not_relevant=tuple(words.describe(c) for c in verdict.criteria if not c.relevant),
         flags=flags,
     )
+
+
+def _worth_words(route: RouteResult, paid: Mapping[str, int], words: Wording) -> str:
+    """A met route's worth as money, or, for a route paid in another's stead, which."""
+    if not route.met or route.amount_gbp <= 0:
+        return ""
+    if paid.get(route.route):
+        return f"worth {money(Decimal(paid[route.route]) / 100)}"
+    instead = [_lower_first(words.route_title(name)) for name in paid if paid[name]]
+    return f"not paid as well as {' and '.join(instead)}" if instead else ""
 
 
 def _flag_name(words: Wording, by_name: Mapping[str, CriterionResult], flag: str) -> str:

@@ -35,6 +35,7 @@ from connecting_families.plugin import (
     hookimpl,
     months_after,
     one_claim_per_family,
+    relevant_not_met,
 )
 
 HEADLINES = (
@@ -224,13 +225,29 @@ def _judge(
     return attrs.evolve(result, name=f"{headline}:{result.name}")
 
 
-def judged_as(key: str) -> Evaluate:
-    """The rule set's evaluation, its verdicts naming the rule set by `key` (`id@version`)."""
+def _not_judged(item: Mapping[str, Any], headline: str) -> CriterionResult:
+    """A progress measure of a headline that is not present: not judged at all, so neither
+    relevant nor a near miss (programme-rules.md, tf2015's exact readings)."""
+    return CriterionResult(
+        name=f"{headline}:{item['criterion']}",
+        relevant=False,
+        met=False,
+        thresholds={k: v for k, v in item.items() if k != "criterion"},
+        reason="not judged: the headline is not present",
+    )
+
+
+def judged_as(key: str, *, judges_absent_headlines: bool = False) -> Evaluate:
+    """The rule set's evaluation, its verdicts naming the rule set by `key` (`id@version`).
+
+    Versions 1 and 2 judged the progress measures of a headline that is not present too (so
+    a claim made under them is judged again as it was made); from version 3 they are not.
+    """
 
     def evaluate(
         evidence: FamilyEvidence, as_of: dt.date, config: Mapping[str, Any], context: RuleContext
     ) -> Verdict:
-        return _evaluate(key, evidence, as_of, config, context)
+        return _evaluate(key, evidence, as_of, config, context, judges_absent_headlines)
 
     return evaluate
 
@@ -241,6 +258,7 @@ def _evaluate(
     as_of: dt.date,
     config: Mapping[str, Any],
     context: RuleContext,
+    judges_absent_headlines: bool,
 ) -> Verdict:
     attached = evidence.attached_on
     if attached is None or attached > as_of:
@@ -262,6 +280,8 @@ def _evaluate(
         present[headline] = any(r.met for r in indicators) or bool(needs)
         progress = [
             _judge(p, headline, evidence, attached, as_of, context)
+            if present[headline] or judges_absent_headlines
+            else _not_judged(p, headline)
             for p in entry.get("progress", [])
         ]
         relevant = [r for r in progress if r.relevant]
@@ -269,16 +289,21 @@ def _evaluate(
         progressed[headline] = bool(relevant) and (all if rule == "all" else any)(
             r.met for r in relevant
         )
+        measured: dict[str, Any] = {
+            "indicators_met": [r.name for r in indicators if r.met],
+            "needs_by": need_deadline.isoformat(),
+            "progress_rule": rule,
+        }
+        if not judges_absent_headlines:
+            # Which of its measures a headline present and not progressed waits on, for near
+            # misses (`failing`): by name alone an indicator and a measure cannot be told apart.
+            measured["progress_not_met"] = [r.name for r in relevant if not r.met]
         criteria.append(
             CriterionResult(
                 name=headline,
                 relevant=present[headline],
                 met=present[headline] and progressed[headline],
-                measured={
-                    "indicators_met": [r.name for r in indicators if r.met],
-                    "needs_by": need_deadline.isoformat(),
-                    "progress_rule": rule,
-                },
+                measured=measured,
                 evidence={"needs": tuple(needs)},
             )
         )
@@ -316,6 +341,26 @@ def _evaluate(
     )
 
 
+def failing(verdict: Verdict) -> list[CriterionResult]:
+    """The criteria a result waits on, for near misses: each headline present and not
+    progressed stands for the progress measures it waits on (or for itself when none of its
+    measures is relevant), and the employment route's criterion for itself. Indicators are
+    left out (they identify a family at attachment; no result waits on one), and so are the
+    measures of headlines that are not present (not judged)."""
+    # The last result of a name: a measure comes after an indicator of the same criterion.
+    by_name = {result.name: result for result in verdict.criteria}
+    failed: list[CriterionResult] = []
+    for result in verdict.criteria:
+        if not result.relevant or result.met:
+            continue
+        if result.name in HEADLINE_NAMES:
+            waiting = [by_name[name] for name in result.measured.get("progress_not_met", ())]
+            failed += waiting or [result]
+        elif ":" not in result.name:
+            failed.append(result)
+    return failed
+
+
 def headline_or_employment_needed(result: CriterionResult, names: Mapping[str, str]) -> str:
     """What a headline present but not progressed still needs, or the employment route."""
     if result.name in HEADLINE_NAMES:
@@ -323,15 +368,17 @@ def headline_or_employment_needed(result: CriterionResult, names: Mapping[str, s
     return still_needed(result, names)
 
 
-# Version 2 merges a programme's outcome plan onto the default plan (`merge_plan`).
+# Version 2 merges a programme's outcome plan onto the default plan (`merge_plan`); version 3
+# judges no progress measure of a headline that is not present, and names the measures a
+# headline waits on, so that near misses list a family failing exactly one (`failing`).
 RULESET = RuleSet(
     id="tf2015",
-    version=2,
+    version=3,
     name="Troubled Families expanded programme 2015-20",
     headlines=HEADLINES,
     routes=ROUTES,
     defaults=DEFAULTS,
-    evaluate=judged_as("tf2015@2"),
+    evaluate=judged_as("tf2015@3"),
     check_config=check_config,
     claimable=one_claim_per_family,
     descriptions=DESCRIPTIONS,
@@ -345,6 +392,7 @@ RULESET = RuleSet(
     },
     still_needed=headline_or_employment_needed,
     configure=merge_plan,
+    failing=failing,
     setting_labels={
         "outcome_plan": "Outcome plan",
         "need_grace_months": "Months to identify a need",
@@ -367,17 +415,27 @@ RULESET = RuleSet(
         "result_payment_gbp": "The results payment for the first route met, in pounds",
     },
 )
-# Version 1, where a programme's outcome plan replaced the default plan whole, stays
-# registered so that a claim made under it is re-judged (reversals, verification) exactly as
-# it was made; a programme judges its families by the highest version.
+# Versions 1 (where a programme's outcome plan replaced the default plan whole) and 2 stay
+# registered so that a claim made under them is re-judged (reversals, verification) exactly
+# as it was made; a programme judges its families by the highest version.
+RULESET_2 = attrs.evolve(
+    RULESET,
+    version=2,
+    evaluate=judged_as("tf2015@2", judges_absent_headlines=True),
+    failing=relevant_not_met,
+)
 RULESET_1 = attrs.evolve(
-    RULESET, version=1, evaluate=judged_as("tf2015@1"), configure=each_setting_replaced
+    RULESET_2,
+    version=1,
+    evaluate=judged_as("tf2015@1", judges_absent_headlines=True),
+    configure=each_setting_replaced,
 )
 
 
 @hookimpl
 def cf_register_rulesets(register: Any) -> None:
     register(RULESET)
+    register(RULESET_2)
     register(RULESET_1)
 
 
