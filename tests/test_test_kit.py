@@ -102,6 +102,7 @@ def test_verdict_of_judges_with_the_plugins_named_only() -> None:
     """A plan naming a criterion of a plugin not named is refused, as a programme's would be."""
     family = FamilyBuilder(attached_on=dt.date(2016, 1, 1))
     family.child("C1", born=dt.date(2005, 1, 1))
+    family.need("health", dt.date(2016, 2, 1))  # tf2015 judges a headline's plan only if present
     plan = {"health": {"progress": [{"criterion": "kit_always_met"}]}}
     verdict = verdict_of(
         "tf2015",
@@ -126,6 +127,7 @@ def test_the_fixtures_share_the_host_named_by_the_marker(
     cf_host: PluginHost, cf_verdict_of: Callable[..., Verdict]
 ) -> None:
     family = FamilyBuilder(attached_on=dt.date(2016, 1, 1))
+    family.need("health", dt.date(2016, 2, 1))
     plan = {"health": {"progress": [{"criterion": "kit_always_met"}]}}
     verdict = cf_verdict_of("tf2015", family.build(), dt.date(2017, 1, 1), {"outcome_plan": plan})
     assert verdict.criterion("health:kit_always_met").met
