@@ -282,7 +282,7 @@ def app_state(settings: Settings) -> dict[str, Any]:
     set-up."""
     engine = create_engine(settings.database)
     plugins = PluginHost(settings.disabled_plugins)
-    evaluation = EvaluationService(engine, plugins)
+    evaluation = EvaluationService(engine, plugins, settings.judging_budget_ms)
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins),

@@ -10,6 +10,7 @@ means as the built-in ones: what it registers carries its own words.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -21,6 +22,7 @@ from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import CriterionResult, Verdict, Window
 from connecting_families.web.templating import day, headline_words, humanise, money
 
+log = logging.getLogger(__name__)
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _PARAMETER = re.compile(r"`([a-z_][a-z0-9_]*)`")
 
@@ -82,10 +84,19 @@ class Wording:
         """What a result not met still needs, in one sentence; "" when met or not known."""
         if result.met or not result.relevant:
             return ""
-        text = self.ruleset.still_needed(result, self.names) if self.ruleset else ""
-        if not text and (criterion := self.criterion_of(result.name)) is not None:
-            text = criterion.still_needed(result, self.names)
-        return _sentence(self.named(text)) if text else ""
+        # A plugin's wording is its own code: one that fails loses its sentence, and the
+        # page goes on (the result itself was judged, and is shown, without it).
+        try:
+            text = self.ruleset.still_needed(result, self.names) if self.ruleset else ""
+            if not text and (criterion := self.criterion_of(result.name)) is not None:
+                text = criterion.still_needed(result, self.names)
+        except Exception as error:
+            log.warning(
+                "a plugin's still_needed failed",
+                extra={"criterion": result.name, "error_type": type(error).__name__},
+            )
+            return ""
+        return _sentence(self.named(text)) if isinstance(text, str) and text else ""
 
 
 @attrs.frozen
@@ -163,6 +174,13 @@ def _route_needed(words: Wording, by_name: Mapping[str, CriterionResult], route:
 
 def _summary(verdict: Verdict, words: Wording) -> str:
     on = day(verdict.as_of)
+    if verdict.undecided is not None:
+        fault = verdict.undecided
+        return (
+            f"Could not be decided on {on}: the plugin {fault.plugin} failed while judging the "
+            f"family ({fault.part} {fault.problem}: {fault.error}). The family is not counted "
+            "as meeting or not meeting any rule. Tell the service's administrator."
+        )
     if not verdict.evaluated:
         reason = _ISO_DATE.sub(lambda found: day(found.group(1)), verdict.reason)
         return f"Not evaluated on {on}: {reason or 'no reason given'}."
