@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -25,6 +25,13 @@ from connecting_families.web.templating import day, headline_words, humanise, mo
 log = logging.getLogger(__name__)
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _PARAMETER = re.compile(r"`([a-z_][a-z0-9_]*)`")
+# A criterion of an outcome plan named by its headline: `crime_asb:offences_in_window`.
+_PLAN_CRITERION = re.compile(r"^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*)$")
+# Words the rule sets' keys shorten, spelt out as the pages say them.
+_KEY_WORDS = {"asb": "anti-social behaviour", "ptw": "progress to work"}
+# A parameter a criterion's description names, kept in its result under another name (the
+# result says what it was measured against: "at least" 1, a "reduction percent" of 33).
+_THRESHOLD_OF = {"count": "at_least", "percent": "reduction_percent"}
 
 
 @attrs.frozen
@@ -58,11 +65,21 @@ class Wording:
             return humanise(result.name)
         headline, _, _ = result.name.rpartition(":")
         described = _PARAMETER.sub(
-            lambda found: _value(result.thresholds.get(found.group(1), humanise(found.group(1)))),
-            criterion.description,
+            lambda found: self._parameter(result, found.group(1)), criterion.description
         )
         prefix = f"{headline_words(headline)}: " if headline else ""
         return _sentence_case(prefix + described)
+
+    def _parameter(self, result: CriterionResult, name: str) -> str:
+        """A parameter of a criterion's description, from what its result was measured
+        against; a headline in words; the parameter's name in words when neither holds it."""
+        thresholds = result.thresholds
+        value = thresholds.get(name, thresholds.get(_THRESHOLD_OF.get(name, ""), None))
+        if value is None:
+            return humanise(name).lower()
+        if isinstance(value, str) and self.ruleset and value in self.ruleset.headlines:
+            return headline_words(value).lower()
+        return _value(value)
 
     def route_name(self, route: str) -> str:
         """A route in the rule set's words (its `descriptions` may name routes too)."""
@@ -205,10 +222,28 @@ def _criterion(result: CriterionResult, words: Wording) -> str:
 
 
 def _listed(label: str, values: dict[str, Any], name: Callable[[str], str] | None = None) -> str:
+    """`values` as "label name: value, …", each value in its kind's words (a percentage with
+    its sign, an amount as money, a date as a date), never a key beside a bare number."""
     if not values:
         return ""
     named = name or _key
-    return f"{label} " + ", ".join(f"{named(k)} {_value(v)}" for k, v in values.items())
+    return f"{label} " + ", ".join(_named_value(k, v, named) for k, v in values.items())
+
+
+def _named_value(key: str, value: Any, named: Callable[[str], str]) -> str:
+    words = named(key)
+    if key.endswith("percent") and isinstance(value, int | float | Decimal):
+        # "reduction percent 33" reads as a key: "reduction of 33%".
+        words = words.removesuffix(" percent").removesuffix("percent").strip()
+        return f"{words} of {value}%" if words else f"{value}%"
+    if key.endswith("_gbp") and isinstance(value, int | float | str | Decimal):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:  # a plugin's odd value is shown as it is, never a 500
+            return f"{words}: {_value(value)}"
+        if amount.is_finite():
+            return f"{words.removesuffix(' gbp')}: {money(amount)}"
+    return f"{words}: {_value(value)}"
 
 
 def _key(key: str) -> str:
@@ -217,7 +252,13 @@ def _key(key: str) -> str:
     who, _, since = key.partition(":")
     if since and _ISO_DATE.fullmatch(since):
         return f"{who} from {since}"
-    return humanise(key).lower()
+    if (plan := _PLAN_CRITERION.match(key)) is not None:
+        return _plan_criterion(plan)
+    return humanise("_".join(_KEY_WORDS.get(word, word) for word in key.split("_"))).lower()
+
+
+def _plan_criterion(found: re.Match[str]) -> str:
+    return f"{headline_words(found.group(1)).lower()}: {_key(found.group(2))}"
 
 
 def _value(value: Any) -> str:
@@ -227,6 +268,8 @@ def _value(value: Any) -> str:
         return money(value)
     if isinstance(value, dt.date):
         return day(value)
+    if isinstance(value, str) and (plan := _PLAN_CRITERION.match(value)) is not None:
+        return _plan_criterion(plan)
     if isinstance(value, dict):
         inner = "; ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
         return f"({inner})" if inner else "(none)"
