@@ -310,6 +310,16 @@ async def test_the_dashboard_counts_undecided_families_apart(
     assert page.status_code == 200, page.text
     words = text_of(page.text)
     assert "could not be decided because a plugin failed: council-shaky" in words
+    # The programme's other pages that judge or count its families render too.
+    for url in (
+        "/programmes/P1/forecast",
+        "/programmes/P1/totals/ward",
+        "/programmes/P1/reports/monthly",
+        "/programmes/P1/reports/monthly.json",
+        "/programmes/P1/claims",
+    ):
+        other = await client.get(url)
+        assert other.status_code == 200, (url, other.text)
 
 
 async def test_a_slow_criterion_does_not_hold_up_health(
