@@ -85,6 +85,8 @@ class Shaky:
             raise KeyError("C1")
         if self.mistake == "criterion returns a dict":
             return {"met": True}
+        if self.mistake == "verdict cannot be stored":
+            return CriterionResult("shaky_crime", relevant=True, met=True, measured={"x": self})
         if self.mistake == "slow criterion":
             self.started.set()
             time.sleep(3)
@@ -279,6 +281,27 @@ async def test_the_claim_page_says_families_were_held_back(
     page = await client.get(response.headers["location"])
     assert page.status_code == 200
     assert "could not be decided because a plugin failed, and were held back" in page.text
+
+
+async def test_a_verdict_that_cannot_be_stored_is_undecided_where_it_is_stored(
+    client: httpx.AsyncClient, app: Litestar, world: World
+) -> None:
+    """A verdict holding an object of the plugin's own class: the verdict API says undecided
+    (not a 500), and a claim holds the families back rather than failing to store a line."""
+    shaky(app, "verdict cannot be stored")
+    pm = world.headers("pm")
+    family = world.families["fam1"]
+    got = await client.get(f"/api/v1/families/{family}/verdict?as_of={AS_OF}", headers=pm)
+    assert got.status_code == 200, got.text
+    assert got.json()["undecided"] == {
+        "plugin": PLUGIN,
+        "part": "shaky@1",
+        "problem": "returned a verdict that cannot be stored",
+        "error": "TypeError",
+    }
+    claim = await client.post("/api/v1/programmes/P1/claims", json={"as_of": AS_OF}, headers=pm)
+    assert claim.status_code == 422, claim.text
+    assert "shaky@1 returned a verdict that cannot be stored (TypeError)" in claim.json()["detail"]
 
 
 async def test_pages_with_a_failing_plugin_render_could_not_be_decided(

@@ -473,6 +473,10 @@ class ClaimService:
             instant,
         )
         async for ruleset_key, evidence, verdict, lines in rejudged:
+            if any(line["route"] not in payable(verdict) for line in lines):
+                # A reversal line freezes the verdict: one that cannot be stored is undecided.
+                ruleset = self.evaluation.ruleset(ruleset_key)
+                verdict = self.evaluation.stored(ruleset, evidence, verdict)
             if verdict.undecided is not None:
                 # Undecided is not "not met": reversing on it would take back a good result.
                 held_back[str(verdict.undecided)] += 1
@@ -539,6 +543,9 @@ class ClaimService:
             [row["id"] for row in families], ruleset, overrides, as_of, prepared_at
         )
         async for evidence, verdict in judged:
+            if payable(verdict):
+                # Its line freezes the verdict: one that cannot be stored is undecided.
+                verdict = self.evaluation.stored(ruleset, evidence, verdict)
             if verdict.undecided is not None:
                 held_back[str(verdict.undecided)] += 1
                 continue

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+import msgspec
 
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import Criterion, RuleContext, RuleSet
@@ -38,6 +39,10 @@ DEFAULT_BUDGET_MS = 1000.0
 RAISED = "raised an error"
 WRONG_TYPE = "returned the wrong type"
 UNDECLARED = "named routes it did not declare"
+UNSTORABLE = "returned a verdict that cannot be stored"
+# What msgspec raises for a value it cannot encode (an object of a plugin's own class).
+ENCODE_ERRORS = (TypeError, ValueError, OverflowError)
+_ENCODER = msgspec.msgpack.Encoder()
 UNKNOWN_PLUGIN = "(not known)"
 # What an `Undecided.error` may hold: a class's or routes' names, never a long text.
 _MOST = 200
@@ -211,6 +216,36 @@ def undecided_verdict(
     )
 
 
+def unstorable(verdict: Verdict) -> str | None:
+    """The error's class when `verdict` cannot be encoded to be stored or sent (a plugin put a
+    value of its own class in it); None when it can. Checked where a verdict is stored or
+    sent, not for every family judged: encoding costs a tenth of the judging."""
+    try:
+        _ENCODER.encode(verdict)
+    except ENCODE_ERRORS as error:
+        return error_name(error)
+    return None
+
+
+def stored(
+    plugin: str,
+    ruleset: RuleSet,
+    evidence: FamilyEvidence,
+    verdict: Verdict,
+    *,
+    log_failure: bool = True,
+) -> Verdict:
+    """`verdict` if it can be stored and sent (`unstorable`), else the family undecided, the
+    fault `ruleset`'s (of `plugin`)."""
+    error = unstorable(verdict)
+    if error is None:
+        return verdict
+    failure = Undecided(plugin, ruleset.key, UNSTORABLE, error)
+    if log_failure:
+        log_undecided(evidence.family_id, ruleset.key, failure)
+    return undecided_verdict(ruleset, evidence, verdict.as_of, failure)
+
+
 def log_undecided(family_id: int, ruleset: str, failure: Undecided) -> None:
     """One line per family left undecided, naming the fault; the family by its id alone."""
     log.error(
@@ -268,6 +303,10 @@ class ContainedJudge:
             return undecided_verdict(self.ruleset, evidence, as_of, failure)
         verdict: Verdict = found
         return verdict
+
+    def stored(self, evidence: FamilyEvidence, verdict: Verdict) -> Verdict:
+        """`verdict` if it can be stored and sent (`unstorable`), else the family undecided."""
+        return stored(self.plugin, self.ruleset, evidence, verdict, log_failure=self.log_failures)
 
     def _over_budget(self, family_id: int, elapsed_ms: float, watch: _Watch) -> None:
         """Log the family's time with the plugin that spent most of it: the slowest criterion,

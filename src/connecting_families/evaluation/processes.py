@@ -22,7 +22,7 @@ import msgspec
 
 from connecting_families.database.engine import AnyEngine, create_engine
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evaluation.judging import ContainedJudge, guarded_context
+from connecting_families.evaluation.judging import ENCODE_ERRORS, ContainedJudge, guarded_context
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import DatabaseUrl
@@ -71,9 +71,15 @@ def _evaluate_chunk(
         log_failures=False,
     )
     evidence = asyncio.run(load_evidence(ids, instant, _worker.engine))
-    return msgspec.msgpack.encode(
-        [(family.family_id, judge(family, as_of)) for family in evidence]
-    )
+    judged = [(family, judge(family, as_of)) for family in evidence]
+    try:
+        return msgspec.msgpack.encode([(family.family_id, v) for family, v in judged])
+    except ENCODE_ERRORS:
+        # A verdict holding a value of a plugin's own class: that family undecided, not the
+        # whole chunk lost.
+        return msgspec.msgpack.encode(
+            [(family.family_id, judge.stored(family, v)) for family, v in judged]
+        )
 
 
 async def evaluate_in_processes(

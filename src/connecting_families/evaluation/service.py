@@ -24,6 +24,7 @@ from connecting_families.evaluation.judging import (
     ContainedJudge,
     guarded_context,
     log_undecided,
+    stored,
 )
 from connecting_families.evaluation.kept import Result, Stamp, keep, kept_results
 from connecting_families.evaluation.loader import load_evidence
@@ -147,6 +148,12 @@ class EvaluationService:
             budget_ms=self.budget_ms,
         )
 
+    def stored(self, ruleset: RuleSet, evidence: FamilyEvidence, verdict: Verdict) -> Verdict:
+        """`verdict` if it can be stored (a claim line freezes it), else the family undecided:
+        checked only where a verdict is stored, since encoding costs a tenth of the judging."""
+        plugin = self.plugins.registered_by("cf_register_rulesets", ruleset.key) or ""
+        return stored(plugin, ruleset, evidence, verdict)
+
     async def family_verdict(
         self,
         principal: Principal,
@@ -183,7 +190,9 @@ class EvaluationService:
         )
         [evidence] = await load_evidence([family_id], instant)
         # Off the event loop: a slow plugin must not hold up every other request.
-        return await asyncio.to_thread(judge, evidence, as_of)
+        verdict = await asyncio.to_thread(judge, evidence, as_of)
+        # One family's verdict is sent whole (the API, the result page): it must encode.
+        return judge.stored(evidence, verdict)
 
     async def caseload_verdicts(
         self, principal: Principal, actor: Actor, family_ids: list[int], as_of: dt.date
