@@ -13,20 +13,28 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from test_pages import post_form, sign_in, text_of
 
 from connecting_families import cli
+from connecting_families.database.engine import (
+    PooledSQLiteEngine,
+    close_database,
+    create_engine,
+)
 from connecting_families.domain.evidence import FamilyEvidence
 from connecting_families.domain.rules import Criterion, RuleContext, RuleSet
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict
 from connecting_families.evaluation import command as evaluate_command
+from connecting_families.evaluation import processes
 from connecting_families.evaluation.judging import ContainedJudge, guarded_context
 from connecting_families.evaluation.tables import KeptVerdict
 from connecting_families.hooks.hookspecs import hookimpl
 from connecting_families.hooks.host import PluginHost
 from connecting_families.programmes.tables import Programme
+from connecting_families.settings import DatabaseUrl
 from connecting_families.testing import FamilyBuilder
 
 from access_world import World
@@ -302,6 +310,46 @@ async def test_a_verdict_that_cannot_be_stored_is_undecided_where_it_is_stored(
     claim = await client.post("/api/v1/programmes/P1/claims", json={"as_of": AS_OF}, headers=pm)
     assert claim.status_code == 422, claim.text
     assert "shaky@1 returned a verdict that cannot be stored (TypeError)" in claim.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "problem", "error"),
+    [
+        ("criterion raises", "raised an error", "ValueError"),
+        ("verdict cannot be stored", "returned a verdict that cannot be stored", "TypeError"),
+    ],
+)
+async def test_a_worker_process_contains_a_failing_plugin_to_its_family(
+    world: World,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    mistake: str,
+    problem: str,
+    error: str,
+) -> None:
+    """`evaluate --workers`' chunk judging sends the family back undecided (the chunk is not
+    lost), and leaves the log line to the process that receives it."""
+    host = PluginHost()
+    host.register(Shaky(mistake), PLUGIN)
+    worker = processes._Worker(host, create_engine(DatabaseUrl.parse(database_url)), 1000.0)
+    monkeypatch.setattr(processes, "_worker", worker)
+    family = world.families["fam1"]
+    try:
+        with caplog.at_level(logging.ERROR, "connecting_families.evaluation.judging"):
+            encoded = await asyncio.to_thread(
+                processes._evaluate_chunk, [family], None, "shaky@1", {}, dt.date(2014, 3, 1)
+            )
+    finally:
+        # A worker's PostgreSQL engine opens no pool; its SQLite one keeps a connection.
+        if isinstance(worker.engine, PooledSQLiteEngine):
+            await close_database(worker.engine)
+    [(family_id, verdict)] = msgspec.msgpack.decode(encoded, type=list[tuple[int, Verdict]])
+    assert family_id == family
+    assert verdict.undecided is not None
+    assert (verdict.undecided.plugin, verdict.undecided.problem) == (PLUGIN, problem)
+    assert verdict.undecided.error == error
+    assert caplog.records == []
 
 
 async def test_pages_with_a_failing_plugin_render_could_not_be_decided(
