@@ -30,6 +30,7 @@ from connecting_families.domain.verdict import (
     Verdict,
     Window,
 )
+from connecting_families.hooks.host import PluginHost
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ _WATCH: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar("_WATCH",
 
 class _CriterionFailed(Exception):
     """A criterion returned something other than a `CriterionResult`."""
+
+
+def owner(plugins: PluginHost, hook: str, key: str) -> str:
+    """The plugin that registered `key` through `hook`, to name it when that fails."""
+    return plugins.registered_by(hook, key) or UNKNOWN_PLUGIN
 
 
 def error_name(error: BaseException) -> str:

@@ -22,7 +22,12 @@ import msgspec
 
 from connecting_families.database.engine import AnyEngine, create_engine
 from connecting_families.domain.verdict import Verdict
-from connecting_families.evaluation.judging import ENCODE_ERRORS, ContainedJudge, guarded_context
+from connecting_families.evaluation.judging import (
+    ENCODE_ERRORS,
+    ContainedJudge,
+    guarded_context,
+    owner,
+)
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import DatabaseUrl
@@ -57,16 +62,13 @@ def _evaluate_chunk(
         raise RuntimeError(f"A worker process did not find {ruleset_key} installed.")
     plugins = _worker.plugins
     context = plugins.context()
-    owners = {
-        name: plugins.registered_by("cf_register_criteria", name) or ""
-        for name in context.criteria
-    }
+    owners = {name: owner(plugins, "cf_register_criteria", name) for name in context.criteria}
     # Contained as in the service (`evaluation.judging`); the parent logs the undecided.
     judge = ContainedJudge(
         ruleset,
         config,
         guarded_context(context, owners),
-        plugin=plugins.registered_by("cf_register_rulesets", ruleset.key) or "",
+        plugin=owner(plugins, "cf_register_rulesets", ruleset.key),
         budget_ms=_worker.budget_ms,
         log_failures=False,
     )

@@ -24,6 +24,7 @@ from connecting_families.evaluation.judging import (
     ContainedJudge,
     guarded_context,
     log_undecided,
+    owner,
     stored,
 )
 from connecting_families.evaluation.kept import Result, Stamp, keep, kept_results
@@ -113,7 +114,7 @@ class EvaluationService:
         context = self.plugins.context()
         if self._guarded is None or self._guarded[0] is not context.criteria:
             owners = {
-                name: self.plugins.registered_by("cf_register_criteria", name) or ""
+                name: owner(self.plugins, "cf_register_criteria", name)
                 for name in context.criteria
             }
             self._guarded = (context.criteria, guarded_context(context, owners))
@@ -144,14 +145,14 @@ class EvaluationService:
             ruleset,
             ruleset.configuration(overrides),
             context,
-            plugin=self.plugins.registered_by("cf_register_rulesets", ruleset.key) or "",
+            plugin=owner(self.plugins, "cf_register_rulesets", ruleset.key),
             budget_ms=self.budget_ms,
         )
 
     def stored(self, ruleset: RuleSet, evidence: FamilyEvidence, verdict: Verdict) -> Verdict:
         """`verdict` if it can be stored (a claim line freezes it), else the family undecided:
         checked only where a verdict is stored, since encoding costs a tenth of the judging."""
-        plugin = self.plugins.registered_by("cf_register_rulesets", ruleset.key) or ""
+        plugin = owner(self.plugins, "cf_register_rulesets", ruleset.key)
         return stored(plugin, ruleset, evidence, verdict)
 
     async def family_verdict(
