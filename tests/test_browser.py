@@ -253,8 +253,8 @@ async def test_a_key_worker_records_a_visit_and_an_outcome_and_sees_the_verdict_
         summary = page.locator("#verdict-summary")
         await expect(summary).to_contain_text("Not yet turned around")
         await expect(page.locator("#criteria")).to_contain_text(
-            "Children's offences down by a third since attachment: Not met; measured before 2,"
-            " after 2"
+            "Children's offences down by a third since attachment: Not met; measured before: 2,"
+            " after: 2"
         )
         await screenshot(page, "family-before")
 

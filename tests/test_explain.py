@@ -15,7 +15,13 @@ from cf_rulesets.tf2015 import RULESET as TF2015
 from litestar import Litestar
 from test_pages import sign_in, text_of
 
-from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
+from connecting_families.domain.verdict import (
+    CriterionResult,
+    RouteResult,
+    Undecided,
+    Verdict,
+    Window,
+)
 from connecting_families.web.explain import Wording, explain
 
 from access_world import World
@@ -118,7 +124,7 @@ async def test_the_result_page_is_in_plain_english(
     assert response.status_code == 200
     words = text_of(response.text)
     assert "An adult on an out-of-work benefit at attachment : Met" in words
-    assert "measured adults on benefits Cara Smith" in words
+    assert "measured adults on benefits: Cara Smith" in words
     assert "worth £700.00" in words
     assert "identify_work" not in words
     assert "Needs an adult who was on an out-of-work benefit to start on the Work Programme." in (
@@ -186,9 +192,65 @@ def test_thresholds_and_the_route_met_are_in_the_rule_sets_words() -> None:
     verdict = attrs.evolve(_verdict(EMPLOYMENT, routes=(met,)), turned_around=True)
     explained = explain(verdict, WORDS)
     [line] = explained.criteria
-    assert "needs weeks in work 26, weeks in work after Jobseeker's Allowance 13" in line.text
+    assert "needs weeks in work: 26, weeks in work after Jobseeker's Allowance: 13" in line.text
     assert "jsa" not in line.text
     assert explained.summary == (
         "Turned around on 3 Dec 2026: crime, anti-social behaviour and school: every result "
         "that applies to the family met."
     )
+
+
+def test_measured_values_read_as_words_not_keys() -> None:
+    """A percentage has its sign, an amount is money, a short key is spelt out and an outcome
+    plan's criterion is named by its headline: never "asb 0" or "reduction percent 33"."""
+    crime = CriterionResult(
+        name="youth_crime",
+        relevant=True,
+        met=True,
+        measured={"asb": 0, "fee_gbp": "800.00", "met": ["crime_asb:offences_in_window"]},
+        thresholds={"reduction_percent": 33},
+    )
+    [line] = explain(_verdict(crime), WORDS).criteria
+    assert line.text == (
+        "Met; measured anti-social behaviour: 0, fee: £800.00, met: crime and anti-social "
+        "behaviour: offences in window; needs reduction of 33%."
+    )
+
+
+def test_a_plan_criterion_s_description_is_filled_from_its_result() -> None:
+    """The parameters of a registered criterion's description come from what its result was
+    measured against, under the names the result keeps them by."""
+    fell = CriterionResult(
+        name="crime_asb:offences_fell",
+        relevant=True,
+        met=True,
+        thresholds={"reduction_percent": 33},
+    )
+    criteria = {
+        "offences_fell": attrs.evolve(
+            CRITERION,
+            name="offences_fell",
+            description="offences fell `percent`% from before attachment",
+        )
+    }
+    [line] = explain(_verdict(fell), Wording(ruleset=TF2015, criteria=criteria)).criteria
+    assert line.name == "Crime and anti-social behaviour: offences fell 33% from before attachment"
+
+
+def test_an_undecided_verdict_names_the_plugin_and_is_neither_met_nor_not() -> None:
+    """A verdict a plugin failed on says it could not be decided, and lists no rule."""
+    undecided = Verdict(
+        ruleset="tf2012@1",
+        family_ref="FAM-1",
+        as_of=ON,
+        known_at=None,
+        evaluated=False,
+        undecided=Undecided("council-shaky", "shaky_crime", "raised an error", "KeyError"),
+    )
+    explained = explain(undecided, WORDS)
+    assert explained.summary == (
+        "Could not be decided on 3 Dec 2026: the plugin council-shaky failed while judging the "
+        "family (shaky_crime raised an error: KeyError). The family is not counted as meeting "
+        "or not meeting any rule. Tell the service's administrator."
+    )
+    assert explained.criteria == explained.routes == ()

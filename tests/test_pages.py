@@ -73,7 +73,7 @@ async def test_a_key_worker_sees_their_caseload_and_a_family(
     assert family.status_code == 200, family.text
     words = text_of(family.text)
     assert "Turned around on" in words
-    assert "offences down by a third since attachment : Met; measured before 2, after 0" in words
+    assert "offences down by a third since attachment : Met; measured before: 2, after: 0" in words
     household = await client.get(f"/families/{world.families['fam1']}/household")
     assert "Cara Smith" in text_of(household.text)
 
@@ -302,7 +302,8 @@ async def test_an_evidence_item_changes_the_verdict(
     before = text_of((await client.get(f"{family}/result")).text)
     assert "Not yet turned around on" in before
     assert (
-        "offences down by a third since attachment : Not met; measured before 2, after 2" in before
+        "offences down by a third since attachment : Not met; measured before: 2, after: 2"
+        in before
     )
     fields = await client.get(
         f"{family}/evidence-fields?evidence_kind=employment", headers={"HX-Request": "true"}

@@ -49,12 +49,22 @@ def test_environment_overrides_every_default(tmp_path: Path) -> None:
         ("CF_SECRET_KEY", "short"),
         ("CF_DATABASE_URL", "mysql://localhost/cf"),
         ("CF_DATABASE_URL", "sqlite:///:memory:"),
+        ("CF_JUDGING_BUDGET_MS", "soon"),
+        ("CF_JUDGING_BUDGET_MS", "0"),
+        ("CF_JUDGING_BUDGET_MS", "inf"),
     ],
 )
 def test_a_bad_value_names_its_variable(tmp_path: Path, variable: str, value: str) -> None:
     """A setting that cannot work is refused with the variable's name in the message."""
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: value}, data_dir=tmp_path)
+
+
+def test_the_judging_budget_is_a_setting(tmp_path: Path) -> None:
+    """A second by default; `CF_JUDGING_BUDGET_MS` sets it in milliseconds."""
+    assert Settings.from_env({}, data_dir=tmp_path).judging_budget_ms == 1000
+    budget = Settings.from_env({"CF_JUDGING_BUDGET_MS": "250"}, data_dir=tmp_path)
+    assert budget.judging_budget_ms == 250
 
 
 def test_secret_is_not_in_repr(tmp_path: Path) -> None:

@@ -284,7 +284,7 @@ def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str
     set-up."""
     engine = create_engine(settings.database)
     plugins = plugins or PluginHost(settings.disabled_plugins)
-    evaluation = EvaluationService(engine, plugins)
+    evaluation = EvaluationService(engine, plugins, settings.judging_budget_ms)
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins),

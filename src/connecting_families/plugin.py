@@ -54,7 +54,13 @@ from connecting_families.domain.rules import (
     StillNeeded,
     each_setting_replaced,
 )
-from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
+from connecting_families.domain.verdict import (
+    CriterionResult,
+    RouteResult,
+    Undecided,
+    Verdict,
+    Window,
+)
 from connecting_families.hooks.hookspecs import hookimpl
 
 __all__ = [
@@ -87,6 +93,7 @@ __all__ = [
     "RuleContext",
     "RuleSet",
     "StillNeeded",
+    "Undecided",
     "Verdict",
     "Window",
     "WorkProgrammeStart",

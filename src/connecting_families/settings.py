@@ -94,6 +94,9 @@ class Settings:
     body_idle_timeout_seconds: float = 15.0
     body_timeout_seconds: float = 60.0
     import_timeout_seconds: float = 900.0
+    # Milliseconds one family's judging may take before it is logged with the plugin that
+    # spent them (`evaluation.judging`).
+    judging_budget_ms: float = 1000.0
 
     @classmethod
     def from_env(
@@ -156,6 +159,7 @@ class Settings:
             disabled_plugins=disabled_plugins,
             trusted_proxies=_trusted_proxies(env.get("CF_TRUSTED_PROXIES", "")),
             **_request_limits(env),
+            **_judging_budget(env),
         )
 
 
@@ -199,6 +203,22 @@ def _request_limits(env: Mapping[str, str]) -> dict[str, Any]:
             raise SettingsError(f"{variable}: must be {kind} above 0, got {text!r}")
         found[field] = value
     return found
+
+
+def _judging_budget(env: Mapping[str, str]) -> dict[str, Any]:
+    """`CF_JUDGING_BUDGET_MS`, when set: a number of milliseconds above 0."""
+    text = env.get("CF_JUDGING_BUDGET_MS", "").strip()
+    if not text:
+        return {}
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise SettingsError(
+            f"CF_JUDGING_BUDGET_MS: must be a number of milliseconds above 0, got {text!r}"
+        )
+    return {"judging_budget_ms": value}
 
 
 def _kept_secret(data_dir: Path) -> str:

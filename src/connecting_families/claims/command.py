@@ -72,7 +72,9 @@ def add_claim_commands(commands: Any, operator_help: str) -> None:
 def run_claims(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
     async def work(engine: AnyEngine) -> int:
         plugins = PluginHost(settings.disabled_plugins)
-        service = ClaimService(engine, EvaluationService(engine, plugins))
+        service = ClaimService(
+            engine, EvaluationService(engine, plugins, settings.judging_budget_ms)
+        )
         result: int = await args.claims_work(service, actor, args)
         return result
 
@@ -90,6 +92,8 @@ async def _prepare(service: ClaimService, actor: Actor, args: argparse.Namespace
     claim = await service.prepare(None, actor, args.programme, args.as_of, args.window)
     _summary(claim)
     print(f"near misses: {len(claim['near_misses'])}")
+    for held in claim["held_back"]["because"]:
+        print(f"held back, could not be decided: {held['families']} by {held['reason']}")
     print(claim["id"])
     return 0
 

@@ -27,7 +27,7 @@ import json
 import math
 import random
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -87,6 +87,18 @@ def _json(value: Any) -> Any:
 def _text(value: Any) -> str:
     """A stored JSON column as its text."""
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _held_back(held_back: Counter[str]) -> str:
+    """The families a claim's preparation held back, in a sentence to add to its message."""
+    if not held_back:
+        return ""
+    count = sum(held_back.values())
+    reasons = "; ".join(f"{n} by {reason}" for reason, n in sorted(held_back.items()))
+    return (
+        f" {count} famil{'y' if count == 1 else 'ies'} could not be decided because a plugin "
+        f"failed, and were held back: {reasons}."
+    )
 
 
 def _outcome(verdict: Verdict) -> tuple[Any, ...]:
@@ -448,9 +460,12 @@ class ClaimService:
             async for evidence, verdict in judged:
                 yield ruleset_key, evidence, verdict, by_family[evidence.family_id]
 
-    async def _reversals(self, programme_id: int, instant: dt.datetime) -> list[Reversal]:
+    async def _reversals(
+        self, programme_id: int, instant: dt.datetime, held_back: Counter[str]
+    ) -> list[Reversal]:
         """The accepted lines whose route is not met when re-judged, at their claim's date
-        with their claim's rule set, on the evidence as known at `instant`."""
+        with their claim's rule set, on the evidence as known at `instant`. A family that
+        could not be judged again is counted in `held_back`, its lines left standing."""
         reversals: list[Reversal] = []
         rejudged = self._rejudged(
             await self._unreversed(programme_id),
@@ -458,6 +473,14 @@ class ClaimService:
             instant,
         )
         async for ruleset_key, evidence, verdict, lines in rejudged:
+            if any(line["route"] not in payable(verdict) for line in lines):
+                # A reversal line freezes the verdict: one that cannot be stored is undecided.
+                ruleset = self.evaluation.ruleset(ruleset_key)
+                verdict = self.evaluation.stored(ruleset, evidence, verdict)
+            if verdict.undecided is not None:
+                # Undecided is not "not met": reversing on it would take back a good result.
+                held_back[str(verdict.undecided)] += 1
+                continue
             met = payable(verdict)
             reversals.extend(
                 Reversal(
@@ -513,17 +536,25 @@ class ClaimService:
         # Judged before the write transaction: a large cohort takes a while to evaluate.
         candidates: list[tuple[int, str, Verdict]] = []
         near_misses: list[dict[str, Any]] = []
+        # Families a plugin failed on, by the fault: no line, no reversal, no fee for them.
+        held_back: Counter[str] = Counter()
         fees = Decimal("0.00")
         judged = self.evaluation.judged(
             [row["id"] for row in families], ruleset, overrides, as_of, prepared_at
         )
         async for evidence, verdict in judged:
+            if payable(verdict):
+                # Its line freezes the verdict: one that cannot be stored is undecided.
+                verdict = self.evaluation.stored(ruleset, evidence, verdict)
+            if verdict.undecided is not None:
+                held_back[str(verdict.undecided)] += 1
+                continue
             fees += verdict.attachment_fee_gbp
             if payable(verdict):
                 candidates.append((evidence.family_id, line_sha256(evidence, verdict), verdict))
             elif (miss := near_miss(verdict, ruleset.failing)) is not None:
                 near_misses.append(miss)
-        reversals = await self._reversals(programme["id"], prepared_at)
+        reversals = await self._reversals(programme["id"], prepared_at, held_back)
         plugins = self.evaluation.plugins
         async with write_transaction(self.engine):
             await take_turns(self.engine, f"claims:{code}")
@@ -562,7 +593,7 @@ class ClaimService:
             if not lines and not reversals:
                 raise Invalid(
                     f"No family has a newly claimable result at {as_of.isoformat()}, and no "
-                    "earlier result needs reversing; no claim was made."
+                    f"earlier result needs reversing; no claim was made.{_held_back(held_back)}"
                 )
             number = await Claim.count().where(Claim.programme == programme["id"]) + 1
             claim_ref = f"{code}-{as_of.strftime('%Y%m%d')}-{number:03d}"
@@ -624,13 +655,22 @@ class ClaimService:
                     "lines": len(lines),
                     "held": len(held),
                     "reversals": len(reversals),
+                    "undecided": sum(held_back.values()),
                 },
             )
         for family_id, _, verdict in candidates:
             earlier_verdict = before.get(family_id)
             if earlier_verdict is None or _outcome(earlier_verdict) != _outcome(verdict):
                 plugins.verdict_changed(verdict.family_ref, earlier_verdict, verdict)
-        return await self.show(principal, actor, row["id"])
+        claim = await self.show(principal, actor, row["id"])
+        claim["held_back"] = {
+            "families": sum(held_back.values()),
+            "because": [
+                {"reason": reason, "families": count}
+                for reason, count in sorted(held_back.items())
+            ],
+        }
+        return claim
 
     async def _last_verdicts(self, family_ids: list[int]) -> dict[int, Verdict]:
         """Each family's verdict in its latest claim line, if it has one."""

@@ -9,6 +9,8 @@ from typing import Any
 import attrs
 import msgspec
 
+_NOT_UNDECIDED = b',"undecided":null}'
+
 
 @attrs.frozen
 class Window:
@@ -78,6 +80,23 @@ class RouteResult:
 
 
 @attrs.frozen
+class Undecided:
+    """Why a family could not be decided: a plugin failed while judging it.
+
+    Only what names the fault is kept, never an error's message: a message may quote the
+    evidence it choked on (a name, a date of birth), and this travels to pages, logs and claims.
+    """
+
+    plugin: str  # the plugin's entry-point name
+    part: str  # the rule set (id@version) or the criterion's name
+    problem: str  # what went wrong, in words: "raised", "returned the wrong type", ...
+    error: str  # the error's class, the type returned, or the routes not declared
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin}: {self.part} {self.problem} ({self.error})"
+
+
+@attrs.frozen
 class Verdict:
     """What a rule set decided about one family at a date, and why.
 
@@ -96,6 +115,8 @@ class Verdict:
         turned_around: Eligible, and a route that makes a family turned around is met.
         attachment_fee_gbp: Programme income for an attached eligible family, by the rule
             set's schedule, in pounds.
+        undecided: None for a decided family; else why it could not be decided (a plugin
+            failed while judging it): neither met nor not met, held back from claims.
     """
 
     ruleset: str  # id@version, e.g. tf2012@1
@@ -112,6 +133,15 @@ class Verdict:
     turned_around: bool = False
     # Programme income for an attached eligible family, by the rule set's schedule.
     attachment_fee_gbp: Decimal = Decimal("0.00")
+    # Set when a plugin failed while judging: the family is then neither met nor not met
+    # (`evaluated` is False), and nothing may be paid, reversed or counted on it. Last, so
+    # that `to_json` can leave it out when unset (see there).
+    undecided: Undecided | None = None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the rule set and its criteria decided the family (no plugin failed)."""
+        return self.undecided is None
 
     @property
     def routes_met(self) -> tuple[str, ...]:
@@ -128,7 +158,13 @@ class Verdict:
 
     def to_json(self) -> bytes:
         """The verdict as JSON, as stored with each evaluation and claim line."""
-        return msgspec.json.encode(self)
+        encoded = msgspec.json.encode(self)
+        # A decided verdict encodes as it did before `undecided` existed: claim lines hash
+        # their verdict's JSON (`claims.service.line_sha256`), and an auditor's re-run of an
+        # older line must still match it.
+        if self.undecided is None and encoded.endswith(_NOT_UNDECIDED):
+            return encoded[: -len(_NOT_UNDECIDED)] + b"}"
+        return encoded
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Verdict:

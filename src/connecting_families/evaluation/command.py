@@ -20,6 +20,9 @@ from connecting_families.hooks.host import PluginHost
 from connecting_families.plugin_starter import add_new_command
 from connecting_families.settings import Settings
 
+# `evaluate`'s exit status when some family could not be decided (2 is a usage error).
+UNDECIDED_EXIT = 3
+
 
 def add_commands(commands: Any) -> None:
     evaluate = commands.add_parser(
@@ -60,7 +63,9 @@ def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> 
     known_at = as_utc(args.known_at)
 
     async def work(engine: AnyEngine) -> ProgrammeEvaluation:
-        service = EvaluationService(engine, PluginHost(settings.disabled_plugins))
+        service = EvaluationService(
+            engine, PluginHost(settings.disabled_plugins), settings.judging_budget_ms
+        )
         return await service.evaluate_programme(
             None, actor, args.programme, args.as_of, known_at, workers=args.workers
         )
@@ -81,6 +86,18 @@ def run_evaluate(settings: Settings, args: argparse.Namespace, actor: Actor) -> 
         for route, count in result.routes.items():
             print(f"{route:<24}{count:>8}  £{result.amounts_gbp[route]:,.2f}")
         print(f"{'results worth':<32}  £{result.amount_gbp:,.2f}")
+        if result.undecided:
+            print(f"{'could not be decided':<24}{result.undecided:>8}")
+    if result.undecided:
+        # On stderr whatever the format, so a script reading the CSV or JSON still hears of it.
+        print(
+            f"error: {result.undecided} famil{'y' if result.undecided == 1 else 'ies'} could "
+            "not be decided because a plugin failed; they are neither met nor not met:",
+            file=sys.stderr,
+        )
+        for fault, count in result.undecided_by.items():
+            print(f"  {count} by {fault}", file=sys.stderr)
+        return UNDECIDED_EXIT
     return 0
 
 

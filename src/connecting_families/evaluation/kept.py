@@ -28,10 +28,18 @@ class Result:
     evaluated: bool
     eligible: bool
     turned_around: bool
+    # A plugin failed while judging the family (`Verdict.undecided`): never kept, so a kept
+    # result is always a decided one.
+    undecided: bool = False
 
     @classmethod
     def of(cls, verdict: Verdict) -> Result:
-        return cls(verdict.evaluated, verdict.eligible, verdict.turned_around)
+        return cls(
+            verdict.evaluated,
+            verdict.eligible,
+            verdict.turned_around,
+            undecided=verdict.undecided is not None,
+        )
 
 
 @attrs.frozen

@@ -22,6 +22,12 @@ import msgspec
 
 from connecting_families.database.engine import AnyEngine, create_engine
 from connecting_families.domain.verdict import Verdict
+from connecting_families.evaluation.judging import (
+    ENCODE_ERRORS,
+    ContainedJudge,
+    guarded_context,
+    owner,
+)
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.hooks.host import PluginHost
 from connecting_families.settings import DatabaseUrl
@@ -31,15 +37,16 @@ from connecting_families.settings import DatabaseUrl
 class _Worker:
     plugins: PluginHost
     engine: AnyEngine
+    budget_ms: float
 
 
 # This worker process's plugins and engine, made once by its initializer.
 _worker: _Worker | None = None
 
 
-def _start_worker(disabled: tuple[str, ...], database: str) -> None:
+def _start_worker(disabled: tuple[str, ...], database: str, budget_ms: float) -> None:
     global _worker  # one per worker process, made by its initializer
-    _worker = _Worker(PluginHost(disabled), create_engine(DatabaseUrl.parse(database)))
+    _worker = _Worker(PluginHost(disabled), create_engine(DatabaseUrl.parse(database)), budget_ms)
 
 
 def _evaluate_chunk(
@@ -53,11 +60,28 @@ def _evaluate_chunk(
     ruleset = _worker.plugins.ruleset(ruleset_key)
     if ruleset is None:
         raise RuntimeError(f"A worker process did not find {ruleset_key} installed.")
-    context = _worker.plugins.context()
-    evidence = asyncio.run(load_evidence(ids, instant, _worker.engine))
-    return msgspec.msgpack.encode(
-        [ruleset.evaluate(family, as_of, config, context) for family in evidence]
+    plugins = _worker.plugins
+    context = plugins.context()
+    owners = {name: owner(plugins, "cf_register_criteria", name) for name in context.criteria}
+    # Contained as in the service (`evaluation.judging`); the parent logs the undecided.
+    judge = ContainedJudge(
+        ruleset,
+        config,
+        guarded_context(context, owners),
+        plugin=owner(plugins, "cf_register_rulesets", ruleset.key),
+        budget_ms=_worker.budget_ms,
+        log_failures=False,
     )
+    evidence = asyncio.run(load_evidence(ids, instant, _worker.engine))
+    judged = [(family, judge(family, as_of)) for family in evidence]
+    try:
+        return msgspec.msgpack.encode([(family.family_id, v) for family, v in judged])
+    except ENCODE_ERRORS:
+        # A verdict holding a value of a plugin's own class: that family undecided, not the
+        # whole chunk lost.
+        return msgspec.msgpack.encode(
+            [(family.family_id, judge.stored(family, v)) for family, v in judged]
+        )
 
 
 async def evaluate_in_processes(
@@ -69,19 +93,21 @@ async def evaluate_in_processes(
     ruleset_key: str,
     config: dict[str, Any],
     as_of: dt.date,
-) -> AsyncIterator[list[Verdict]]:
-    """The verdicts of each chunk of family ids, in order, from `workers` processes.
+    budget_ms: float,
+) -> AsyncIterator[list[tuple[int, Verdict]]]:
+    """The verdicts of each chunk of family ids, in order, from `workers` processes, each
+    with its family's id.
 
     At most twice `workers` chunks are in flight, so memory stays bounded.
     """
     loop = asyncio.get_running_loop()
-    decode = msgspec.msgpack.Decoder(list[Verdict]).decode
+    decode = msgspec.msgpack.Decoder(list[tuple[int, Verdict]]).decode
     # "spawn": forking a process that runs an event loop and database threads is unsafe.
     with ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(tuple(sorted(disabled)), database),
+        initargs=(tuple(sorted(disabled)), database, budget_ms),
     ) as pool:
         in_flight: deque[asyncio.Future[bytes]] = deque()
         for ids in chunks:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +17,17 @@ from connecting_families.audit.service import Actor, record
 from connecting_families.database.engine import AnyEngine, database_url_of, read_by_key
 from connecting_families.domain.claims import gbp, worth
 from connecting_families.domain.evidence import FamilyEvidence
-from connecting_families.domain.rules import RuleSet
+from connecting_families.domain.rules import RuleContext, RuleSet
 from connecting_families.domain.verdict import Verdict
 from connecting_families.errors import Invalid, NotFound, Unavailable
+from connecting_families.evaluation.judging import (
+    DEFAULT_BUDGET_MS,
+    ContainedJudge,
+    guarded_context,
+    log_undecided,
+    owner,
+    stored,
+)
 from connecting_families.evaluation.kept import Result, Stamp, keep, kept_results
 from connecting_families.evaluation.loader import load_evidence
 from connecting_families.evaluation.processes import evaluate_in_processes
@@ -55,6 +64,10 @@ class ProgrammeEvaluation:
     routes: dict[str, int]
     # By route, what the claim rules would pay for the results met (`domain.claims.worth`).
     amounts_gbp: dict[str, Decimal]
+    # Families no verdict could be given for, because a plugin failed: counted apart from
+    # the others, and by the fault (`Undecided` in words: the plugin, what failed, how).
+    undecided: int = 0
+    undecided_by: dict[str, int] = attrs.Factory(dict)
     rows: tuple[tuple[Any, ...], ...] = attrs.field(repr=False, default=())
 
     def csv(self) -> str:
@@ -86,10 +99,33 @@ _STAMP_COLUMNS = (
 )
 
 
+def _judge_all(
+    judge: ContainedJudge, families: list[FamilyEvidence], as_of: dt.date
+) -> list[Verdict]:
+    return [judge(evidence, as_of) for evidence in families]
+
+
 class EvaluationService:
-    def __init__(self, engine: AnyEngine, plugins: PluginHost) -> None:
+    def __init__(
+        self, engine: AnyEngine, plugins: PluginHost, budget_ms: float = DEFAULT_BUDGET_MS
+    ) -> None:
         self.engine = engine
         self.plugins = plugins
+        # A family taking longer than this to judge is logged (`evaluation.judging`).
+        self.budget_ms = budget_ms
+        # The plugins' context with each criterion guarded, made again when the host's
+        # criteria change (a test registering a plugin): (the criteria it was made of, it).
+        self._guarded: tuple[object, RuleContext] | None = None
+
+    def _context(self) -> RuleContext:
+        context = self.plugins.context()
+        if self._guarded is None or self._guarded[0] is not context.criteria:
+            owners = {
+                name: owner(self.plugins, "cf_register_criteria", name)
+                for name in context.criteria
+            }
+            self._guarded = (context.criteria, guarded_context(context, owners))
+        return self._guarded[1]
 
     def ruleset(self, ruleset_id: str) -> RuleSet:
         ruleset = self.plugins.ruleset(ruleset_id)
@@ -99,22 +135,32 @@ class EvaluationService:
             )
         return ruleset
 
-    def _judge_with(
-        self, ruleset: RuleSet, overrides: dict[str, Any]
-    ) -> Callable[[FamilyEvidence, dt.date], Verdict]:
-        """A function judging families by `ruleset` configured with `overrides`.
+    def _judge_with(self, ruleset: RuleSet, overrides: dict[str, Any]) -> ContainedJudge:
+        """A function judging families by `ruleset` configured with `overrides`, a plugin's
+        failure leaving the family it happened on undecided (`evaluation.judging`).
 
         The configuration is checked once, here: a bad one refuses the whole evaluation.
         """
-        context = self.plugins.context()
+        context = self._context()
         problems = ruleset.config_problems(overrides, context)
         if problems:
             raise Invalid(
                 f"The programme's configuration of {ruleset.key} is not valid.",
                 errors=[{"field": f"ruleset_config.{f}", "message": m} for f, m in problems],
             )
-        config = ruleset.configuration(overrides)
-        return lambda evidence, as_of: ruleset.evaluate(evidence, as_of, config, context)
+        return ContainedJudge(
+            ruleset,
+            ruleset.configuration(overrides),
+            context,
+            plugin=owner(self.plugins, "cf_register_rulesets", ruleset.key),
+            budget_ms=self.budget_ms,
+        )
+
+    def stored(self, ruleset: RuleSet, evidence: FamilyEvidence, verdict: Verdict) -> Verdict:
+        """`verdict` if it can be stored (a claim line freezes it), else the family undecided:
+        checked only where a verdict is stored, since encoding costs a tenth of the judging."""
+        plugin = owner(self.plugins, "cf_register_rulesets", ruleset.key)
+        return stored(plugin, ruleset, evidence, verdict)
 
     async def family_verdict(
         self,
@@ -151,7 +197,10 @@ class EvaluationService:
             self.ruleset(family["ruleset_id"]), ruleset_config_of(family["ruleset_config"])
         )
         [evidence] = await load_evidence([family_id], instant)
-        return judge(evidence, as_of)
+        # Off the event loop: a slow plugin must not hold up every other request.
+        verdict = await asyncio.to_thread(judge, evidence, as_of)
+        # One family's verdict is sent whole (the API, the result page): it must encode.
+        return judge.stored(evidence, verdict)
 
     async def caseload_verdicts(
         self, principal: Principal, actor: Actor, family_ids: list[int], as_of: dt.date
@@ -203,11 +252,16 @@ class EvaluationService:
             )
             for row in stale
         }
-        judged = {
-            evidence.family_id: Result.of(judges[evidence.family_id](evidence, as_of))
-            for evidence in await load_evidence(list(judges), None)
-        }
-        await keep(self.engine, {f: (stamps[f], result) for f, result in judged.items()})
+        evidence = await load_evidence(list(judges), None)
+        judged = await asyncio.to_thread(
+            lambda: {e.family_id: Result.of(judges[e.family_id](e, as_of)) for e in evidence}
+        )
+        # An undecided result is not kept: it is judged again (and logged again) until the
+        # plugin is mended or the evidence changes, never read back as a result.
+        await keep(
+            self.engine,
+            {f: (stamps[f], result) for f, result in judged.items() if not result.undecided},
+        )
         return found | judged
 
     async def judged(
@@ -221,10 +275,11 @@ class EvaluationService:
         """Each family's evidence as known at `instant` with its verdict, a chunk at a time."""
         judge = self._judge_with(ruleset, overrides)
         for start in range(0, len(family_ids), CHUNK_FAMILIES):
-            for evidence in await load_evidence(
-                family_ids[start : start + CHUNK_FAMILIES], instant
-            ):
-                yield evidence, judge(evidence, as_of)
+            chunk = await load_evidence(family_ids[start : start + CHUNK_FAMILIES], instant)
+            # Off the event loop, a chunk at a time: pages and health checks go on meanwhile.
+            verdicts = await asyncio.to_thread(_judge_all, judge, chunk, as_of)
+            for evidence, verdict in zip(chunk, verdicts, strict=True):
+                yield evidence, verdict
 
     async def verdicts(
         self,
@@ -263,9 +318,14 @@ class EvaluationService:
             ruleset.key,
             ruleset.configuration(overrides),
             as_of,
+            self.budget_ms,
         )
         async for verdicts in judged:
-            for verdict in verdicts:
+            for family_id, verdict in verdicts:
+                # The workers leave their failures for this process to log, where logging is
+                # set up.
+                if verdict.undecided is not None:
+                    log_undecided(family_id, ruleset.key, verdict.undecided)
                 yield verdict
 
     async def evaluate_programme(
@@ -285,6 +345,7 @@ class EvaluationService:
         routes: Counter[str] = Counter()
         amounts: dict[str, Decimal] = {route: Decimal("0.00") for route in ruleset.routes}
         counts: Counter[str] = Counter()
+        undecided: Counter[str] = Counter()
         rows = []
         verdicts = self.verdicts(programme["id"], ruleset, config, as_of, instant, workers)
         async for verdict in verdicts:
@@ -292,6 +353,8 @@ class EvaluationService:
             counts["evaluated"] += verdict.evaluated
             counts["eligible"] += verdict.eligible
             counts["turned_around"] += verdict.turned_around
+            if verdict.undecided is not None:
+                undecided[str(verdict.undecided)] += 1
             met = [r for r in verdict.routes if r.met and r.amount_gbp > 0]
             # A family's worth is what the claim rules would pay for it, not the sum of its
             # routes' amounts: tf2015 pays a family meeting both routes once.
@@ -329,5 +392,7 @@ class EvaluationService:
             turned_around=counts["turned_around"],
             routes={route: routes[route] for route in ruleset.routes},
             amounts_gbp=amounts,
+            undecided=sum(undecided.values()),
+            undecided_by=dict(sorted(undecided.items())),
             rows=tuple(rows),
         )

@@ -301,6 +301,12 @@ class PluginHost:
         ruleset = self.ruleset(ruleset_id)
         return ruleset.headlines if ruleset else ()
 
+    def registered_by(self, hook: str, key: str) -> str | None:
+        """The plugin that registered `key` through `hook` (e.g. a rule set's `id@version`
+        through `cf_register_rulesets`), to name it when what it registered fails."""
+        self.rulesets(), self.criteria(), self.measures()
+        return self._owners.get(hook, {}).get(key)
+
     def ruleset_ids(self) -> tuple[str, ...]:
         return tuple(sorted({r.id for r in self.rulesets().values()}))
 

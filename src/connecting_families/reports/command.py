@@ -47,7 +47,9 @@ def add_report_commands(commands: Any, operator_help: str) -> None:
 def run_report(settings: Settings, args: argparse.Namespace, actor: Actor) -> int:
     async def work(engine: AnyEngine) -> int:
         plugins = PluginHost(settings.disabled_plugins)
-        service = ReportService(engine, EvaluationService(engine, plugins))
+        service = ReportService(
+            engine, EvaluationService(engine, plugins, settings.judging_budget_ms)
+        )
         result: int = await args.report_work(service, actor, args)
         return result
 

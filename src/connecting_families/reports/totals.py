@@ -80,6 +80,13 @@ ROUTES = (
     " JOIN family f ON f.id = x.family"
     " WHERE x.run = {} AND x.kind = 'route' AND f.identified_on <= {} GROUP BY 1 ORDER BY 1"
 )
+# Families a plugin failed on (`Verdict.undecided`), by the plugin: counted apart, never as
+# not met (their verdict_family row is neither eligible nor turned around).
+UNDECIDED = (
+    "SELECT x.name, COUNT(*) FROM verdict_fact x"
+    " JOIN family f ON f.id = x.family"
+    " WHERE x.run = {} AND x.kind = 'undecided' AND f.identified_on <= {} GROUP BY 1 ORDER BY 1"
+)
 CLAIMS = (
     "SELECT l.route, c.status IN ('accepted', 'partly_rejected'),"
     " l.rejected_reason IS NOT NULL, l.reverses IS NOT NULL, COUNT(*), SUM(l.amount_pence)"
@@ -114,6 +121,7 @@ def statements(programme_id: int, run_id: int, day: Any) -> list[tuple[str, str,
     ]
     found.append(("closed", CLOSED, (programme_id, day)))
     found.append(("routes", ROUTES, (run_id, day)))
+    found.append(("undecided", UNDECIDED, (run_id, day)))
     found.append(("claims", CLAIMS, (programme_id, day)))
     found.extend((f"month:{name}", sql, (programme_id, day)) for name, sql in MONTHLY.items())
     return found
@@ -191,6 +199,10 @@ def fold(
         },
         "closed_by_reason": {str(reason): _int(count) for reason, count in results["closed"]},
         "turned_around": {"families": whole["turned_around"], "by_route": routes},
+        "undecided": {
+            "families": sum(_int(count) for _, count in results["undecided"]),
+            "by_plugin": {str(plugin): _int(count) for plugin, count in results["undecided"]},
+        },
         "claimed": {
             route: {
                 "lines": figures["lines"],

@@ -77,6 +77,9 @@ async def verdict_run(
             for headline, flagged in verdict.flags.items()
             if flagged
         )
+        if verdict.undecided is not None:
+            # Totals count these apart, by the plugin that failed (`reports.totals.UNDECIDED`).
+            facts.append((family_id, "undecided", verdict.undecided.plugin[:64], 0))
     async with write_transaction(engine) as transaction:
         await take_turns(engine, f"verdicts:{programme['id']}")
         found = await _existing(programme, as_of, ruleset.key)

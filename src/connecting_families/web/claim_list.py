@@ -33,6 +33,10 @@ from connecting_families.web.programme_pages import Code, abilities
 from connecting_families.web.templating import day, page
 
 SAVED["claim-prepared"] = "The claim was prepared as a draft."
+SAVED["claim-prepared-held-back"] = (
+    "The claim was prepared as a draft. Some families could not be decided because a plugin "
+    "failed, and were held back from it: the programme's dashboard counts them."
+)
 
 # The prepare forms' fields as the page labels them; `claim_at` (hidden) says which was sent.
 PREPARE_LABELS = {"as_of": "Results as of", "window_id": "Claim window"}
@@ -147,4 +151,5 @@ class ClaimListPages(Controller):
                 **context,
                 sent=sent_form(values),
             )
-        return back_to_claim(claim["id"], "prepared")
+        held_back = claim["held_back"]["families"]
+        return back_to_claim(claim["id"], "prepared-held-back" if held_back else "prepared")

@@ -10,9 +10,10 @@ means as the built-in ones: what it registers carries its own words.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
@@ -22,8 +23,16 @@ from connecting_families.domain.rules import Criterion, RuleSet
 from connecting_families.domain.verdict import CriterionResult, RouteResult, Verdict, Window
 from connecting_families.web.templating import day, headline_words, humanise, money
 
+log = logging.getLogger(__name__)
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _PARAMETER = re.compile(r"`([a-z_][a-z0-9_]*)`")
+# A criterion of an outcome plan named by its headline: `crime_asb:offences_in_window`.
+_PLAN_CRITERION = re.compile(r"^([a-z][a-z0-9_]*):([a-z][a-z0-9_]*)$")
+# Words the rule sets' keys shorten, spelt out as the pages say them.
+_KEY_WORDS = {"asb": "anti-social behaviour", "ptw": "progress to work"}
+# A parameter a criterion's description names, kept in its result under another name (the
+# result says what it was measured against: "at least" 1, a "reduction percent" of 33).
+_THRESHOLD_OF = {"count": "at_least", "percent": "reduction_percent"}
 
 
 @attrs.frozen
@@ -57,11 +66,21 @@ class Wording:
             return humanise(result.name)
         headline, _, _ = result.name.rpartition(":")
         described = _PARAMETER.sub(
-            lambda found: _value(result.thresholds.get(found.group(1), humanise(found.group(1)))),
-            criterion.description,
+            lambda found: self._parameter(result, found.group(1)), criterion.description
         )
         prefix = f"{headline_words(headline)}: " if headline else ""
         return _sentence_case(prefix + described)
+
+    def _parameter(self, result: CriterionResult, name: str) -> str:
+        """A parameter of a criterion's description, from what its result was measured
+        against; a headline in words; the parameter's name in words when neither holds it."""
+        thresholds = result.thresholds
+        value = thresholds.get(name, thresholds.get(_THRESHOLD_OF.get(name, ""), None))
+        if value is None:
+            return humanise(name).lower()
+        if isinstance(value, str) and self.ruleset and value in self.ruleset.headlines:
+            return headline_words(value).lower()
+        return _value(value)
 
     def route_name(self, route: str) -> str:
         """A route in the rule set's words (its `descriptions` may name routes too)."""
@@ -83,10 +102,19 @@ class Wording:
         """What a result not met still needs, in one sentence; "" when met or not known."""
         if result.met or not result.relevant:
             return ""
-        text = self.ruleset.still_needed(result, self.names) if self.ruleset else ""
-        if not text and (criterion := self.criterion_of(result.name)) is not None:
-            text = criterion.still_needed(result, self.names)
-        return _sentence(self.named(text)) if text else ""
+        # A plugin's wording is its own code: one that fails loses its sentence, and the
+        # page goes on (the result itself was judged, and is shown, without it).
+        try:
+            text = self.ruleset.still_needed(result, self.names) if self.ruleset else ""
+            if not text and (criterion := self.criterion_of(result.name)) is not None:
+                text = criterion.still_needed(result, self.names)
+        except Exception as error:
+            log.warning(
+                "a plugin's still_needed failed",
+                extra={"criterion": result.name, "error_type": type(error).__name__},
+            )
+            return ""
+        return _sentence(self.named(text)) if isinstance(text, str) and text else ""
 
 
 @attrs.frozen
@@ -177,6 +205,13 @@ def _route_needed(words: Wording, by_name: Mapping[str, CriterionResult], route:
 
 def _summary(verdict: Verdict, words: Wording) -> str:
     on = day(verdict.as_of)
+    if verdict.undecided is not None:
+        fault = verdict.undecided
+        return (
+            f"Could not be decided on {on}: the plugin {fault.plugin} failed while judging the "
+            f"family ({fault.part} {fault.problem}: {fault.error}). The family is not counted "
+            "as meeting or not meeting any rule. Tell the service's administrator."
+        )
     if not verdict.evaluated:
         reason = _ISO_DATE.sub(lambda found: day(found.group(1)), verdict.reason)
         return f"Not evaluated on {on}: {reason or 'no reason given'}."
@@ -201,10 +236,28 @@ def _criterion(result: CriterionResult, words: Wording) -> str:
 
 
 def _listed(label: str, values: dict[str, Any], name: Callable[[str], str] | None = None) -> str:
+    """`values` as "label name: value, …", each value in its kind's words (a percentage with
+    its sign, an amount as money, a date as a date), never a key beside a bare number."""
     if not values:
         return ""
     named = name or _key
-    return f"{label} " + ", ".join(f"{named(k)} {_value(v)}" for k, v in values.items())
+    return f"{label} " + ", ".join(_named_value(k, v, named) for k, v in values.items())
+
+
+def _named_value(key: str, value: Any, named: Callable[[str], str]) -> str:
+    words = named(key)
+    if key.endswith("percent") and isinstance(value, int | float | Decimal):
+        # "reduction percent 33" reads as a key: "reduction of 33%".
+        words = words.removesuffix(" percent").removesuffix("percent").strip()
+        return f"{words} of {value}%" if words else f"{value}%"
+    if key.endswith("_gbp") and isinstance(value, int | float | str | Decimal):
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:  # a plugin's odd value is shown as it is, never a 500
+            return f"{words}: {_value(value)}"
+        if amount.is_finite():
+            return f"{words.removesuffix(' gbp')}: {money(amount)}"
+    return f"{words}: {_value(value)}"
 
 
 def _key(key: str) -> str:
@@ -213,7 +266,13 @@ def _key(key: str) -> str:
     who, _, since = key.partition(":")
     if since and _ISO_DATE.fullmatch(since):
         return f"{who} from {since}"
-    return humanise(key).lower()
+    if (plan := _PLAN_CRITERION.match(key)) is not None:
+        return _plan_criterion(plan)
+    return humanise("_".join(_KEY_WORDS.get(word, word) for word in key.split("_"))).lower()
+
+
+def _plan_criterion(found: re.Match[str]) -> str:
+    return f"{headline_words(found.group(1)).lower()}: {_key(found.group(2))}"
 
 
 def _value(value: Any) -> str:
@@ -223,6 +282,8 @@ def _value(value: Any) -> str:
         return money(value)
     if isinstance(value, dt.date):
         return day(value)
+    if isinstance(value, str) and (plan := _PLAN_CRITERION.match(value)) is not None:
+        return _plan_criterion(plan)
     if isinstance(value, dict):
         inner = "; ".join(f"{_key(k)}: {_value(v)}" for k, v in value.items())
         return f"({inner})" if inner else "(none)"
