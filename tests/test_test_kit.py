@@ -137,7 +137,7 @@ def test_the_fixtures_share_the_host_named_by_the_marker(
 def test_a_host_problem_fails_the_test_that_names_the_plugin(pytester: pytest.Pytester) -> None:
     """Registering fails the test at set-up; a hook raising during the test fails it as it
     ends; a test naming no plugins fails saying how to name them."""
-    # Where the kit is installed, its entry point declares the marker before collection.
+    # The kit is loaded by `pytest_plugins`, after the marks are read: a project declares it.
     pytester.makeini(
         "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
         "markers =\n    cf_plugins: the plugins a test loads\n"
