@@ -39,12 +39,18 @@ COUNCIL = """
             return verdict
         return attrs.evolve(verdict, evaluated=True, eligible=True, turned_around=True)
 
+    def broken(evidence, as_of, config, context):
+        raise KeyError("a bug in version 3")
+
     @hookimpl
     def cf_register_rulesets(register):
         register(attrs.evolve(tf2012.RULESET, id="council", version=1, name="Council rules"))
         if {version} > 1:
             register(attrs.evolve(tf2012.RULESET, id="council", version=2,
                                   name="Council rules", evaluate=kinder))
+        if {version} > 2:
+            register(attrs.evolve(tf2012.RULESET, id="council", version=3,
+                                  name="Council rules", evaluate=broken))
 """
 NEWER_TF2015 = """
     import attrs
@@ -114,11 +120,55 @@ def test_a_dry_run_lists_the_families_that_change_and_moves_nothing(
     assert _evaluated_on(capsys) == "P1 on council@1, as of 2014-06-01"
 
 
-async def _upgrades_audited() -> list[dict[str, Any]]:
-    rows = await AuditEvent.select(AuditEvent.detail).where(
-        AuditEvent.action == "programme.ruleset.upgrade"
-    )
+async def _audited(action: str) -> list[dict[str, Any]]:
+    rows = await AuditEvent.select(AuditEvent.detail).where(AuditEvent.action == action)
     return [ruleset_config_of(row["detail"]) for row in rows]  # SQLite hands JSON as text
+
+
+async def _upgrades_audited() -> list[dict[str, Any]]:
+    return await _audited("programme.ruleset.upgrade")
+
+
+def test_a_dry_run_is_audited_with_counts_only(
+    council: FakePackages, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """A dry run reads every family's records: the audit log says who compared, never which
+    families."""
+    upgrade = ["programme", "upgrade-ruleset", "P1", "--to", "2", "--as-of", "2014-06-01"]
+    assert main([*upgrade, "--dry-run", "--operator", "pm"]) == 0
+    audited = run_with_database(
+        DatabaseUrl.parse(database_url), lambda _: _audited("programme.ruleset.compare")
+    )
+    assert audited == [
+        {
+            "from": "council@1",
+            "to": "council@2",
+            "as_of": "2014-06-01",
+            "families": 2,
+            "changed": 1,
+        }
+    ]
+
+
+def test_a_version_that_cannot_decide_families_is_compared_but_never_moved_to(
+    council: FakePackages, capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """`council@3` raises for every family: the dry run names the fault for each family and
+    exits 0; the move is refused, saying why, and P1 stays on `council@1`."""
+    council.add("cf-council", {"council": COUNCIL.format(version=3)}, version="3.0")
+    capsys.readouterr()
+    upgrade = ["programme", "upgrade-ruleset", "P1", "--to", "3", "--as-of", "2014-06-01"]
+    assert main([*upgrade, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 families could not be decided under council@3" in out
+    assert "could not be decided (plugin council: council@3 raised an error (KeyError))" in out
+    assert "a bug in version 3" not in out
+    assert main(upgrade) == 1
+    err = capsys.readouterr().err
+    assert "council@3 could not decide 2 of the programme's families" in err
+    assert "Traceback" not in err
+    assert _evaluated_on(capsys) == "P1 on council@1, as of 2014-06-01"
+    assert run_with_database(DatabaseUrl.parse(database_url), lambda _: _upgrades_audited()) == []
 
 
 def test_the_real_run_moves_the_programme_and_is_audited(

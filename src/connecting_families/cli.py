@@ -479,6 +479,8 @@ def cmd_programme_upgrade_ruleset(settings: Settings, args: argparse.Namespace) 
     print(f"{len(result.changes)} families' results change")
     for change in result.changes:
         print(f"  {change.family_ref:<16} {change.before} -> {change.after}")
+    if result.undecided:
+        print(f"{result.undecided} families could not be decided under {result.after}")
     if result.moved:
         print(f"moved {result.programme} to {result.after}")
     else:

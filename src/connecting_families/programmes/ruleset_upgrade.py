@@ -24,9 +24,13 @@ from connecting_families.evaluation.service import EvaluationService
 from connecting_families.programmes.service import ruleset_config_of, worked_programme
 from connecting_families.programmes.tables import Programme
 
+UNDECIDED = "could not be decided"
+
 
 def outcome(verdict: Verdict) -> str:
     """A verdict's result in words, for comparing two versions' verdicts of a family."""
+    if verdict.undecided is not None:
+        return f"{UNDECIDED} ({verdict.undecided})"
     if not verdict.evaluated:
         return "not evaluated"
     if verdict.turned_around:
@@ -54,6 +58,26 @@ class RulesetUpgrade:
     families: int
     changes: tuple[FamilyChange, ...]
     moved: bool
+    # Families the version asked for could not decide (a plugin failed): such a version is
+    # compared, never moved to, since it would hold those families back from every claim.
+    undecided: int = 0
+
+
+def _counts(
+    held: str, target: RuleSet, on: dt.date, families: int, changed: int, undecided: int = 0
+) -> dict[str, object]:
+    """What the audit log keeps of a comparison or a move: versions, the date and counts,
+    never a family."""
+    counts: dict[str, object] = {
+        "from": held,
+        "to": target.key,
+        "as_of": on.isoformat(),
+        "families": families,
+        "changed": changed,
+    }
+    if undecided:
+        counts["undecided"] = undecided
+    return counts
 
 
 class RulesetUpgrades:
@@ -121,7 +145,23 @@ class RulesetUpgrades:
             for ref in sorted(before)
             if before[ref] != after.get(ref)
         )
-        if not dry_run:
+        undecided = sum(1 for result in after.values() if result.startswith(UNDECIDED))
+        if dry_run:
+            # Every family's records were read to compare them: an auditor sees who did.
+            await record(
+                actor,
+                "programme.ruleset.compare",
+                "programme",
+                code,
+                detail=_counts(held, target, on, len(before), len(changes), undecided),
+            )
+        elif undecided:
+            raise Invalid(
+                f"{target.key} could not decide {undecided} of the programme's families, so "
+                "the programme was not moved; run it with --dry-run to see which.",
+                errors=[field_error("to", "a plugin failed while judging under this version")],
+            )
+        else:
             await self._move(actor, code, held, target, on, len(before), len(changes))
         return RulesetUpgrade(
             programme=code,
@@ -131,6 +171,7 @@ class RulesetUpgrades:
             families=len(before),
             changes=changes,
             moved=not dry_run,
+            undecided=undecided,
         )
 
     async def _move(
@@ -164,11 +205,5 @@ class RulesetUpgrades:
                 "programme.ruleset.upgrade",
                 "programme",
                 code,
-                detail={
-                    "from": held,
-                    "to": target.key,
-                    "as_of": on.isoformat(),
-                    "families": families,
-                    "changed": changed,
-                },
+                detail=_counts(held, target, on, families, changed),
             )
