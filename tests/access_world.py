@@ -44,6 +44,7 @@ USERS = {
     "pm": (["programme_manager"], None, ["P1"]),
     "auditor": (["auditor"], None, ["P1"]),
     "admin": (["admin"], None, []),
+    "fd": (["front_door"], None, ["P1"]),
 }
 
 # For each user, a family in their caseload and one outside it.
@@ -55,6 +56,7 @@ OWN_AND_OTHER = {
     "pm": ("own", "other_programme"),
     "auditor": ("own", "other_programme"),
     "admin": ("own", "other_programme"),
+    "fd": ("own", "other_programme"),
 }
 
 

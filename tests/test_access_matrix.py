@@ -334,6 +334,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", FAMILY + "/evidence/{kind:str}"): _asb,
     ("GET", FAMILY + "/timeline"): _no_body,
     ("GET", FAMILY + "/consents"): _no_body,
+    ("GET", FAMILY + "/contacts"): _no_body,
     ("POST", FAMILY + "/consents"): _record_consent,
     ("POST", FAMILY + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("GET", FAMILY + "/verdict"): _no_body,

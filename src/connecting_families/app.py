@@ -78,6 +78,8 @@ from connecting_families.families.household_controller import HouseholdControlle
 from connecting_families.families.members import MemberService
 from connecting_families.families.notes import NoteService
 from connecting_families.families.service import FamilyService
+from connecting_families.frontdoor.controller import ContactController, FamilyContactController
+from connecting_families.frontdoor.service import FrontDoorService
 from connecting_families.health.controller import HealthController
 from connecting_families.hooks.host import PluginHost
 from connecting_families.http_security import (
@@ -167,6 +169,8 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             ClosureController,
             HouseholdController,
             ConsentController,
+            ContactController,
+            FamilyContactController,
             CaseloadController,
             AssessmentController,
             PlanController,
@@ -285,6 +289,7 @@ def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str
     engine = create_engine(settings.database)
     plugins = plugins or PluginHost(settings.disabled_plugins)
     evaluation = EvaluationService(engine, plugins, settings.judging_budget_ms)
+    families, members = FamilyService(engine), MemberService(engine)
     services: dict[str, object] = {
         "plugins": plugins,
         "imports": ImportService(engine, settings.max_import_bytes, plugins),
@@ -296,8 +301,9 @@ def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str
         "claims": ClaimService(engine, evaluation),
         "reports": ReportService(engine, evaluation),
         "accounts": AccountService(engine, settings.secret_key),
-        "families": FamilyService(engine),
-        "members": MemberService(engine),
+        "families": families,
+        "members": members,
+        "front_door": FrontDoorService(engine, plugins, families, members),
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
         "consents": ConsentService(engine),

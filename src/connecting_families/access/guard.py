@@ -17,6 +17,7 @@ from litestar.response import Redirect
 from connecting_families.access.policy import (
     ADMIN,
     AUDITOR,
+    FRONT_DOOR,
     KEY_WORKER,
     PROGRAMME_MANAGER,
     PUBLIC,
@@ -144,6 +145,7 @@ async def requires_access(
 
 # Each role as a person would say it: one of them, and many.
 ROLE_WORDS = {
+    FRONT_DOOR: ("a front-door practitioner", "front-door practitioners"),
     KEY_WORKER: ("a key worker", "key workers"),
     TEAM_MANAGER: ("a team manager", "team managers"),
     PROGRAMME_MANAGER: ("a programme manager", "programme managers"),

@@ -6,6 +6,11 @@ Scopes (Primero's record scopes are the model):
 - team manager: the families allocated to a member of their team, and the families of their
   programmes that nobody is allocated to yet (so that they can be allocated);
 - programme manager and auditor: the families of the programmes they belong to;
+- front door (its practitioners and their manager): the families of the programmes they
+  belong to, to read only, so that a contact can be matched to the family it is about and
+  decided knowing the family's history; every contact of those programmes. They write no
+  family's casework: a decision of family help attaches or reopens the family (and creates a
+  new one with its household), and a key worker does the rest;
 - admin: users and configuration, and no family data unless also given another role. Claims
   are family data (their lines name families and the routes they met): an administrator
   reaches no claim, its export or its verification, and changes none; being an administrator
@@ -16,6 +21,11 @@ claim windows, the forecast of the next claim) and auditors (read, export, verif
 sign off), each in the programmes they belong to. Every claim route declares one of the
 `CLAIM_*` accesses (marked `claims`, which refuses the admin role), so none can use
 `PROGRAMME_MANAGE`; `claims.service.claims_programme` keeps each to the caller's programmes.
+
+Contacts at the front door (`frontdoor`) are the front door's (`CONTACT_*`): the front door
+records and decides them, in its programmes. Anyone else reads a contact only through the
+family it is about, as far as they may read that family (a key worker, the contacts of their
+own families); a contact about no family yet, or one outside their scope, is not found.
 
 A user's scope is the union of their roles' scopes. The auditor never writes. A family outside
 the caller's scope is reported as not found, so its existence is not revealed.
@@ -35,9 +45,10 @@ TEAM_MANAGER = "team_manager"
 PROGRAMME_MANAGER = "programme_manager"
 AUDITOR = "auditor"
 ADMIN = "admin"
-ROLES = (KEY_WORKER, TEAM_MANAGER, PROGRAMME_MANAGER, AUDITOR, ADMIN)
+FRONT_DOOR = "front_door"
+ROLES = (FRONT_DOOR, KEY_WORKER, TEAM_MANAGER, PROGRAMME_MANAGER, AUDITOR, ADMIN)
 
-FAMILY_READERS = frozenset({KEY_WORKER, TEAM_MANAGER, PROGRAMME_MANAGER, AUDITOR})
+FAMILY_READERS = frozenset({FRONT_DOOR, KEY_WORKER, TEAM_MANAGER, PROGRAMME_MANAGER, AUDITOR})
 FAMILY_WRITERS = frozenset({KEY_WORKER, TEAM_MANAGER, PROGRAMME_MANAGER})
 
 FamilyAction = Literal["read", "write"]
@@ -99,7 +110,7 @@ OWN_CASELOAD = Access(roles=frozenset({KEY_WORKER}))
 TEAM_CASELOADS = Access(roles=frozenset({TEAM_MANAGER, PROGRAMME_MANAGER}))
 AUDIT_READ = Access(roles=frozenset({AUDITOR, ADMIN}))
 PROGRAMME_READ = Access(
-    roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, AUDITOR, ADMIN})
+    roles=frozenset({PROGRAMME_MANAGER, TEAM_MANAGER, KEY_WORKER, FRONT_DOOR, AUDITOR, ADMIN})
 )
 PROGRAMME_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER, ADMIN}))
 # A programme's family data in bulk (partner files in, a line a family out): its managers',
@@ -113,6 +124,10 @@ CLAIM_MANAGE = Access(roles=frozenset({PROGRAMME_MANAGER}), claims=True)
 CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}), claims=True)
 CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}), claims=True)
 ADMIN_ONLY = Access(roles=frozenset({ADMIN}))
+# The front door's queue, recording a contact and deciding it: its own, in its programmes.
+CONTACT_RECEIVE = Access(roles=frozenset({FRONT_DOOR}))
+# One contact: the front door's, or through its family (see the module docstring).
+CONTACT_READ = Access(roles=FAMILY_READERS)
 
 
 def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
@@ -153,7 +168,7 @@ def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:
                 *sorted(principal.programme_ids),
             )
         )
-    if roles & {PROGRAMME_MANAGER, AUDITOR} and principal.programme_ids:
+    if roles & {FRONT_DOOR, PROGRAMME_MANAGER, AUDITOR} and principal.programme_ids:
         clauses.append(
             WhereRaw(
                 f"(family.programme IN ({placeholders(principal.programme_ids)}))",

@@ -66,6 +66,7 @@ BIGINT_MAX = 2**63 - 1
 # (and so its entries are for administrators only, see `audit.service.search`).
 PROGRAMME_OF = {
     "family": "SELECT programme FROM family WHERE id = {}",
+    "contact": "SELECT programme FROM contact WHERE id = {}",
     "claim": "SELECT programme FROM claim WHERE id = {}",
     "team": "SELECT programme FROM team WHERE id = {}",
     "programme": "SELECT id FROM programme WHERE code = {}",

@@ -35,6 +35,7 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
+from connecting_families.frontdoor.tables import Contact, ContactPerson
 from connecting_families.imports.tables import ImportRun
 from connecting_families.plans.tables import (
     FamilyPlan,
@@ -65,6 +66,8 @@ TABLES: tuple[type[Table], ...] = (
     FamilyShare,
     CaseNote,
     Consent,
+    Contact,
+    ContactPerson,
     Assessment,
     Need,
     FamilyPlan,

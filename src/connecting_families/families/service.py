@@ -507,6 +507,37 @@ class FamilyService:
         assert updated is not None
         return await self.record_of(dict(updated))
 
+    @staticmethod
+    async def admit(principal: Principal, actor: Actor, row: dict[str, Any], on: dt.date) -> str:
+        """Inside the caller's write transaction: the family (its fresh `family_row`) joins
+        family help on `on`, as the front door decided; what changed (`attached`, `reopened`,
+        or `none` for a family already open).
+
+        The caller is the front door, which reads the programme's families but writes none
+        of their casework: it checked its own scope, so this asks for no write scope. A
+        reopening within 12 months of closing is a re-referral, as `change_status` says.
+        """
+        if row["status"] == "attached" or (row["status"] != "closed" and row["attached_on"]):
+            return "none"
+        status = "reopened" if row["status"] == "closed" else "attached"
+        changes, history = _transition(row, StatusChange(row["version"], status, on))
+        if status == "reopened" and not row["attached_on"]:
+            changes |= {"status": "attached", "attached_on": on}
+        await Family.update(next_version_values(Family, changes, row["version"])).where(
+            Family.id == row["id"]
+        )
+        await FamilyStatusChange.insert(
+            FamilyStatusChange(family=row["id"], changed_by=principal.user_id, **history)
+        )
+        await record(
+            actor,
+            f"family.{status}",
+            "family",
+            row["id"],
+            detail={"re_referral": history["is_re_referral"], "by": "front_door"},
+        )
+        return status
+
 
 def _transition(
     row: dict[str, Any], change: StatusChange

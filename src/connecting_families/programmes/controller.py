@@ -71,6 +71,7 @@ class ProgrammeController(Controller):
             assessment_rate_target=rate_target(data.assessment_rate_target),
             child_population=data.child_population,
             assessment_without_consent=data.assessment_without_consent,
+            contact_decision_days=data.contact_decision_days,
         )
         return to_schema(await programmes.create_programme(actor, draft), Programme)
 

@@ -37,6 +37,8 @@ class ProgrammeCreate(msgspec.Struct, forbid_unknown_fields=True):
     # Whether an assessment may be completed without the family's current consent (with a
     # reason); by default it may not.
     assessment_without_consent: bool = False
+    # A contact at the front door is to be decided within this many working days.
+    contact_decision_days: Annotated[int, Meta(ge=1, le=30)] = 1
 
 
 class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -51,6 +53,7 @@ class ProgrammeUpdate(msgspec.Struct, forbid_unknown_fields=True):
     assessment_rate_target: RateTarget | UnsetType | None = UNSET
     child_population: Population | UnsetType = UNSET
     assessment_without_consent: bool | UnsetType = UNSET
+    contact_decision_days: Annotated[int, Meta(ge=1, le=30)] | UnsetType = UNSET
 
 
 class Programme(msgspec.Struct):
@@ -67,6 +70,7 @@ class Programme(msgspec.Struct):
     child_population: dict[str, int]
     version: int
     assessment_without_consent: bool
+    contact_decision_days: int
 
 
 class RuleSetSetting(msgspec.Struct):

@@ -36,6 +36,7 @@ class ProgrammeRecord:
     child_population: dict[str, int]
     version: int
     assessment_without_consent: bool = False
+    contact_decision_days: int = 1
 
 
 @attrs.frozen
@@ -52,6 +53,7 @@ class ProgrammeDraft:
     assessment_rate_target: Decimal | None = None
     child_population: dict[str, int] = attrs.Factory(dict)
     assessment_without_consent: bool = False
+    contact_decision_days: int = 1
 
 
 def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
@@ -75,6 +77,8 @@ def _problems(values: dict[str, Any]) -> list[dict[str, str]]:
         and not 1 <= values["assessment_timescale_days"] <= 365
     ):
         problems.append(field_error("assessment_timescale_days", "1-365 working days"))
+    if "contact_decision_days" in values and not 1 <= values["contact_decision_days"] <= 30:
+        problems.append(field_error("contact_decision_days", "1-30 working days"))
     for year, children in (values.get("child_population") or {}).items():
         if not (re.fullmatch(r"[0-9]{4}", str(year)) and 1990 <= int(year) <= 2100):
             problems.append(
@@ -126,6 +130,7 @@ class ProgrammeService:
             child_population={str(p["year"]): p["children"] for p in population},
             version=row["version"],
             assessment_without_consent=bool(row["assessment_without_consent"]),
+            contact_decision_days=row["contact_decision_days"],
         )
 
     async def _visible_codes(self, principal: Principal | None) -> set[str] | None:
@@ -189,6 +194,7 @@ class ProgrammeService:
                     assessment_timescale_days=draft.assessment_timescale_days,
                     assessment_rate_target=draft.assessment_rate_target,
                     assessment_without_consent=draft.assessment_without_consent,
+                    contact_decision_days=draft.contact_decision_days,
                 )
             ).returning(Programme.id)
             await self._set_population(inserted[0]["id"], draft.child_population)

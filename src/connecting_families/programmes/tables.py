@@ -30,6 +30,8 @@ class Programme(Table):
     target_families = Integer(null=True, default=None)
     # Early help assessments are due within this many working days of starting.
     assessment_timescale_days = Integer(default=45)
+    # A contact at the front door is to be decided within this many working days of arriving.
+    contact_decision_days = Integer(default=1)
     # Early help assessments a year per 10,000 children (0-17) the programme aims for.
     assessment_rate_target = Numeric(digits=(7, 1), null=True, default=None)
     # Whether an assessment may be completed for a family with no current consent to share
