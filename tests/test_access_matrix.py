@@ -642,6 +642,7 @@ def route_access_of(app: Litestar, method: str, template: str) -> Access:
         ("tm", {"own", "unallocated", "shared"}),
         ("pm", {"own", "other_team", "unallocated", "shared"}),
         ("auditor", {"own", "other_team", "unallocated", "shared"}),
+        ("fd", {"own", "other_team", "unallocated", "shared"}),
     ],
 )
 async def test_family_list_follows_the_caseload(

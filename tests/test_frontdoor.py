@@ -9,8 +9,10 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from connecting_families.audit.service import Actor
 from connecting_families.audit.tables import AuditEvent
 from connecting_families.domain.dates import add_working_days, today
+from connecting_families.families.retention import REMOVED_TEXT, purge
 from connecting_families.families.tables import (
     Allocation,
     Family,
@@ -18,7 +20,7 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
-from connecting_families.frontdoor.tables import Contact
+from connecting_families.frontdoor.tables import Contact, ContactPerson
 
 from access_world import World, build_world
 
@@ -119,8 +121,10 @@ async def test_family_help_creates_the_family_waiting_for_allocation(
     assert decided["decision"]["decision"] == "family_help"
     assert decided["decision"]["within_timescale"] is True
     family = await Family.select().where(Family.family_ref == "FD-NEW-1").first()
-    assert family is not None and decided["family_id"] == family["id"]
-    assert family["status"] == "attached" and family["attached_on"] == today()
+    assert family is not None
+    assert decided["family_id"] == family["id"]
+    assert family["status"] == "attached"
+    assert family["attached_on"] == today()
     assert not await Allocation.exists().where(Allocation.family == family["id"])
     members = await Membership.select(Membership.person.given_name.as_alias("name")).where(
         Membership.family == family["id"]
@@ -249,3 +253,31 @@ async def test_contacts_are_the_front_doors_and_their_familys(
         headers=world.headers("fd"),
     )
     assert [e["field"] for e in other.json()["errors"]] == ["family_id"]
+
+
+async def test_a_purge_removes_what_the_contacts_said(
+    client: httpx.AsyncClient, world: World, app: Litestar
+) -> None:
+    """Retention clears a purged family's contacts: what was said, who said it, the names of
+    the people named and the reasons decided on; a contact about another family keeps them."""
+    own = await record(client, world, family_id=world.families["own"])
+    kept = await record(client, world, family_id=world.families["other_team"], people=[])
+    await decide(client, world, own, "advice", note="Signposted to the food bank")
+    await Family.update({Family.status: "closed", Family.closed_on: dt.date(2014, 3, 1)}).where(
+        Family.id == world.families["own"]
+    )
+    result = await purge(app.state.engine, Actor("dpo", "cli"), dt.date(2015, 1, 1), dry_run=False)
+    assert result.texts == {"contact": 1, "contact_person": 2}
+    purged = await Contact.select().where(Contact.id == own["id"]).first()
+    assert purged is not None
+    assert (purged["summary"], purged["source_name"], purged["decision_note"]) == (
+        REMOVED_TEXT,
+        None,
+        None,
+    )
+    names = await ContactPerson.select(ContactPerson.given_name).where(
+        ContactPerson.contact == own["id"]
+    )
+    assert {n["given_name"] for n in names} == {"(removed)"}
+    untouched = await Contact.select(Contact.summary).where(Contact.id == kept["id"]).first()
+    assert untouched == {"summary": contact_body()["summary"]}

@@ -78,17 +78,22 @@ class Access:
 
     `roles` None means anyone, signed in or not; an empty set means any signed-in user.
     `family` marks a route that reads or writes one family's records (the `{family_id}` in
-    its path): the caseload matrix test covers every such route. `claims` marks a route that
+    its path): the caseload matrix test covers every such route, as the contacts matrix covers
+    every route marked `contacts`. `claims` marks a route that
     reads or changes claims: the matrix covers those too, and none may let an administrator in.
     """
 
     roles: frozenset[str] | None
     family: FamilyAction | None = None
     claims: bool = attrs.field(default=False, kw_only=True)
+    # A route that reads or changes contacts at the front door: the contacts matrix covers it.
+    contacts: bool = attrs.field(default=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.claims and (self.roles is None or not self.roles or ADMIN in self.roles):
             raise ValueError("a claim route is for programme managers and auditors only")
+        if self.contacts and (self.roles is None or not self.roles or ADMIN in self.roles):
+            raise ValueError("a contact route is for the front door and family readers only")
 
     def allows(self, principal: Principal | None) -> bool:
         if self.roles is None:
@@ -125,9 +130,9 @@ CLAIM_SAMPLE = Access(roles=frozenset({PROGRAMME_MANAGER, AUDITOR}), claims=True
 CLAIM_SIGN_OFF = Access(roles=frozenset({AUDITOR}), claims=True)
 ADMIN_ONLY = Access(roles=frozenset({ADMIN}))
 # The front door's queue, recording a contact and deciding it: its own, in its programmes.
-CONTACT_RECEIVE = Access(roles=frozenset({FRONT_DOOR}))
+CONTACT_RECEIVE = Access(roles=frozenset({FRONT_DOOR}), contacts=True)
 # One contact: the front door's, or through its family (see the module docstring).
-CONTACT_READ = Access(roles=FAMILY_READERS)
+CONTACT_READ = Access(roles=FAMILY_READERS, contacts=True)
 
 
 def family_scope(principal: Principal, action: FamilyAction) -> WhereRaw | Or:

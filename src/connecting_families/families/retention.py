@@ -6,10 +6,12 @@ What goes: people's names, unique pupil numbers, National Insurance numbers and 
 family's postcode; and every piece of free text written about the family (case notes and who
 attended, need descriptions, late-assessment reasons, reasons for completing an assessment
 without consent and for withdrawing consent, plan goals, actions, reviews and their
-comments, allocation reasons). What stays is what the family's claims were decided on: the
-family's and people's references, dates of birth, memberships and the partner evidence.
-Claim lines hold a sha256 of that evidence, so every claim still re-verifies after a purge
-and an auditor can still check it; without names or identifiers it is pseudonymous data.
+comments, allocation reasons, and what the front door's contacts about the family said: who
+made them, the names of the people they named, and the reasons for their decisions). What
+stays is what the family's claims were decided on: the family's and people's references,
+dates of birth, memberships and the partner evidence. Claim lines hold a sha256 of that
+evidence, so every claim still re-verifies after a purge and an auditor can still check it;
+without names or identifiers it is pseudonymous data.
 
 A person who is also a member of a family that is not being purged keeps their details:
 that family's key worker still needs them.
@@ -75,6 +77,20 @@ _FREE_TEXT: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("plan_review", f"summary = '{REMOVED_TEXT}'", _PLAN_ROWS, f"summary <> '{REMOVED_TEXT}'"),
     ("plan_review_progress", "comment = ''", _REVIEW_ROWS, "comment <> ''"),
+    (
+        "contact",
+        f"summary = '{REMOVED_TEXT}', source_name = NULL, repeat_detail = NULL,"
+        " decision_note = NULL, late_reason = NULL",
+        _FAMILY_ROWS,
+        f"(summary <> '{REMOVED_TEXT}' OR source_name IS NOT NULL OR repeat_detail IS NOT NULL"
+        " OR decision_note IS NOT NULL OR late_reason IS NOT NULL)",
+    ),
+    (
+        "contact_person",
+        f"given_name = '{REMOVED_NAME}', family_name = '{REMOVED_NAME}'",
+        "contact IN (SELECT id FROM contact WHERE family IN ({ids}))",
+        f"given_name <> '{REMOVED_NAME}'",
+    ),
 )
 
 
