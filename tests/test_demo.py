@@ -11,6 +11,7 @@ import pytest
 
 from connecting_families.accounts import credentials
 from connecting_families.assessments.tables import Assessment
+from connecting_families.audit.tables import AuditEvent
 from connecting_families.consent.tables import Consent
 from connecting_families.database.engine import AnyEngine
 from connecting_families.demo import CODES, TF2012, demo_programmes, load_demo
@@ -18,6 +19,7 @@ from connecting_families.domain.dates import add_working_days, judging_day, toda
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.evidence.tables import Attendance, EmploymentSpell, WorkProgrammeStart
 from connecting_families.families.tables import CaseNote, Family, Membership
+from connecting_families.frontdoor.tables import Contact
 from connecting_families.hooks.host import PluginHost
 from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanReview
 from connecting_families.programmes.tables import Programme
@@ -193,3 +195,25 @@ async def test_most_families_gave_consent_and_some_show_the_warning(
             Membership.family == row["family"], Membership.person == row["given_by"]
         )
         assert member
+
+
+async def test_a_running_programmes_front_door_has_contacts_waiting(
+    demo: dict[str, list[int]],
+) -> None:
+    """Each running programme's front-door practitioner has contacts to decide, one of them
+    late already, recorded and audited as theirs; the historic programme has none."""
+    contacts = await Contact.select(
+        Contact.programme.code.as_alias("code"),
+        Contact.decide_by,
+        Contact.recorded_by.username.as_alias("by"),
+        Contact.decision,
+    )
+    for code in RUNNING:
+        mine = [c for c in contacts if c["code"] == code]
+        assert len(mine) == 4
+        assert {c["by"] for c in mine} == {f"fd.{code.split('-')[1].lower()}"}
+        assert all(c["decision"] is None for c in mine)
+        assert any(c["decide_by"] < today() for c in mine)
+    assert not [c for c in contacts if c["code"] == TF2012.code]
+    audited = await AuditEvent.count().where(AuditEvent.action == "contact.create")
+    assert audited == len(contacts)

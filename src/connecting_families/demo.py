@@ -28,6 +28,8 @@ from piccolo.columns import Column
 from piccolo.columns.defaults.base import Default
 from piccolo.table import Table
 
+from connecting_families.access.caller import Caller
+from connecting_families.access.policy import FRONT_DOOR, Principal
 from connecting_families.accounts import credentials
 from connecting_families.accounts.tables import Team, User, UserProgramme, UserRole
 from connecting_families.assessments.tables import Assessment, Need
@@ -44,6 +46,8 @@ from connecting_families.evidence.tables import (
     Offence,
     WorkProgrammeStart,
 )
+from connecting_families.families.members import MemberService
+from connecting_families.families.service import FamilyService
 from connecting_families.families.tables import (
     Allocation,
     CaseNote,
@@ -51,6 +55,11 @@ from connecting_families.families.tables import (
     FamilyStatusChange,
     Membership,
     Person,
+)
+from connecting_families.frontdoor.service import (
+    ContactDraft,
+    FrontDoorService,
+    NewContactPerson,
 )
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.bulk import CHUNK_ROWS, Bulk
@@ -239,12 +248,81 @@ async def load_demo(
                 "on": on.isoformat(),
             },
         )
+    for programme in chosen:
+        if programme.ends_on >= on:  # a running programme's front door has contacts waiting
+            await _contacts(engine, programme.code, user_ids, on)
     logins = tuple(Login(u[0], ",".join(u[1]), passwords[u[0]]) for u in users)
     return DemoResult(
         f"Loaded the demo authority: {families} families in "
         f"{len(chosen)} programmes, {len(users)} users.",
         logins,
     )
+
+
+# Contacts waiting at a running programme's front door: (hours before now it came, source,
+# what it said, the people it names as (given name, family name, age, role)).
+DEMO_CONTACTS = (
+    (
+        2,
+        "school",
+        "Attendance has dropped to 70% this term; the family has asked for help.",
+        (("Robin", "Achterberg", 38, "adult"), ("Kai", "Achterberg", 11, "child")),
+    ),
+    (
+        20,
+        "police",
+        "Officers attended a disturbance at the home overnight; no arrests.",
+        (("Sasha", "Mbeki-Lund", 34, "adult"), ("Noor", "Mbeki-Lund", 8, "child")),
+    ),
+    (
+        30,
+        "health",
+        "The health visitor is worried about the baby's weight and the housing.",
+        (("Morgan", "Quaresma", 26, "adult"), ("Ivy", "Quaresma", 1, "child")),
+    ),
+    (
+        190,
+        "family",
+        "A parent asked for support with their son's behaviour at home.",
+        (("Jules", "Thorvaldsen", 42, "adult"), ("Ezra", "Thorvaldsen", 13, "child")),
+    ),
+)
+
+
+async def _contacts(engine: AnyEngine, code: str, user_ids: dict[str, int], on: dt.date) -> None:
+    """The demo contacts at `code`'s front door, recorded through the service as its front
+    door would record them (audited as that user); the oldest is late already."""
+    programme = await Programme.select(Programme.id).where(Programme.code == code).first()
+    assert programme is not None
+    username = f"fd.{code.split('-')[1].lower()}"
+    principal = Principal(
+        user_id=user_ids[username],
+        username=username,
+        roles=frozenset({FRONT_DOOR}),
+        team_id=None,
+        programme_ids=frozenset({programme["id"]}),
+    )
+    caller = Caller.signed_in(principal, "demo")
+    service = FrontDoorService(engine, PluginHost(), FamilyService(engine), MemberService(engine))
+    now = dt.datetime.combine(on, dt.datetime.now(dt.UTC).time(), dt.UTC)
+    for hours, source, summary, people in DEMO_CONTACTS:
+        await service.record_contact(
+            caller,
+            ContactDraft(
+                programme=code,
+                received_at=now - dt.timedelta(hours=hours),
+                channel="phone" if source != "family" else "in_person",
+                source=source,
+                summary=summary,
+                consent_to_share="yes" if source in {"school", "family"} else "not_known",
+                people=tuple(
+                    NewContactPerson(
+                        given, family, dt.date(on.year - age, 1, 1), role, create_anyway=True
+                    )
+                    for given, family, age, role in people
+                ),
+            ),
+        )
 
 
 def _demo_users(
@@ -258,6 +336,7 @@ def _demo_users(
     for programme in programmes:
         short = programme.code.split("-")[1].lower()
         users.append((f"pm.{short}", ("programme_manager",), None, (programme.code,)))
+        users.append((f"fd.{short}", ("front_door",), None, (programme.code,)))
         for team in ("north", "south"):
             team_name = f"{programme.code} {team} team"
             users.append((f"tm.{short}.{team}", ("team_manager",), team_name, (programme.code,)))
