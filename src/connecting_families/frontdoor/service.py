@@ -433,7 +433,12 @@ class FrontDoorService:
             await Programme.select(Programme.code).where(Programme.id == contact.programme_id)
         )[0]
         async with audited_refusals(caller.actor), write_transaction(self.engine):
-            await take_turns(self.engine, f"contact:{contact_id}")
+            # The family's other writers (its key worker) take turns with this one too; the
+            # locks first, then the programme's row (`evidence_changed`), as `writing_family`.
+            keys = [f"contact:{contact_id}"]
+            if draft.decision == "family_help" and contact.family_id is not None:
+                keys.append(f"family:{contact.family_id}")
+            await take_turns(self.engine, *keys)
             current = await contact_of(contact_id)
             assert current is not None
             check_version(draft.version, current.version, None, "The contact")
