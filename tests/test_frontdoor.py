@@ -281,3 +281,14 @@ async def test_a_purge_removes_what_the_contacts_said(
     assert {n["given_name"] for n in names} == {"(removed)"}
     untouched = await Contact.select(Contact.summary).where(Contact.id == kept["id"]).first()
     assert untouched == {"summary": contact_body()["summary"]}
+
+
+async def test_the_day_a_contact_came_is_englands(client: httpx.AsyncClient, world: World) -> None:
+    """In summer England is an hour ahead of UTC: 23:30 UTC on Thursday 7 August 2014 is
+    Friday in England, so the contact is due on Monday; at 22:59 UTC it is still Thursday, due
+    on Friday. A time sent without an offset is UTC."""
+    assert (await record(client, world, received_at="2014-08-07T23:30:00"))["decide_by"] == (
+        "2014-08-11"
+    )
+    late_thursday = await record(client, world, received_at="2014-08-07T22:59:00+00:00")
+    assert late_thursday["decide_by"] == "2014-08-08"

@@ -15,6 +15,13 @@ def today() -> dt.date:
     return dt.datetime.now(ENGLAND).date()
 
 
+def day_in_england(instant: dt.datetime) -> dt.date:
+    """The day `instant` falls on in England (an instant without an offset is UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return instant.astimezone(ENGLAND).date()
+
+
 def judging_day(ends_on: dt.date | None, on: dt.date) -> dt.date:
     """The day a programme's families are judged on when the page is read on `on`: `on`
     itself while the programme runs, or its last day once it has ended.

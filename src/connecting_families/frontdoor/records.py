@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from connecting_families.assessments.records import LATE_REASONS
-from connecting_families.domain.dates import working_days_between
+from connecting_families.domain.dates import day_in_england, working_days_between
 from connecting_families.frontdoor.tables import Contact, ContactPerson
 
 KINDS: dict[str, str] = {
@@ -213,7 +213,7 @@ def _contact(row: dict[str, Any], people: list[ContactPersonRecord]) -> ContactR
             note=row["decision_note"],
             late_reason_code=row["late_reason_code"],
             late_reason=row["late_reason"],
-            within_timescale=decided_at.astimezone(dt.UTC).date() <= row["decide_by"],
+            within_timescale=day_in_england(decided_at) <= row["decide_by"],
         )
     return ContactRecord(
         id=row["id"],

@@ -24,7 +24,7 @@ from connecting_families.access.caller import Caller
 from connecting_families.access.policy import FRONT_DOOR, Principal, family_scope
 from connecting_families.audit.service import record
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
-from connecting_families.domain.dates import add_working_days, today
+from connecting_families.domain.dates import add_working_days, as_utc, day_in_england, today
 from connecting_families.domain.refs import ref_problem
 from connecting_families.errors import (
     Conflict,
@@ -144,7 +144,7 @@ def _draft_problems(draft: ContactDraft, headlines: tuple[str, ...]) -> list[dic
     )
     if draft.received_at > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
         problems.append(field_error("received_at", "Date received must be today or in the past"))
-    problems += not_in_future("received_at", draft.received_at.date())
+    problems += not_in_future("received_at", day_in_england(draft.received_at))
     problems += _text("source_name", draft.source_name, NAME_LIMIT, "Who they are")
     if not draft.summary.strip():
         problems.append(field_error("summary", "Enter what the contact said"))
@@ -242,10 +242,14 @@ class FrontDoorService:
     async def record_contact(self, caller: Caller, draft: ContactDraft) -> ContactRecord:
         """Record a contact as the front door received it; audited as `contact.create`."""
         principal = self._front_door(caller)
+        # An instant without an offset is UTC, as everywhere in the API.
+        received_at = as_utc(draft.received_at)
+        assert received_at is not None
+        draft = attrs.evolve(draft, received_at=received_at)
         programme = await self.programme_of(caller, draft.programme)
         programme_id = int(programme["id"])  # type: ignore[call-overload]
         problems = _draft_problems(draft, self.plugins.headlines(str(programme["ruleset_id"])))
-        received_on = draft.received_at.astimezone(dt.UTC).date()
+        received_on = day_in_england(draft.received_at)
         repeat = False
         if draft.family_id is not None:
             family = await family_row(draft.family_id, family_scope(principal, "read"))
@@ -498,7 +502,7 @@ class FrontDoorService:
             row = await family_row(contact.family_id)
             assert row is not None
             return contact.family_id, await self.families.admit(principal, caller.actor, row, on)
-        received_on = contact.received_at.astimezone(dt.UTC).date()
+        received_on = day_in_england(contact.received_at)
         family_ref = draft.family_ref or f"CF-{secrets.token_hex(4).upper()}"
         family_id = await self.families.insert_family(
             principal,

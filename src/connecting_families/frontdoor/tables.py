@@ -48,7 +48,7 @@ class Contact(Table):
     recorded_by = refers_to(User)
     recorded_at = Timestamptz()
     decision = Varchar(length=24, null=True, default=None, index=True)
-    decided_at = Timestamptz(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None, index=True)
     decided_by = refers_to(User, null=True)
     decision_note = Text(null=True, default=None)
     # A late decision's reason: one of the assessments' `LATE_REASONS`, and words for "other".
