@@ -26,7 +26,9 @@ from test_browser import (  # noqa: F401 (fixtures, found by pytest by their nam
 )
 
 from connecting_families.claims.tables import ClaimWindow
-from connecting_families.domain.dates import today
+from connecting_families.domain.calendar import months_before
+from connecting_families.domain.dates import ENGLAND, add_working_days, today
+from connecting_families.frontdoor.tables import Contact
 
 from access_world import World
 from import_cases import CASES
@@ -56,6 +58,32 @@ async def open_window(programmes: World) -> dt.date:
     return ahead
 
 
+async def front_door_last_month(programmes: World) -> None:
+    """Four contacts on the 10th of last month (the month the dashboard offers), one from a
+    school decided family help, three from the police decided advice: 25.0% conversion."""
+    first = months_before(today().replace(day=1), 1)
+    received = dt.datetime.combine(first.replace(day=10), dt.time(10), tzinfo=ENGLAND)
+    await Contact.insert(
+        *(
+            Contact(
+                programme=programmes.programmes["P1"],
+                received_at=received,
+                channel="phone",
+                source="school" if n == 0 else "police",
+                consent_to_share="yes",
+                summary="A concern about a child.",
+                decide_by=add_working_days(received.date(), 1),
+                recorded_by=programmes.users["fd"],
+                recorded_at=received,
+                decision="family_help" if n == 0 else "advice",
+                decided_at=received + dt.timedelta(hours=2),
+                decided_by=programmes.users["fd"],
+            )
+            for n in range(4)
+        )
+    )
+
+
 async def section(page: Page, name: str) -> None:
     """Follow one of the programme's sections from its navigation."""
     await (
@@ -75,6 +103,7 @@ async def test_a_programme_manager_reads_the_programmes_figures_in_the_pages(
     """Programmes → dashboard → totals by each breakdown → forecast → monthly report and its
     CSV → back → imports, where a refused file is listed as refused."""
     await open_window(world)
+    await front_door_last_month(world)
     async with tablet(javascript=javascript) as page:
         await sign_in(page, server, "pm")
         await page.get_by_role("link", name="Programmes").first.click()
@@ -121,6 +150,11 @@ async def test_a_programme_manager_reads_the_programmes_figures_in_the_pages(
             "Monthly performance report"
         )
         await expect(page.locator("#routes")).not_to_contain_text("_")
+        conversion = page.locator("#front-door tr").filter(
+            has_text="Referrals as % of contacts received in the period"
+        )
+        await expect(conversion.locator("td").first).to_have_text("25.0")
+        await expect(page.locator("#contacts-by-month")).to_contain_text("Police")
         await look(page, "monthly", javascript=javascript)
         async with page.expect_download() as downloading:
             await page.get_by_role("link", name="CSV (for a spreadsheet)").click()

@@ -77,7 +77,11 @@ class ReportController(Controller):
         month: FromQuery[Month],
     ) -> dict[str, Any]:
         """Early help indicators for a month: assessments started, the rate per 10,000
-        children against the target, completions within timescale, re-referrals, caseloads.
+        children against the target, completions within timescale, re-referrals, caseloads,
+        and the front door's figures (`front_door`): contacts received by source, conversion
+        to referrals of the contacts received in the month, decisions made in the month
+        within timescale and the late ones' reasons, repeat contacts and re-referrals with
+        their reasons, step-downs.
 
         Args:
             reports: The report service.

@@ -10,7 +10,15 @@
   (families identified or reopened) in the period;
 - caseload per key worker over the families active at the period's end: mean, max, and a
   weighted mean where a family weighs its needs open at the end (at least one), as the
-  team caseloads weigh them.
+  team caseloads weigh them;
+- the front door (`front_door`): contacts received, conversion to referrals (family help or
+  step up) of the contacts received, decisions made within timescale, repeat contacts and
+  re-referrals, step-downs; `reports.front_door` says which event dates each figure and what
+  each rate divides by.
+
+The re-referrals above (families reopened) and the front door's (repeat contacts that became
+referrals) are two different counts: the first is the families' status history, the second
+the contacts'.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from connecting_families.assessments.records import LATE_REASONS
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import working_days_between
 from connecting_families.imports.bulk import Bulk
+from connecting_families.reports.front_door import front_door
 
 NOT_RECORDED = "not recorded"
 
@@ -180,4 +189,5 @@ async def indicators(bulk: Bulk, programme: dict[str, Any], period: Period) -> d
             "max": max(counts, default=None),
             "weighted_mean": round(sum(weights) / len(weights), 1) if weights else None,
         },
+        "front_door": await front_door(bulk, pid, period.start, period.end),
     }

@@ -24,6 +24,7 @@ from connecting_families.imports.bulk import Bulk
 from connecting_families.programmes.service import ruleset_config_of, visible_programme
 from connecting_families.programmes.tables import Programme
 from connecting_families.reports import totals as totals_sql
+from connecting_families.reports.front_door import contacts_by_month
 from connecting_families.reports.indicators import Period, indicators
 from connecting_families.reports.tables import VerdictFact, VerdictRun
 from connecting_families.reports.verdicts import verdict_run
@@ -258,6 +259,11 @@ class ReportService:
                 bulk.day(period.end),
             ):
                 started[str(day)[:7]] += int(count)
+            # Contacts by source for each month of the financial year to date.
+            ytd_months = [year_start]
+            while ytd_months[-1] < period.start:
+                ytd_months.append(months_after(ytd_months[-1], 1))
+            contacts = await contacts_by_month(bulk, programme["id"], ytd_months)
         trend = [{"month": month, "assessments": count} for month, count in started.items()]
         await record(
             actor,
@@ -272,4 +278,5 @@ class ReportService:
             **sections,
             "totals": totals,
             "assessments_by_month": trend,
+            "contacts_by_month": contacts,
         }

@@ -23,11 +23,18 @@ from connecting_families.audit.service import Actor
 from connecting_families.domain.calendar import months_after, months_before
 from connecting_families.domain.dates import judging_day, today
 from connecting_families.errors import NotFound
+from connecting_families.frontdoor.records import SOURCES
 from connecting_families.hooks.host import PluginHost
 from connecting_families.http_params import CodeParam
 from connecting_families.programmes.service import ProgrammeRecord, ProgrammeService
 from connecting_families.reports.controller import parse_month
-from connecting_families.reports.render import ROWS, SECTIONS, monthly_csv
+from connecting_families.reports.render import (
+    FRONT_DOOR_REASONS,
+    FRONT_DOOR_ROWS,
+    ROWS,
+    SECTIONS,
+    monthly_csv,
+)
 from connecting_families.reports.service import ReportService
 from connecting_families.web.charts import bar_chart
 from connecting_families.web.explain import Wording
@@ -166,6 +173,13 @@ class ReportPages(Controller):
             month_name=dt.date(year, number, 1).strftime("%B %Y"),
             sections=[(label, report[key]) for label, key in SECTIONS],
             rows=ROWS,
+            front_door_rows=FRONT_DOOR_ROWS,
+            front_door_reasons=FRONT_DOOR_REASONS,
+            sources=SOURCES,
+            contact_months=[
+                (dt.date.fromisoformat(m["month"] + "-01").strftime("%B %Y"), m)
+                for m in report["contacts_by_month"]
+            ],
             chart=_assessments_chart(report),
             route_words=route_words(plugins, programme),
             earlier=earlier,
