@@ -87,6 +87,8 @@ from connecting_families.http_security import (
 )
 from connecting_families.imports.controller import ImportController
 from connecting_families.imports.service import ImportService
+from connecting_families.meetings.controller import MeetingController
+from connecting_families.meetings.service import MeetingService
 from connecting_families.plans.controller import OverdueController, PlanController
 from connecting_families.plans.service import PlanService
 from connecting_families.problems import EXCEPTION_HANDLERS, problem_responses
@@ -167,6 +169,7 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             ClosureController,
             HouseholdController,
             ConsentController,
+            MeetingController,
             CaseloadController,
             AssessmentController,
             PlanController,
@@ -301,6 +304,7 @@ def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
         "consents": ConsentService(engine),
+        "meetings": MeetingService(engine),
         "closures": ClosureService(engine),
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),

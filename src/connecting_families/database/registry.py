@@ -36,6 +36,7 @@ from connecting_families.families.tables import (
     Person,
 )
 from connecting_families.imports.tables import ImportRun
+from connecting_families.meetings.tables import FamilyMeeting
 from connecting_families.plans.tables import (
     FamilyPlan,
     PlanAction,
@@ -65,6 +66,7 @@ TABLES: tuple[type[Table], ...] = (
     FamilyShare,
     CaseNote,
     Consent,
+    FamilyMeeting,
     Assessment,
     Need,
     FamilyPlan,
