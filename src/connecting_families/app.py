@@ -119,6 +119,7 @@ from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_evidence import EvidencePages
 from connecting_families.web.family_household import HouseholdPages
+from connecting_families.web.family_meetings import MeetingPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.family_plan import PlanPages
@@ -189,6 +190,7 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             NotePages,
             EvidencePages,
             ConsentPages,
+            MeetingPages,
             PlanPages,
             ActionPages,
             ReviewPages,
