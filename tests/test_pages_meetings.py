@@ -78,7 +78,10 @@ async def test_a_meeting_is_recorded_through_the_form(
     response = await record(client, family, next_on)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == f"{family}/meetings?saved=meeting"
-    shown = text_of((await client.get(response.headers["location"])).text)
+    section = (await client.get(response.headers["location"])).text
+    # Each line typed is a line shown.
+    assert "Dee walks Amy to school.<br>Cara calls the housing officer." in section
+    shown = text_of(section)
     assert "The meeting was recorded." in shown
     assert "Family group decision-making meeting on 6 Jan 2026" in shown
     assert "Cara, her sister Dee, Mr Patel from school" in shown
