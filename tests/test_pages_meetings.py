@@ -187,3 +187,19 @@ async def test_a_closed_family_offers_no_form_and_refuses_one(
     assert response.status_code == 409
     assert "reopen it to change its records" in text_of(response.text)
     assert await FamilyMeeting.count() == 0
+
+
+async def test_a_meeting_is_a_line_of_the_outcome_timeline(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The evidence section's timeline names the meeting by its kind, with the next date, and
+    leaves what was said to the meetings section."""
+    await sign_in(client, "kw_own")
+    family = f"/families/{world.families['fam1']}"
+    await record(client, family, dt.date(2026, 2, 3))
+    timeline = text_of((await client.get(f"{family}/evidence")).text)
+    assert (
+        "6 Jan 2026 : Family group decision-making meeting, The household: next meeting 3 Feb 2026"
+        in timeline
+    )
+    assert "Dee walks Amy" not in timeline
