@@ -12,6 +12,8 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 from test_browser import (  # noqa: F401 - the fixtures are used by name
+    ACCESSIBILITY_PROBLEMS,
+    BROWSER_PROBLEMS,
     SCREENSHOTS,
     TABLET,
     WIDTHS,
@@ -35,12 +37,16 @@ JAVASCRIPT = pytest.mark.parametrize("javascript", [True, False], ids=["with-js"
 
 
 async def look(page: Page, name: str, *, javascript: bool) -> None:
-    """The page checked by axe and saved at both widths; without JavaScript, only saved at
-    both, since axe runs as a promise, which a page without script cannot settle."""
+    """The page checked by axe and saved at both widths; without JavaScript, checked by the
+    suite's own checks and saved at both, since axe runs as a promise, which a page without
+    script cannot settle."""
     if javascript:
         await screenshot(page, f"meetings-js-{name}")
         return
     await page.wait_for_load_state()
+    # The suite's own checks (landmarks, one h1, headings, labels) need no promise.
+    assert await page.evaluate(ACCESSIBILITY_PROBLEMS) == [], name
+    assert BROWSER_PROBLEMS.get(page, []) == [], name
     for width, viewport in WIDTHS.items():
         await page.set_viewport_size(viewport)
         await page.screenshot(
