@@ -31,6 +31,7 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
+from connecting_families.meetings.tables import FamilyMeeting
 from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
 
 from access_world import OWN_AND_OTHER, USERS, World, build_world
@@ -186,6 +187,26 @@ async def _withdraw_consent(family_id: int) -> tuple[dict[str, object], object]:
 async def _page_consent(family_id: int) -> tuple[dict[str, object], object]:
     _, body = await _record_consent(family_id)
     return {}, {**body, "agencies": "health"}  # type: ignore[dict-item]
+
+
+MEETING = {
+    "kind": "family_network",
+    "attendees": "Mum, Nan and the school's family worker",
+    "agreed_plan": "Nan takes the children to school on Mondays.",
+}
+
+
+async def _meeting(family_id: int) -> tuple[dict[str, object], object]:
+    _, person_id = await _new_member(family_id)
+    dates = {"held_on": "2014-01-02", "next_on": "2014-02-02"}
+    return {}, {**MEETING, **dates, "members_present": [person_id]}
+
+
+async def _page_meeting(family_id: int) -> tuple[dict[str, object], object]:
+    """The meeting form as a browser posts it: three fields a date, one person ticked."""
+    _, person_id = await _new_member(family_id)
+    held = {"held_on-day": "2", "held_on-month": "1", "held_on-year": "2014"}
+    return {}, {**MEETING, **held, "members_present": str(person_id)}
 
 
 async def _draft(family_id: int) -> tuple[dict[str, object], object]:
@@ -443,7 +464,16 @@ async def _page_correct(family_id: int) -> tuple[dict[str, object], object]:
 
 # The pages: the same session checks, through the cookie and forms a browser sends.
 PAGE = "/families/{family_id:int}"
-SECTION_PAGES = ("household", "consent", "assessments", "plan", "notes", "evidence", "result")
+SECTION_PAGES = (
+    "household",
+    "consent",
+    "assessments",
+    "plan",
+    "meetings",
+    "notes",
+    "evidence",
+    "result",
+)
 EXAMPLES |= {
     ("GET", PAGE): _no_body,
     **{("GET", PAGE + f"/{section}"): _no_body for section in SECTION_PAGES},
@@ -452,6 +482,10 @@ EXAMPLES |= {
     ("POST", PAGE + "/consent/new"): _page_consent,
     ("GET", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
     ("POST", PAGE + "/consents/{consent_id:int}/withdraw"): _withdraw_consent,
+    ("GET", FAMILY + "/meetings"): _no_body,
+    ("POST", FAMILY + "/meetings"): _open(_meeting),
+    ("GET", PAGE + "/meetings/new"): _open(_no_body),
+    ("POST", PAGE + "/meetings/new"): _open(_page_meeting),
     ("GET", PAGE + "/evidence-fields"): _no_body,
     ("GET", PAGE + "/evidence/new"): _no_body,
     ("POST", PAGE + "/notes"): _note,
@@ -548,6 +582,7 @@ async def footprint(family_id: int) -> tuple[object, ...]:
             .where(Consent.family == family_id)
             .order_by(Consent.id)
         ),
+        await FamilyMeeting.count().where(FamilyMeeting.family == family_id),
     )
 
 

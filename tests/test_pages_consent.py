@@ -167,7 +167,16 @@ async def test_every_family_page_warns_without_current_consent(
     link to record it; once recorded, none does."""
     await sign_in(client, "kw_own")
     family = f"/families/{world.families['fam1']}"
-    sections = ["", "/household", "/consent", "/assessments", "/plan", "/notes", "/result"]
+    sections = [
+        "",
+        "/household",
+        "/consent",
+        "/assessments",
+        "/plan",
+        "/meetings",
+        "/notes",
+        "/result",
+    ]
     for section in sections:
         html = (await client.get(family + section)).text
         assert WARNING in text_of(html), section

@@ -89,6 +89,8 @@ from connecting_families.http_security import (
 )
 from connecting_families.imports.controller import ImportController
 from connecting_families.imports.service import ImportService
+from connecting_families.meetings.controller import MeetingController
+from connecting_families.meetings.service import MeetingService
 from connecting_families.plans.controller import OverdueController, PlanController
 from connecting_families.plans.service import PlanService
 from connecting_families.problems import EXCEPTION_HANDLERS, problem_responses
@@ -119,6 +121,7 @@ from connecting_families.web.family_closure import ClosurePages
 from connecting_families.web.family_consent import ConsentPages
 from connecting_families.web.family_evidence import EvidencePages
 from connecting_families.web.family_household import HouseholdPages
+from connecting_families.web.family_meetings import MeetingPages
 from connecting_families.web.family_notes import NotePages
 from connecting_families.web.family_pages import FamilyPages
 from connecting_families.web.family_plan import PlanPages
@@ -171,6 +174,7 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             ConsentController,
             ContactController,
             FamilyContactController,
+            MeetingController,
             CaseloadController,
             AssessmentController,
             PlanController,
@@ -190,6 +194,7 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             NotePages,
             EvidencePages,
             ConsentPages,
+            MeetingPages,
             PlanPages,
             ActionPages,
             ReviewPages,
@@ -307,6 +312,7 @@ def app_state(settings: Settings, plugins: PluginHost | None = None) -> dict[str
         "allocations": AllocationService(engine),
         "notes": NoteService(engine),
         "consents": ConsentService(engine),
+        "meetings": MeetingService(engine),
         "closures": ClosureService(engine),
         "assessments": AssessmentService(engine, plugins),
         "plans": PlanService(engine),

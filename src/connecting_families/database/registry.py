@@ -37,6 +37,7 @@ from connecting_families.families.tables import (
 )
 from connecting_families.frontdoor.tables import Contact, ContactPerson
 from connecting_families.imports.tables import ImportRun
+from connecting_families.meetings.tables import FamilyMeeting
 from connecting_families.plans.tables import (
     FamilyPlan,
     PlanAction,
@@ -68,6 +69,7 @@ TABLES: tuple[type[Table], ...] = (
     Consent,
     Contact,
     ContactPerson,
+    FamilyMeeting,
     Assessment,
     Need,
     FamilyPlan,

@@ -34,6 +34,7 @@ from connecting_families.evidence.tables import (
 )
 from connecting_families.families.scope import require_family
 from connecting_families.families.tables import CaseNote, Membership
+from connecting_families.meetings.service import meetings_of
 
 # Each kind of record of a family: its table, and the date it is placed at on the timeline.
 EVIDENCE_TABLES: dict[str, tuple[type[Table], str]] = {
@@ -161,8 +162,8 @@ class EvidenceService:
     async def timeline(
         self, principal: Principal, actor: Actor, family_id: int, instant: dt.datetime | None
     ) -> list[TimelineEntry]:
-        """Evidence, assessments, needs, notes and consent given or withdrawn by date, newest
-        first, as known at `instant`."""
+        """Evidence, assessments, needs, notes, consent given or withdrawn, and family meetings
+        by date, newest first, as known at `instant`."""
         await require_family(principal, actor, family_id, "read")
         await record(
             actor,
@@ -220,6 +221,8 @@ class EvidenceService:
             entries += [
                 TimelineEntry(person_ref=None, **attrs.asdict(e)) for e in consent.events(instant)
             ]
+        for meeting in await meetings_of(family_id, instant):
+            entries.append(TimelineEntry(person_ref=None, **attrs.asdict(meeting.event())))
         entries.sort(key=lambda entry: (entry.on, entry.recorded_at, entry.id), reverse=True)
         return entries
 

@@ -6,8 +6,9 @@ What goes: people's names, unique pupil numbers, National Insurance numbers and 
 family's postcode; and every piece of free text written about the family (case notes and who
 attended, need descriptions, late-assessment reasons, reasons for completing an assessment
 without consent and for withdrawing consent, plan goals, actions, reviews and their
-comments, allocation reasons, and what the front door's contacts about the family said: who
-made them, the names of the people they named, and the reasons for their decisions). What
+comments, allocation reasons, who came to family meetings and the plan agreed there, and
+what the front door's contacts about the family said: who made them, the names of the people
+they named, and the reasons for their decisions). What
 stays is what the family's claims were decided on: the family's and people's references,
 dates of birth, memberships and the partner evidence. Claim lines hold a sha256 of that
 evidence, so every claim still re-verifies after a purge and an auditor can still check it;
@@ -63,6 +64,12 @@ _FREE_TEXT: tuple[tuple[str, str, str, str], ...] = (
     ),
     ("consent", "withdrawn_reason = NULL", _FAMILY_ROWS, "withdrawn_reason IS NOT NULL"),
     ("allocation", "reason = NULL", _FAMILY_ROWS, "reason IS NOT NULL"),
+    (
+        "family_meeting",
+        f"attendees = '{REMOVED_TEXT}', agreed_plan = '{REMOVED_TEXT}'",
+        _FAMILY_ROWS,
+        f"(attendees <> '{REMOVED_TEXT}' OR agreed_plan <> '{REMOVED_TEXT}')",
+    ),
     (
         "plan_goal",
         f"description = '{REMOVED_TEXT}'",

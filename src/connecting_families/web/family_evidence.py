@@ -29,6 +29,7 @@ from connecting_families.families.members import Member
 from connecting_families.http_params import RecordId
 from connecting_families.imports.cells import OneOf, parse_date
 from connecting_families.imports.kinds import KINDS
+from connecting_families.meetings.service import KINDS as MEETING_KINDS
 from connecting_families.web.family_pages import (
     FamilyHeader,
     FamilyPageServices,
@@ -57,6 +58,8 @@ KIND_NAMES = {
     "observations": "Observation",
     "assessments": "Assessment",
     "needs": "Need",
+    # Family meetings (`meetings.service.MeetingRecord.event`).
+    **{f"{code}_meeting": name for code, name in MEETING_KINDS},
 }
 
 

@@ -42,6 +42,7 @@ from connecting_families.families.notes import NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
 from connecting_families.http_params import RecordId
+from connecting_families.meetings.service import next_meeting_of
 from connecting_families.plans.due import plans_due_of
 from connecting_families.plans.service import PlanService
 from connecting_families.programmes.service import programme_ends
@@ -59,6 +60,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("consent", "Consent"),
     ("assessments", "Assessments and needs"),
     ("plan", "Plan"),
+    ("meetings", "Family meetings"),
     ("notes", "Notes"),
     ("evidence", "Evidence"),
     ("result", "Result"),
@@ -240,10 +242,11 @@ class FamilyPages(Controller):
         """
         header = await family_page.open(principal, actor, family_id, "summary")
         on = today()
-        plans, assessments, verdict = await asyncio.gather(
+        plans, assessments, verdict, next_meeting = await asyncio.gather(
             plans_due_of(family_id, on),
             assessments_due_of(family_id),
             family_page.evaluation.result_of(family_id, on),
+            next_meeting_of(family_id, on),
         )
         tasks = tasks_of(
             on,
@@ -258,6 +261,8 @@ class FamilyPages(Controller):
             people=people_of(header.members, on),
             tasks=tasks,
             verdict=verdict,
+            # The next family meeting, while it is still to come.
+            next_meeting=next_meeting,
             # A closure a team manager sent back: why, until the family's status changes again.
             sent_back=await sent_back_closure_of(family_id),
         )

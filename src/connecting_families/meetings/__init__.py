@@ -1,0 +1,1 @@
+"""Family meetings: family group decision-making and family network meetings, as events."""
