@@ -351,3 +351,16 @@ async def test_the_contact_decision_timescale_is_a_programme_figure(
     assert saved.status_code == 303, text_of(saved.text)
     settings = text_of((await client.get("/programmes/P1/settings")).text)
     assert "3 working days from a contact's arrival" in settings
+
+
+async def test_a_contact_received_tomorrow_is_refused_beside_the_date(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The service's words about the instant received are placed beside the date asked for."""
+    await sign_in(client, "fd")
+    response = await post_form(
+        client, NEW, contact_form(**received(today() + dt.timedelta(days=2)))
+    )
+    assert response.status_code == 422
+    assert 'href="#received_on-day">Date received must be today or in the past' in response.text
+    assert await Contact.count() == 0

@@ -260,6 +260,9 @@ class RecordContactPages(Controller):
         except DomainError as error:
             if error.status_code not in (403, 409, 422):
                 raise
+            for problem in error.errors:
+                if problem.get("field") == "received_at":  # the page asks for it in two parts
+                    problem["field"] = "received_on"
             screening = await self._screening(principal, error)
             form = Form.refusing(values, error, labels)
             if screening is not None:
