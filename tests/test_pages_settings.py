@@ -82,6 +82,7 @@ async def figures(version: int = 1, **changed: str) -> dict[str, str]:
         "version": str(version),
         "target_families": "400",
         "assessment_timescale_days": "45",
+        "contact_decision_days": "1",
         "assessment_rate_target": "",
         **changed,
     }

@@ -129,6 +129,8 @@ from connecting_families.web.family_plan_actions import ActionPages
 from connecting_families.web.family_plan_reviews import ReviewPages
 from connecting_families.web.family_search import FamilySearchPages
 from connecting_families.web.forms import reads_page_form
+from connecting_families.web.front_door import FrontDoorPages
+from connecting_families.web.front_door_record import RecordContactPages
 from connecting_families.web.new_family import NewFamilyPages
 from connecting_families.web.programme_forecast import ForecastPage
 from connecting_families.web.programme_imports import ImportPages
@@ -230,6 +232,8 @@ def create_app(settings: Settings, plugins: PluginHost | None = None) -> Litesta
             ImportPages,
             ReportPages,
             ForecastPage,
+            FrontDoorPages,
+            RecordContactPages,
             create_static_files_router(
                 path="/static",
                 directories=[STATIC],

@@ -19,6 +19,7 @@ from connecting_families.access.guard import (
 from connecting_families.access.policy import (
     ADMIN,
     AUDITOR,
+    FRONT_DOOR,
     KEY_WORKER,
     PROGRAMME_MANAGER,
     PUBLIC,
@@ -136,6 +137,8 @@ async def home_of(principal: Principal) -> str | None:
         return "/caseload"
     if TEAM_MANAGER in principal.roles:
         return "/team"
+    if FRONT_DOOR in principal.roles:
+        return "/front-door"
     if principal.roles & {PROGRAMME_MANAGER, AUDITOR} and principal.programme_ids:
         first = (
             await Programme.select(Programme.code)

@@ -41,6 +41,7 @@ from connecting_families.families.members import Member, MemberService, current_
 from connecting_families.families.notes import NoteService
 from connecting_families.families.scope import family_row, require_family
 from connecting_families.families.service import FamilyFilters, FamilyRecord, FamilyService
+from connecting_families.frontdoor.records import contacts_of_family
 from connecting_families.http_params import RecordId
 from connecting_families.meetings.service import next_meeting_of
 from connecting_families.plans.due import plans_due_of
@@ -265,6 +266,9 @@ class FamilyPages(Controller):
             next_meeting=next_meeting,
             # A closure a team manager sent back: why, until the family's status changes again.
             sent_back=await sent_back_closure_of(family_id),
+            # How the family came in: its contacts at the front door (the read of the family
+            # is checked and audited above, by `open`).
+            contacts=await contacts_of_family(family_id),
         )
 
     @get("/families/{family_id:int}/result", opt={"access": FAMILY_READ})

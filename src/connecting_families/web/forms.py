@@ -204,6 +204,25 @@ def read(
     ) from None
 
 
+def read_choosing(
+    values: dict[str, str],
+    schema: type[T],
+    labels: Mapping[str, str],
+    choices: tuple[str, ...],
+    **fixed: Any,
+) -> T:
+    """`read`, a question answered by choosing (`choices`: radios) asking to "Select" it when
+    left blank, as GOV.UK words it, not to "Enter" it."""
+    try:
+        return read(values, schema, labels, **fixed)
+    except Invalid as error:
+        for problem in error.errors:
+            message = str(problem.get("message", ""))
+            if problem.get("field") in choices and message.startswith("Enter "):
+                problem["message"] = "Select " + message.removeprefix("Enter ")
+        raise
+
+
 def read_all(
     values: dict[str, str],
     schema: type[T],

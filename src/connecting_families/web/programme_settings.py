@@ -41,10 +41,13 @@ from connecting_families.web.templating import page, path_segment
 FIGURES_LABELS = {
     "target_families": "Target number of families",
     "assessment_timescale_days": "Assessment timescale",
+    "contact_decision_days": "Contact decision timescale",
     "assessment_rate_target": "Target rate of assessments",
     "population_year": "Year to add",
     "population_children": "Children in the year to add",
 }
+# The programme's own figures come first in FIGURES_LABELS, the year to add after them.
+OWN_FIELDS = 4
 # A programme's years shown for their child population: at most this many (a programme with
 # no end date shows the years recorded, and its first year).
 MOST_YEARS = 30
@@ -85,9 +88,9 @@ def children_label(year: str) -> str:
 def figures_labels(programme: ProgrammeRecord) -> dict[str, str]:
     """The figures form's labels, in its order: the years' fields between the rate and the
     year to add."""
-    labels = dict(list(FIGURES_LABELS.items())[:3])
+    labels = dict(list(FIGURES_LABELS.items())[:OWN_FIELDS])
     labels.update({f"children-{y}": children_label(y) for y in population_years(programme)})
-    labels.update(dict(list(FIGURES_LABELS.items())[3:]))
+    labels.update(dict(list(FIGURES_LABELS.items())[OWN_FIELDS:]))
     return labels
 
 
@@ -102,6 +105,7 @@ def figures_values(programme: ProgrammeRecord) -> dict[str, str]:
         "version": str(programme.version),
         "target_families": _number(programme.target_families),
         "assessment_timescale_days": str(programme.assessment_timescale_days),
+        "contact_decision_days": str(programme.contact_decision_days),
         "assessment_rate_target": _number(programme.assessment_rate_target),
     }
     for year in population_years(programme):
@@ -154,7 +158,9 @@ def read_figures(values: dict[str, str], programme: ProgrammeRecord) -> Programm
     if not values.get("assessment_timescale_days"):
         # The API leaves it out to keep it as it is; the form always shows one.
         problems.append(field_error("assessment_timescale_days", "Enter assessment timescale"))
-    wanted = {name: values.get(name, "") for name in list(FIGURES_LABELS)[:3]}
+    if not values.get("contact_decision_days"):
+        problems.append(field_error("contact_decision_days", "Enter contact decision timescale"))
+    wanted = {name: values.get(name, "") for name in list(FIGURES_LABELS)[:OWN_FIELDS]}
     try:
         data = read(wanted, ProgrammeUpdate, labels, **fixed)
     except Invalid as error:

@@ -14,6 +14,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from connecting_families.domain.dates import ENGLAND
 from connecting_families.web.forms import saved_message
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +30,13 @@ def day(value: dt.date | dt.datetime | str | None) -> str:
     if isinstance(value, dt.datetime):
         return value.strftime("%-d %b %Y %H:%M")
     return value.strftime("%-d %b %Y")
+
+
+def in_england(value: dt.datetime | None) -> dt.datetime | None:
+    """An instant as England's clocks showed it (a contact's time received, as it was typed)."""
+    if value is None or value.tzinfo is None:
+        return value
+    return value.astimezone(ENGLAND)
 
 
 def money(value: Decimal | int | float | str | None) -> str:
@@ -93,6 +101,7 @@ def _environment() -> Environment:
     env = Environment(loader=loader, autoescape=True)
     env.filters.update(
         day=day,
+        in_england=in_england,
         money=money,
         humanise=humanise,
         headline=headline_words,
