@@ -56,11 +56,8 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
-from connecting_families.frontdoor.service import (
-    ContactDraft,
-    FrontDoorService,
-    NewContactPerson,
-)
+from connecting_families.frontdoor.drafts import ContactDraft, NewContactPerson
+from connecting_families.frontdoor.service import FrontDoorService
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports.bulk import CHUNK_ROWS, Bulk
 from connecting_families.imports.tables import ImportRun

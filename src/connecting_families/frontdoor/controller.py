@@ -8,12 +8,12 @@ from litestar.params import JSONBody
 
 from connecting_families.access.caller import Caller
 from connecting_families.access.policy import CONTACT_READ, CONTACT_RECEIVE, FAMILY_READ
-from connecting_families.frontdoor import schemas, service
+from connecting_families.frontdoor import drafts, schemas, service
 from connecting_families.http_params import RecordId, to_schema
 
 
-def contact_draft(data: schemas.ContactCreate) -> service.ContactDraft:
-    return service.ContactDraft(
+def contact_draft(data: schemas.ContactCreate) -> drafts.ContactDraft:
+    return drafts.ContactDraft(
         programme=data.programme,
         received_at=data.received_at,
         channel=data.channel,
@@ -24,7 +24,7 @@ def contact_draft(data: schemas.ContactCreate) -> service.ContactDraft:
         source_name=data.source_name,
         family_id=data.family_id,
         people=tuple(
-            service.NewContactPerson(
+            drafts.NewContactPerson(
                 given_name=p.given_name,
                 family_name=p.family_name,
                 date_of_birth=p.date_of_birth,
@@ -112,7 +112,7 @@ class ContactController(Controller):
             contact_id: The contact.
             data: The decision, against the version you read.
         """
-        draft = service.DecisionDraft(
+        draft = drafts.DecisionDraft(
             version=data.version,
             decision=data.decision,
             note=data.note,

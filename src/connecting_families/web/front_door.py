@@ -20,13 +20,14 @@ from connecting_families.domain.dates import today
 from connecting_families.errors import DomainError
 from connecting_families.families.service import current_allocations
 from connecting_families.families.tables import Family
+from connecting_families.frontdoor.drafts import DecisionDraft
 from connecting_families.frontdoor.records import (
     DECISION_LATE_REASONS,
     DECISIONS,
     ContactRecord,
 )
 from connecting_families.frontdoor.schemas import DecisionCreate
-from connecting_families.frontdoor.service import DecisionDraft, FrontDoorService
+from connecting_families.frontdoor.service import FrontDoorService
 from connecting_families.http_params import RecordId
 from connecting_families.web.family_form_labels import typed
 from connecting_families.web.forms import FORM_LABELS, Form, form_values, read_choosing, refused
