@@ -243,11 +243,14 @@ class FamilyPages(Controller):
         """
         header = await family_page.open(principal, actor, family_id, "summary")
         on = today()
-        plans, assessments, verdict, next_meeting = await asyncio.gather(
+        plans, assessments, verdict, next_meeting, contacts = await asyncio.gather(
             plans_due_of(family_id, on),
             assessments_due_of(family_id),
             family_page.evaluation.result_of(family_id, on),
             next_meeting_of(family_id, on),
+            # How the family came in: its contacts at the front door (the read of the family
+            # is checked and audited above, by `open`).
+            contacts_of_family(family_id),
         )
         tasks = tasks_of(
             on,
@@ -266,9 +269,7 @@ class FamilyPages(Controller):
             next_meeting=next_meeting,
             # A closure a team manager sent back: why, until the family's status changes again.
             sent_back=await sent_back_closure_of(family_id),
-            # How the family came in: its contacts at the front door (the read of the family
-            # is checked and audited above, by `open`).
-            contacts=await contacts_of_family(family_id),
+            contacts=contacts,
         )
 
     @get("/families/{family_id:int}/result", opt={"access": FAMILY_READ})
