@@ -364,3 +364,15 @@ async def test_a_contact_received_tomorrow_is_refused_beside_the_date(
     assert response.status_code == 422
     assert 'href="#received_on-day">Date received must be today or in the past' in response.text
     assert await Contact.count() == 0
+
+
+async def test_a_tampered_answer_about_someone_known_is_refused_not_a_500(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The "may already be known" answer is one of the choices the page offered; anything else
+    sent in its place is refused with the form again, and nothing is recorded."""
+    await sign_in(client, "fd")
+    for tampered in ("person-abc", "person-99999999999", "family-", "someone"):
+        response = await post_form(client, NEW, contact_form(**{"person-0-same": tampered}))
+        assert response.status_code == 422, tampered
+    assert await Contact.count() == 0

@@ -84,7 +84,11 @@ class PersonForm(msgspec.Struct, forbid_unknown_fields=True):
     family_name: Annotated[str, Meta(min_length=1, max_length=100)]
     date_of_birth: dt.date
     role: Literal["adult", "child"]
-    same: Annotated[str, Meta(max_length=80)] | None = None
+    # The answer to "may already be known": someone new, a person found, or their family.
+    same: (
+        Annotated[str, Meta(pattern=r"^(new|person-[1-9][0-9]{0,8}|family-[1-9][0-9]{0,8})$")]
+        | None
+    ) = None
 
 
 def people_count(values: dict[str, str]) -> int:
