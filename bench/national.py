@@ -70,6 +70,7 @@ from common import free_port, http_json, serve  # noqa: E402
 
 from connecting_families.audit.service import Actor  # noqa: E402
 from connecting_families.claims.service import ClaimService  # noqa: E402
+from connecting_families.database.bulk import driver_sql  # noqa: E402
 from connecting_families.database.engine import (  # noqa: E402
     close_database,
     create_engine,
@@ -80,7 +81,6 @@ from connecting_families.database.migrations import migrate  # noqa: E402
 from connecting_families.demo import load_demo  # noqa: E402
 from connecting_families.evaluation.service import EvaluationService  # noqa: E402
 from connecting_families.hooks.host import PluginHost  # noqa: E402
-from connecting_families.imports.bulk import driver_sql  # noqa: E402
 from connecting_families.imports.service import ImportRequest, ImportService  # noqa: E402
 from connecting_families.reports import totals as totals_sql  # noqa: E402
 from connecting_families.reports.service import ReportService  # noqa: E402

@@ -35,6 +35,7 @@ from connecting_families.accounts.tables import Team, User, UserProgramme, UserR
 from connecting_families.assessments.tables import Assessment, Need
 from connecting_families.audit.service import Actor, record
 from connecting_families.consent.tables import Consent
+from connecting_families.database.bulk import CHUNK_ROWS, Bulk
 from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, write_transaction
 from connecting_families.domain import dates
@@ -59,7 +60,6 @@ from connecting_families.families.tables import (
 from connecting_families.frontdoor.drafts import ContactDraft, NewContactPerson
 from connecting_families.frontdoor.service import FrontDoorService
 from connecting_families.hooks.host import PluginHost
-from connecting_families.imports.bulk import CHUNK_ROWS, Bulk
 from connecting_families.imports.tables import ImportRun
 from connecting_families.plans.tables import FamilyPlan, PlanAction, PlanGoal, PlanReview
 from connecting_families.programmes.tables import ChildPopulation, Programme

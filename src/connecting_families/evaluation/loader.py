@@ -19,10 +19,10 @@ from typing import Any
 
 import attrs
 
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.columns import placeholders
 from connecting_families.domain import evidence as ev
 from connecting_families.families.tables import Family
-from connecting_families.imports.bulk import Bulk
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import attrs
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.engine import AnyEngine, take_turns
 from connecting_families.domain.dates import today
 from connecting_families.domain.evidence import Member, shown_for, span
@@ -21,7 +22,6 @@ from connecting_families.errors import Invalid, NotFound
 from connecting_families.families.scope import writing_family
 from connecting_families.families.tables import Membership
 from connecting_families.hooks.host import PluginHost
-from connecting_families.imports.bulk import Bulk
 from connecting_families.imports.kinds import KINDS, RecordedKind, key_of
 from connecting_families.imports.reader import CsvFile, Problems
 from connecting_families.imports.records import RecordWriter, live_rows

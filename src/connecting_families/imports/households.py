@@ -21,7 +21,6 @@ from connecting_families.families.tables import (
     Membership,
     Person,
 )
-from connecting_families.imports.bulk import Counts
 from connecting_families.imports.cells import (
     CellError,
     one_of,
@@ -32,6 +31,7 @@ from connecting_families.imports.cells import (
     parse_upn,
     text_up_to,
 )
+from connecting_families.imports.counts import Counts
 from connecting_families.imports.reader import Column, CsvFile
 from connecting_families.imports.references import References
 

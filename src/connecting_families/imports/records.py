@@ -17,8 +17,9 @@ from typing import Any
 
 from piccolo.columns import Date
 
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.registry import TABLES
-from connecting_families.imports.bulk import Bulk, Counts
+from connecting_families.imports.counts import Counts
 from connecting_families.imports.kinds import RecordedKind, key_of
 from connecting_families.imports.reader import CsvFile
 from connecting_families.imports.references import References

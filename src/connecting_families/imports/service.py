@@ -25,6 +25,7 @@ import attrs
 
 from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.columns import in_parts
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.dates import today
@@ -32,7 +33,7 @@ from connecting_families.errors import Invalid, NotFound, TooLarge
 from connecting_families.families.tables import Membership
 from connecting_families.hooks.host import PluginHost
 from connecting_families.imports import households
-from connecting_families.imports.bulk import Bulk, Counts
+from connecting_families.imports.counts import Counts
 from connecting_families.imports.kinds import KINDS
 from connecting_families.imports.reader import CsvFile, Problems, decode
 from connecting_families.imports.records import RecordWriter, validated_chunks

@@ -30,9 +30,9 @@ from collections import Counter
 from typing import Any
 
 from connecting_families.assessments.records import LATE_REASONS
+from connecting_families.database.bulk import Bulk
 from connecting_families.domain.dates import ENGLAND
 from connecting_families.frontdoor.records import DECISIONS, REFERRALS, REPEAT_REASONS, SOURCES
-from connecting_families.imports.bulk import Bulk
 
 NOT_RECORDED = "not recorded"
 

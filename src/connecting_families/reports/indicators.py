@@ -31,9 +31,9 @@ from typing import Any
 import attrs
 
 from connecting_families.assessments.records import LATE_REASONS
+from connecting_families.database.bulk import Bulk
 from connecting_families.domain.calendar import months_before
 from connecting_families.domain.dates import working_days_between
-from connecting_families.imports.bulk import Bulk
 from connecting_families.reports.front_door import front_door
 
 NOT_RECORDED = "not recorded"

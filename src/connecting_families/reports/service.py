@@ -12,6 +12,7 @@ from connecting_families.access.policy import Principal
 from connecting_families.audit.service import Actor, record
 from connecting_families.claims.service import claims_programme, live_claimed
 from connecting_families.claims.tables import ClaimWindow
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.engine import AnyEngine
 from connecting_families.domain.calendar import financial_year_start, months_after, months_before
 from connecting_families.domain.claims import gbp, near_miss
@@ -20,7 +21,6 @@ from connecting_families.domain.verdict import RouteResult, Verdict
 from connecting_families.errors import Invalid, Unavailable
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
-from connecting_families.imports.bulk import Bulk
 from connecting_families.programmes.service import ruleset_config_of, visible_programme
 from connecting_families.programmes.tables import Programme
 from connecting_families.reports import totals as totals_sql

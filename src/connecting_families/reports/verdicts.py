@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from connecting_families.database.bulk import Bulk
 from connecting_families.database.engine import AnyEngine, take_turns, write_transaction
 from connecting_families.domain.claims import payable, pence, worth
 from connecting_families.evaluation.service import EvaluationService
 from connecting_families.families.tables import Family
-from connecting_families.imports.bulk import Bulk
 from connecting_families.programmes.service import ruleset_config_of
 from connecting_families.reports.tables import VerdictFact, VerdictFamily, VerdictRun
 

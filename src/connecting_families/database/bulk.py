@@ -12,20 +12,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import attrs
 from piccolo.engine.postgres import PostgresTransaction
 
 # Rows per write, so a long import can show its progress.
 CHUNK_ROWS = 50_000
-
-
-@attrs.define
-class Counts:
-    """What a write did (or, in a dry run, would do) to the rows of a file."""
-
-    inserted: int = 0
-    superseded: int = 0
-    unchanged: int = 0
 
 
 def _quoted(name: str) -> str:
