@@ -13,7 +13,7 @@ from litestar import Litestar
 from test_pages import post_form, sign_in, text_of
 
 from connecting_families.audit.tables import AuditEvent
-from connecting_families.domain.dates import add_working_days, today
+from connecting_families.domain.dates import ENGLAND, add_working_days, today
 from connecting_families.families.tables import Allocation, Family, Membership
 from connecting_families.frontdoor.tables import Contact
 
@@ -28,7 +28,8 @@ async def world(client: httpx.AsyncClient, app: Litestar) -> World:
     return await build_page_world(client, app.state.accounts)
 
 
-def received(on: dt.date | None = None, time: str = "09:30") -> dict[str, str]:
+def received(on: dt.date | None = None, time: str = "00:00") -> dict[str, str]:
+    # Midnight, so that today's contact is in the past at whatever hour the suite runs.
     on = on or today()
     return {
         "received_on-day": str(on.day),
@@ -363,6 +364,25 @@ async def test_a_contact_received_tomorrow_is_refused_beside_the_date(
     )
     assert response.status_code == 422
     assert 'href="#received_on-day">Date received must be today or in the past' in response.text
+    assert await Contact.count() == 0
+
+
+async def test_a_time_later_today_is_refused_beside_the_time(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """Today's date with a time still to come is the time's mistake, and is named as such."""
+    await sign_in(client, "fd")
+    later = dt.datetime.now(ENGLAND) + dt.timedelta(minutes=30)
+    response = await post_form(
+        client, NEW, contact_form(**received(later.date(), f"{later:%H:%M}"))
+    )
+    assert response.status_code == 422
+    if later.date() == today():
+        assert 'href="#received_time">Time received must be now or earlier' in response.text
+    else:  # run in the last half hour of the day: the date is tomorrow's
+        assert (
+            'href="#received_on-day">Date received must be today or in the past' in response.text
+        )
     assert await Contact.count() == 0
 
 

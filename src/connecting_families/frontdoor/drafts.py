@@ -98,8 +98,15 @@ def draft_problems(draft: ContactDraft, headlines: tuple[str, ...]) -> list[dict
     problems += choice(
         "consent_to_share", draft.consent_to_share, CONSENT_TO_SHARE, "whether the family agreed"
     )
+    # A few minutes' grace for a clock a little ahead of ours. Today's date with a later time
+    # is the time's mistake, not the date's, and the message says so.
     if draft.received_at > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
-        problems.append(field_error("received_at", "Date received must be today or in the past"))
+        future_day = day_in_england(draft.received_at) > day_in_england(dt.datetime.now(dt.UTC))
+        problems.append(
+            field_error("received_at", "Date received must be today or in the past")
+            if future_day
+            else field_error("received_at", "Time received must be now or earlier")
+        )
     problems += not_in_future("received_at", day_in_england(draft.received_at))
     problems += text("source_name", draft.source_name, NAME_LIMIT, "Who they are")
     if not draft.summary.strip():

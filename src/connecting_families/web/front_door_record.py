@@ -142,7 +142,8 @@ class RecordContactPages(Controller):
                 raise
             for problem in error.errors:
                 if problem.get("field") == "received_at":  # the page asks for it in two parts
-                    problem["field"] = "received_on"
+                    is_time = problem.get("message", "").startswith("Time")
+                    problem["field"] = "received_time" if is_time else "received_on"
             screening = await self._screening(principal, error)
             form = Form.refusing(values, error, labels)
             if screening is not None:
