@@ -22,8 +22,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 
+from connecting_families.accounts import credentials
 from connecting_families.app import app_state, create_app
 from connecting_families.database.engine import (
     AnyEngine,
@@ -42,6 +44,13 @@ from connecting_families.testing_service import running
 from postgres_server import PostgresServer
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
+# argon2's production parameters cost about 0.13 s of CPU for each password hashed or checked,
+# and the suite signs in thousands of times: a fifth of the page tests' time. In the suite's own
+# processes passwords are hashed with argon2id's least work instead; a test that is about the
+# production parameters asks for them (`production_password_hashing`). The servers the suite
+# starts as processes (`serve_process.py`) hash as production does.
+_PRODUCTION_HASHER = credentials._hasher
+credentials._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 TEST_SECRET = "test-secret-" + "x" * 40
 _database_numbers = itertools.count(1)
 # The apps a test process built, each with the settings it was built for (`app`).
@@ -105,6 +114,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def each_test(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where each test's database file and data folder are: the same place every test."""
     return tmp_path_factory.mktemp("each_test")
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords hashed and checked with the service's own argon2 parameters."""
+    monkeypatch.setattr(credentials, "_hasher", _PRODUCTION_HASHER)
 
 
 @pytest.fixture(params=DATABASE_KINDS)

@@ -409,6 +409,7 @@ def test_served_behind_a_trusted_tls_proxy_cookies_are_secure(
     assert "max-age" in headers["strict-transport-security"]
 
 
+@pytest.mark.usefixtures("production_password_hashing")
 def test_an_unknown_username_is_checked_against_a_hash_of_todays_parameters() -> None:
     """The hash a miss is verified against is made with the hasher's own parameters, so an
     unknown username takes as long as a known one."""
